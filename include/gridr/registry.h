@@ -1,0 +1,74 @@
+/* gridr: the run registry: every shared-memory name and temporary file of a run, journaled. */
+#ifndef GRIDR_REGISTRY_H
+#define GRIDR_REGISTRY_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "gridr/sma.h"
+#include "gridr/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The registry of one run. Opaque; owns a journal file in the state directory. */
+typedef struct gridr_registry gridr_registry;
+
+/** Open a registry: draws an 8-hex run id from getrandom() and creates the journal
+ *  `<state_dir>/<run id>.journal` (O_EXCL, 0600) holding pid, process start time, boot id and
+ *  uid. `state_dir` NULL means the default: $XDG_RUNTIME_DIR/gridr, else $TMPDIR/gridr-<uid>
+ *  (else /tmp/gridr-<uid>), created 0700 and checked to belong to this user.
+ *  Ownership: caller closes *out with gridr_registry_close(). */
+GRIDR_API int gridr_registry_open(const char *state_dir, gridr_registry **out);
+
+/** Unlink every name still held, remove registered temporary files and the journal, free.
+ *  Only the process that opened the registry cleans up: in a forked child this only frees
+ *  memory. Idempotent for names already gone. Accepts NULL. */
+GRIDR_API void gridr_registry_close(gridr_registry *reg);
+
+/** The run id (8 hex chars). Ownership: borrowed. */
+GRIDR_API const char *gridr_registry_run_id(const gridr_registry *reg);
+
+/** The journal path. Ownership: borrowed. */
+GRIDR_API const char *gridr_registry_journal(const gridr_registry *reg);
+
+/** Draw the next segment name into `name` and append it to the journal before returning (intent
+ *  before create). Used by gridr_sma_create(). */
+GRIDR_API int gridr_registry_new_name(gridr_registry *reg, char name[GRIDR_SMA_NAME_MAX]);
+
+/** Unlink one segment and record its release. A name already gone is not an error. */
+GRIDR_API int gridr_registry_release(gridr_registry *reg, const char *name);
+
+/** Record a temporary file (e.g. an output being written) so that a close or a stale sweep
+ *  removes it. */
+GRIDR_API int gridr_registry_add_file(gridr_registry *reg, const char *path);
+
+/** Forget a temporary file (it was renamed to its final name) without removing it. */
+GRIDR_API int gridr_registry_forget_file(gridr_registry *reg, const char *path);
+
+/** Number of segment names currently held (registered and not released). */
+GRIDR_API size_t gridr_registry_count(const gridr_registry *reg);
+
+/** Async-signal-safe emergency cleanup: unlink every held segment name and registered file
+ *  with unlink(2) on precomputed paths, remove the journal. No allocation, no locks. For a
+ *  fatal-signal handler; normal paths (including SIGINT/SIGTERM noticed by the scheduler's
+ *  loop) use gridr_registry_close(). Does nothing in a process other than the owner. */
+GRIDR_API void gridr_registry_emergency_unlink(gridr_registry *reg);
+
+/** Called by the stale sweep for each object it removes (or would remove, on a dry run). */
+typedef void (*gridr_sweep_fn)(void *user, const char *run_id, const char *what,
+                               const char *name);
+
+/** Remove what dead runs of this user left: for each journal in `state_dir` (NULL = default)
+ *  whose process is gone (pid missing, pid reused with another start time, or another boot),
+ *  unlink its segments and temporary files and remove the journal. Live runs and other users'
+ *  objects are never touched. `dry_run` only reports. `*removed` (may be NULL) counts the
+ *  objects removed or reported. */
+GRIDR_API int gridr_registry_sweep(const char *state_dir, int dry_run, gridr_sweep_fn fn,
+                                   void *user, size_t *removed);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,86 @@
+/* gridr: resample one window: grid x source (+ masks) -> output (+ mask). OpenMP lives here. */
+#ifndef GRIDR_RESAMPLE_H
+#define GRIDR_RESAMPLE_H
+
+#include <stdint.h>
+
+#include "gridr/dtype.h"
+#include "gridr/grid.h"
+#include "gridr/interp.h"
+#include "gridr/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What fills the padding band (the part of a source window outside the raster). */
+typedef enum gridr_boundary {
+    GRIDR_BC_NONE = 0,     /* padded samples are invalid */
+    GRIDR_BC_CONSTANT = 1, /* boundary_value */
+    GRIDR_BC_EDGE = 2,     /* nearest edge sample: aaa|abcd|ddd */
+    GRIDR_BC_REFLECT = 3,  /* mirror without repeating the edge: cb|abcd|cb (numpy "reflect") */
+    GRIDR_BC_SYMMETRIC = 4, /* mirror repeating the edge: ba|abcd|dc (numpy "symmetric") */
+    GRIDR_BC_WRAP = 5      /* periodic: cd|abcd|ab */
+} gridr_boundary;
+
+/** Parse "none", "constant", "edge", "reflect", "symmetric", "wrap". */
+GRIDR_API int gridr_boundary_parse(const char *text, gridr_boundary *out);
+
+/** Name of a boundary condition. Ownership: static string. */
+GRIDR_API const char *gridr_boundary_name(gridr_boundary bc);
+
+/** Options of a resampling; initialise with gridr_resample_opts_init(). New fields are only ever
+ *  added at the end. */
+typedef struct gridr_resample_opts {
+    gridr_interp_kind interp;  /* default linear */
+    double bspline_eps;        /* default GRIDR_BSPLINE_DEFAULT_EPS */
+    double mask_influence;     /* B-spline mask dilation threshold s; default 1 (no dilation) */
+    int has_src_nodata;        /* a source sample equal to src_nodata is invalid */
+    double src_nodata;
+    double out_nodata;         /* default 0 */
+    gridr_boundary boundary;   /* default GRIDR_BC_NONE */
+    double boundary_value;     /* for GRIDR_BC_CONSTANT */
+    int trust_padding;         /* padded samples count as valid (with a BC other than none) */
+    int threads;               /* OpenMP threads for this call; 0 = OpenMP's default */
+} gridr_resample_opts;
+
+/** Defaults listed above. */
+GRIDR_API void gridr_resample_opts_init(gridr_resample_opts *o);
+
+/** A source window: `data` (bands x rows x cols, any dtype) holds the raster samples
+ *  [row0, row0 + rows) x [col0, col0 + cols) in raster coordinates; the part of it outside
+ *  [0, raster_rows) x [0, raster_cols) is the padding band (its content on entry is ignored;
+ *  the call may overwrite it). `mask` (u8, 1 band, same geometry; data NULL = none): 0 = invalid.
+ *  Ownership: a value; borrows its buffers. */
+typedef struct gridr_source {
+    gridr_array data;
+    gridr_array mask;
+    long row0, col0;
+    long raster_rows, raster_cols;
+} gridr_source;
+
+/** Resample output window `out_win` (full-resolution output pixel coordinates) of grid `g`
+ *  from `src` into `out` (bands == src bands, out_win.rows x out_win.cols, any dtype: values
+ *  clipped to its range and integers rounded half to even) and `out_mask` (u8, 1 band, may be
+ *  NULL or have data NULL): 1 valid, 0 nodata.
+ *  Validity: a tap counts only if its weight is non-zero; a counted tap outside the source window,
+ *  outside raster + padding, masked, equal to src nodata, or in an untrusted padding band, or a
+ *  grid node with non-zero weight invalid -> out_nodata on every band and mask 0.
+ *  The result does not depend on how the output is cut into windows, nor on the thread count.
+ *  B-splines: the prefilter runs inside this call on an f64 copy of the source window.
+ *  Returns 0, GRIDR_EINVAL (inconsistent shapes or options, message says which) or GRIDR_ENOMEM. */
+GRIDR_API int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g,
+                                    gridr_rect out_win, gridr_source *src, gridr_array *out,
+                                    gridr_array *out_mask);
+
+/** The source window a given output window needs: bounding box of its targets grown by the
+ *  kernel's halo, intersected with the raster grown by the halo (the padding band). *empty = 1
+ *  when no valid target can be computed (the window is all nodata). */
+GRIDR_API int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid *g,
+                                           gridr_rect out_win, long raster_rows,
+                                           long raster_cols, gridr_rect *src_win, int *empty);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

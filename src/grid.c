@@ -1,0 +1,2 @@
+/* gridr: grid (being written). */
+#include "internal.h"

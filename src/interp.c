@@ -1,0 +1,2 @@
+/* gridr: interp (being written). */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* gridr: job (being written). */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* gridr: plan (being written). */
+#include "internal.h"

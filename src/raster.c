@@ -1,0 +1,2 @@
+/* gridr: raster (being written). */
+#include "internal.h"

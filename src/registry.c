@@ -1,0 +1,2 @@
+/* gridr: registry (being written). */
+#include "internal.h"

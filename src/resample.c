@@ -1,0 +1,2 @@
+/* gridr: resample (being written). */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* gridr: sched (being written). */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* gridr: sma (being written). */
+#include "internal.h"

@@ -1,0 +1,48 @@
+/* gridr tests: shared fixtures and assertion helpers for the CUnit binary. */
+#ifndef GRIDR_TESTS_UNIT_H
+#define GRIDR_TESTS_UNIT_H
+
+#include "config.h" /* _GNU_SOURCE and friends, before any system header */
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+
+#include "gridr/gridr.h"
+
+/** Assert that `expr` returns `code`; on mismatch print the code and gridr_last_error(). */
+#define ASSERT_STATUS(expr, code)                                                                  \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != (code))                                                                         \
+            fprintf(stderr, "\n%s:%d: %s returned %s (%s), expected %s\n", __FILE__, __LINE__,     \
+                    #expr, gridr_status_name(rc_), gridr_last_error(), gridr_status_name(code));   \
+        CU_ASSERT_EQUAL(rc_, (code));                                                              \
+    } while (0)
+
+#define ASSERT_OK(expr) ASSERT_STATUS(expr, 0)
+
+/** A fresh private temporary directory for this test binary (created on first use, removed at
+ *  exit by the runner). Ownership: static string. */
+const char *gridr_test_tmpdir(void);
+
+/** Number of /dev/shm entries whose name starts with "gridr." and contains `run_id` (NULL: any
+ *  gridr entry). */
+int gridr_test_count_shm(const char *run_id);
+
+/** Path of a data file in the source tree's data/ directory. Ownership: static buffer. */
+const char *gridr_test_data(const char *name);
+
+/* One suite per module, defined in tests/test_<module>.c. */
+extern CU_SuiteInfo gridr_test_status_suite;
+extern CU_SuiteInfo gridr_test_dtype_suite;
+extern CU_SuiteInfo gridr_test_sma_suite;
+extern CU_SuiteInfo gridr_test_registry_suite;
+extern CU_SuiteInfo gridr_test_grid_suite;
+extern CU_SuiteInfo gridr_test_interp_suite;
+extern CU_SuiteInfo gridr_test_resample_suite;
+extern CU_SuiteInfo gridr_test_plan_suite;
+extern CU_SuiteInfo gridr_test_sched_suite;
+extern CU_SuiteInfo gridr_test_raster_suite;
+extern CU_SuiteInfo gridr_test_job_suite;
+
+#endif
