@@ -413,6 +413,12 @@ static int eval_stored(const ctx *c, cand *k, gridr_plan_window **buf, long *cap
     return eval_cand(c, k, *buf, early, fits);
 }
 
+/* Would windows of rows x cols exceed MAX_COUNT? (The search then stops at the last size.) */
+static int too_many(const ctx *c, long rows, long cols)
+{
+    return ceil_div(c->out_rows, rows) > MAX_COUNT / ceil_div(c->out_cols, cols);
+}
+
 static int search(const ctx *c, cand *k, gridr_plan_window **buf, long *cap)
 {
     int rc, fits;
@@ -425,8 +431,11 @@ static int search(const ctx *c, cand *k, gridr_plan_window **buf, long *cap)
         *k = t;
         if (fits)
             return 0;
-        if (!next_cand(c, &k->rows, &k->cols))
+        if (!next_cand(c, &k->rows, &k->cols) || too_many(c, k->rows, k->cols)) {
+            k->rows = t.rows;
+            k->cols = t.cols;
             return too_small(c, k);
+        }
     }
 }
 
@@ -455,6 +464,12 @@ static void fill_summary(const ctx *c, const cand *k, int user, gridr_plan_summa
 {
     s->out_rows = c->out_rows;
     s->out_cols = c->out_cols;
+    s->bands = c->bands;
+    s->src_dtype = c->src_dt;
+    s->out_dtype = c->out_dt;
+    s->grid_dtype = c->grid_dt;
+    s->raster_rows = c->raster_rows;
+    s->raster_cols = c->raster_cols;
     s->win_rows = k->rows;
     s->win_cols = k->cols;
     s->user_window = user;

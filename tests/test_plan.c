@@ -500,6 +500,13 @@ static void test_bytes(void)
     CU_ASSERT(mx[GRIDR_PLAN_SRC] > 0 && mx[GRIDR_PLAN_GRID_MASK] > 0);
     CU_ASSERT_EQUAL(gridr_plan_summary_get(p)->window_bytes, sum);
     CU_ASSERT_EQUAL(gridr_plan_peak_bytes(p), 5 * sum);
+    const gridr_plan_summary *su = gridr_plan_summary_get(p);
+    CU_ASSERT_EQUAL(su->bands, 3);
+    CU_ASSERT_EQUAL(su->src_dtype, GRIDR_DT_U16);
+    CU_ASSERT_EQUAL(su->out_dtype, GRIDR_DT_F32);
+    CU_ASSERT_EQUAL(su->grid_dtype, GRIDR_DT_F32);
+    CU_ASSERT_EQUAL(su->raster_rows, 130);
+    CU_ASSERT_EQUAL(su->in_flight, 5);
     CU_ASSERT_STRING_EQUAL(gridr_plan_array_name(GRIDR_PLAN_GRID_MASK), "grid_mask");
     gridr_plan_free(p);
     free_grid(&g);

@@ -81,6 +81,10 @@ typedef struct gridr_plan_window {
 /** Plan-wide figures. */
 typedef struct gridr_plan_summary {
     long out_rows, out_cols;              /* output size */
+    int bands;                            /* bands of source and output */
+    gridr_dtype src_dtype, out_dtype;     /* as given */
+    gridr_dtype grid_dtype;               /* of the grid slices; UNKNOWN for affine grids */
+    long raster_rows, raster_cols;        /* source raster size */
     long win_rows, win_cols;              /* window size (edge windows may be smaller) */
     int user_window;                      /* 1: win size given by the user, 0: from the budget */
     long block;                           /* alignment used */
@@ -102,10 +106,10 @@ typedef struct gridr_plan gridr_plan;
  *  Window size: if o->win_rows/win_cols are given (one given: the other is the same) they are
  *  used as is; windows start at multiples of the size. Otherwise the search starts from a
  *  GRIDR_PLAN_MAX_WINDOW square (a multiple of `block`, at most the output rounded up to the
- *  block) and halves rows, then cols, then rows... (keeping multiples of `block` while the side
- *  is above it) until peak = in_flight x (sum of max array bytes) <= mem_budget.
- *  Errors (message says which): GRIDR_EINVAL for bad options, a budget too small for the
- *  smallest window (GRIDR_PLAN_MIN_WINDOW or one block), or a user window whose peak exceeds a
+ *  block) and halves the longer side, rows on a tie (keeping multiples of `block` while the
+ *  side is above it) until peak = in_flight x (sum of max array bytes) <= mem_budget (0: no
+ *  limit). Errors (message says which): GRIDR_EINVAL for bad options, a budget too small for
+ *  the smallest window (GRIDR_PLAN_MIN_WINDOW square), or a user window whose peak exceeds a
  *  non-zero budget; GRIDR_ERANGE for sizes overflowing size_t; GRIDR_ENOMEM; grid and resample
  *  errors as they return them.
  *  Ownership: *out is the caller's (gridr_plan_free); NULL on failure. */
