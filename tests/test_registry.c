@@ -364,6 +364,7 @@ static void die_without_closing(const char *dir, const char *tmp, int wfd)
         if (gridr_sma_create(reg, GRIDR_DT_F32, 1, 16, 16, &a) != 0)
             _exit(2);
         snprintf(d.names[i], sizeof d.names[i], "%s", gridr_sma_name(a));
+        gridr_sma_detach(a);
     }
     touch(tmp);
     if (gridr_registry_add_file(reg, tmp) != 0)

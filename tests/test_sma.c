@@ -401,7 +401,7 @@ static void full_devshm_child(int wfd)
     full_report r = {0};
     gridr_registry *reg = NULL;
     gridr_sma *a = NULL;
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777") != 0) {
         r.skipped = 1;
     } else {
