@@ -90,8 +90,12 @@ int gridr__state_dir(const char *dir, int create, char **out)
         int rc = default_state_dir(buf);
         if (rc)
             return rc;
-        dir = buf;
+    } else if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf || !buf[0]) {
+        return gridr__fail(GRIDR_EINVAL, "state directory path \"%s\" is empty or too long", dir);
     }
+    for (size_t n = strlen(buf); n > 1 && buf[n - 1] == '/';)
+        buf[--n] = '\0';
+    dir = buf;
     if (create) {
         if (mkdir(dir, 0700) == 0) {
             if (chmod(dir, 0700) != 0) /* the umask may have taken bits away */
@@ -131,7 +135,10 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 int gridr__proc_start_time(pid_t pid, unsigned long long *start, char *state)
 {
     char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    if (pid == getpid()) /* right even when /proc belongs to another pid namespace */
+        snprintf(path, sizeof path, "/proc/self/stat");
+    else
+        snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
     if (read_small(path, buf, sizeof buf) < 0)
         return gridr__fail_errno(errno == ENOENT || errno == ESRCH ? GRIDR_ENOENT : GRIDR_ESYS,
                                  errno, "cannot read %s (is /proc mounted?)", path);

@@ -292,6 +292,7 @@ static void test_state_dir_checks(void)
     ASSERT_OK(gridr_registry_open(fresh, &reg));
     umask(old);
     CU_ASSERT(stat(fresh, &st) == 0 && (st.st_mode & 07777) == 0700);
+    CU_ASSERT(reg && !strstr(gridr_registry_journal(reg), "//"));
     gridr_registry_close(reg);
 
     /* Defaults: $XDG_RUNTIME_DIR/gridr when it is ours, else $TMPDIR/gridr-<uid>. */
