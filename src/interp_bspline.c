@@ -318,27 +318,29 @@ static int and_ball(double d, const uint8_t *mask, long ms, long rows, long cols
     return rc;
 }
 
-int gridr_bspline_coef_mask(int H, double d, const uint8_t *mask, long mask_stride, long rows,
-                            long cols, uint8_t *out, long out_stride)
+int gridr_bspline_coef_mask(gridr_bspline_mask_rule rule, int H, double d, const uint8_t *mask,
+                            long mask_stride, long rows, long cols, uint8_t *out, long out_stride)
 {
     int rc = check_mask_args("B-spline coefficient mask", d, rows, cols, mask ? mask_stride : cols,
                              out_stride, out != NULL);
     if (rc)
         return rc;
-    if (H < 0)
-        return gridr__fail(GRIDR_EINVAL, "B-spline coefficient mask: negative H %d", H);
+    if (H < 0 || (rule != GRIDR_BSPLINE_MASK_TAPS && rule != GRIDR_BSPLINE_MASK_SUPPORT))
+        return gridr__fail(GRIDR_EINVAL, "B-spline coefficient mask: bad H %d or rule %d", H,
+                           (int)rule);
     long D = whole_radius(d, rows, cols), B = GRIDR__MAX((long)H, D);
     for (long r = 0; r < rows; r++)
         memset(out + r * out_stride, 0, (size_t)cols);
     if (rows <= 2 * B || cols <= 2 * B)
         return 0;
-    if (!mask) {
-        for (long r = B; r < rows - B; r++)
-            memset(out + r * out_stride + B, 1, (size_t)(cols - 2 * B));
+    for (long r = B; r < rows - B; r++)
+        memset(out + r * out_stride + B, 1, (size_t)(cols - 2 * B));
+    if (!mask)
         return 0;
-    }
-    rc = box_erode(H, B, mask, mask_stride, rows, cols, out, out_stride);
-    if (rc == 0 && D > H)
+    if (rule == GRIDR_BSPLINE_MASK_SUPPORT)
+        rc = box_erode(H, B, mask, mask_stride, rows, cols, out, out_stride);
+    /* The ball of radius d lies inside the box when floor(d) <= H. */
+    if (rc == 0 && (rule == GRIDR_BSPLINE_MASK_TAPS || D > H))
         rc = and_ball(d, mask, mask_stride, rows, cols, out, out_stride);
     return rc;
 }

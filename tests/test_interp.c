@@ -444,24 +444,44 @@ static int bf_ball_valid(const uint8_t *m, int R, int C, int r, int k, long D)
     return 1;
 }
 
-static int bf_coef_valid(const uint8_t *m, int R, int C, int r, int k, int H, double d)
+static int bf_coef_valid(const uint8_t *m, int R, int C, int r, int k, int rule, int H, double d)
 {
     long D = (long)floor(d), B = H > D ? H : D;
     if (r < B || k < B || r >= R - B || k >= C - B)
         return 0;
-    for (int i = r - H; i <= r + H; i++)
+    for (int i = r - H; rule == GRIDR_BSPLINE_MASK_SUPPORT && i <= r + H; i++)
         for (int j = k - H; j <= k + H; j++)
             if (!m[i * C + j])
                 return 0;
     return bf_ball_valid(m, R, C, r, k, D);
 }
 
+/* Both rules against brute force, and a sub-window agrees wherever it has a coefficient. */
+static void check_coef_mask(const uint8_t *m, int R, int C, int rule, int H, double d)
+{
+    uint8_t *out = malloc((size_t)(R * C)), *sub = malloc((size_t)(R * C));
+    int ok = 1, r0 = 5, c0 = 9, nr = 25, nc = 30, B = H > (int)d ? H : (int)d;
+    ASSERT_OK(gridr_bspline_coef_mask(rule, H, d, m, C, R, C, out, C));
+    for (int r = 0; r < R; r++)
+        for (int k = 0; k < C; k++)
+            ok &= out[r * C + k] == bf_coef_valid(m, R, C, r, k, rule, H, d);
+    CU_ASSERT(ok);
+    ASSERT_OK(gridr_bspline_coef_mask(rule, H, d, m + r0 * C + c0, C, nr, nc, sub, nc));
+    for (int r = B; r < nr - B; r++)
+        for (int k = B; k < nc - B; k++)
+            ok &= sub[r * nc + k] == out[(r + r0) * C + k + c0];
+    CU_ASSERT(ok);
+    free(out);
+    free(sub);
+}
+
 static void test_masks(void)
 {
     enum { R = 37, C = 45 };
-    uint8_t m[R * C], out[R * C], sub[R * C];
+    uint8_t m[R * C], out[R * C], copy[R * C];
     for (int i = 0; i < R * C; i++)
         m[i] = rnd() > -0.985 ? 7 : 0; /* ~0.75 % invalid, non-zero = valid */
+    memcpy(copy, m, sizeof m);
     const double radii[] = {0, 0.99, 1, 2.5, 3.5, 5.25};
     for (int t = 0; t < 6; t++) {
         int ok = 1;
@@ -471,29 +491,21 @@ static void test_masks(void)
                 ok &= out[r * C + k] == bf_ball_valid(m, R, C, r, k, (long)floor(radii[t]));
         CU_ASSERT(ok);
         for (int H = 0; H <= 4; H += 2) {
-            ok = 1;
-            ASSERT_OK(gridr_bspline_coef_mask(H, radii[t], m, C, R, C, out, C));
-            for (int r = 0; r < R; r++)
-                for (int k = 0; k < C; k++)
-                    ok &= out[r * C + k] == bf_coef_valid(m, R, C, r, k, H, radii[t]);
-            CU_ASSERT(ok);
-            /* window independence: a sub-window agrees wherever it has a coefficient */
-            int r0 = 5, c0 = 9, nr = 25, nc = 30, B = H > (int)radii[t] ? H : (int)radii[t];
-            ASSERT_OK(gridr_bspline_coef_mask(H, radii[t], m + r0 * C + c0, C, nr, nc, sub, nc));
-            ok = 1;
-            for (int r = B; r < nr - B; r++)
-                for (int k = B; k < nc - B; k++)
-                    ok &= sub[r * nc + k] == out[(r + r0) * C + k + c0];
-            CU_ASSERT(ok);
+            check_coef_mask(m, R, C, GRIDR_BSPLINE_MASK_TAPS, H, radii[t]);
+            check_coef_mask(m, R, C, GRIDR_BSPLINE_MASK_SUPPORT, H, radii[t]);
         }
     }
-    ASSERT_OK(gridr_bspline_coef_mask(3, 0, NULL, 0, R, C, out, C));
+    ASSERT_OK(gridr_bspline_coef_mask(GRIDR_BSPLINE_MASK_SUPPORT, 3, 0, NULL, 0, R, C, out, C));
     CU_ASSERT(out[3 * C + 3] == 1 && out[2 * C + 3] == 0 && out[(R - 4) * C + C - 4] == 1 &&
               out[(R - 3) * C + 5] == 0);
     ASSERT_OK(gridr_bspline_mask_dilate(0, m, C, R, C, m, C)); /* in place: 0/1 */
-    CU_ASSERT(m[0] <= 1);
+    int same = 1;
+    for (int i = 0; i < R * C; i++)
+        same &= m[i] == (copy[i] != 0);
+    CU_ASSERT(same);
     ASSERT_STATUS(gridr_bspline_mask_dilate(-1, m, C, R, C, out, C), GRIDR_EINVAL);
-    ASSERT_STATUS(gridr_bspline_coef_mask(-1, 0, m, C, R, C, out, C), GRIDR_EINVAL);
+    ASSERT_STATUS(gridr_bspline_coef_mask(GRIDR_BSPLINE_MASK_TAPS, -1, 0, m, C, R, C, out, C),
+                  GRIDR_EINVAL);
 }
 
 static CU_TestInfo tests[] = {{"names, taps, halos", test_names},

@@ -37,26 +37,32 @@ GRIDR_API const char *gridr_interp_name(gridr_interp_kind k);
 /** Non-zero for the B-spline kernels. */
 GRIDR_API int gridr_interp_is_bspline(gridr_interp_kind k);
 
-/** Stencil size K (nearest 1, linear 3, cubic 5, B-spline n: n+2), as GridR. */
+/** Stencil size K (nearest 1, linear 3, cubic 5, B-spline n: n+2), as GridR; 0 for an unknown
+ *  kind. */
 GRIDR_API int gridr_interp_taps(gridr_interp_kind k);
 
-/** Halo in source pixels a window needs around the bounding box of its targets:
- *  nearest 1, linear 1, cubic 2, B-spline n: L0(n, eps). */
+/** Halo in source pixels a window needs around the bounding box of its targets
+ *  ([floor(t_min), ceil(t_max)] on each axis, as GridR's source window):
+ *  nearest 1, linear 1, cubic 2, B-spline n: L0(n, eps) (>= FIR half-length + floor(n/2)).
+ *  GRIDR_EINVAL for an unknown kind or, for B-splines, eps outside (0, 1). */
 GRIDR_API int gridr_interp_halo(gridr_interp_kind k, double eps);
 
 /** Weights for offset x = t - floor(t + 0.5) in [-0.5, 0.5): w[i] is the weight of the tap at
  *  c - K/2 + i (natural order; GridR stores them reversed). B-spline weights are GridR's
- *  un-normalised b_n (for prefiltered coefficients). */
+ *  un-normalised b_n (for prefiltered coefficients). w has room for K doubles; an unknown kind
+ *  leaves it untouched. Hot loops: the same functions inline in src/interp_kernels.h. */
 GRIDR_API void gridr_interp_weights(gridr_interp_kind k, double x, double *w);
 
 /** The B-spline poles of order n (floor(n/2) of them) into z; returns their count, 0 if n is
  *  not 3, 5, 7, 9 or 11. */
 GRIDR_API int gridr_bspline_poles(int n, double *z);
 
-/** Truncation index N(i, eps) of pole i (1-based) of order n (Briand & Monasse). */
+/** Truncation index N(i, eps) of pole i (1-based) of order n (Briand & Monasse), or
+ *  GRIDR_EINVAL (bad n, i, or eps outside (0, 1)). */
 GRIDR_API int gridr_bspline_trunc(int n, int i, double eps);
 
-/** Total margin L0(n, eps) (GridR's table: n=3 eps=1e-4 -> 11, n=5 eps=1e-6 -> 31, ...). */
+/** Total margin L0(n, eps) (GridR's table: n=3 eps=1e-4 -> 11, n=5 eps=1e-6 -> 31, ...), or
+ *  GRIDR_EINVAL (bad n, or eps outside (0, 1)). */
 GRIDR_API int gridr_bspline_margin(int n, double eps);
 
 /** Mask influence radius ln(s)/ln|z1| (0 when s >= 1; +inf when s <= 0; NaN, with the message
@@ -109,15 +115,31 @@ GRIDR_API int gridr_bspline_prefilter(const double *h, int H, const double *src,
 GRIDR_API int gridr_bspline_mask_dilate(double d, const uint8_t *mask, long mask_stride, long rows,
                                         long cols, uint8_t *out, long out_stride);
 
+/** Which samples must be valid for a B-spline coefficient to be usable (see docs/api/interp.md).
+ *  Both are window-independent as long as invalid and padded samples hold values that depend
+ *  only on their raster position (raw values, boundary fill, or a fixed replacement). */
+typedef enum gridr_bspline_mask_rule {
+    /* GridR's rule: the coefficient's own sample, after dilation by the L1 ball of radius d.
+     * Coefficients next to invalid samples stay usable (they include those samples' values, as
+     * in GridR). */
+    GRIDR_BSPLINE_MASK_TAPS = 0,
+    /* Strict: every sample of the coefficient's FIR support (and of the ball of radius d) is
+     * valid, so no valid output ever depends on an invalid or padded sample. Larger nodata
+     * areas: H + floor(n/2) around each invalid sample instead of floor(n/2). */
+    GRIDR_BSPLINE_MASK_SUPPORT = 1
+} gridr_bspline_mask_rule;
+
 /** Validity of the coefficients gridr_bspline_prefilter computes with half-length H: out(r, k)
- *  = 1 iff (r, k) is at least B = max(H, floor(d)) from the buffer edge, every sample of its FIR
- *  support [r-H, r+H] x [k-H, k+H] is valid and every sample within the L1 ball of radius d is
- *  valid (GridR's dilation; only adds to the box when floor(d) > H); 0 otherwise. mask may be
- *  NULL (all samples valid: only the border band is 0). Depends on nothing outside the cell's
- *  support, so it is window-independent. out must not overlap mask.
- *  Returns 0, GRIDR_EINVAL or GRIDR_ENOMEM. */
-GRIDR_API int gridr_bspline_coef_mask(int H, double d, const uint8_t *mask, long mask_stride,
-                                      long rows, long cols, uint8_t *out, long out_stride);
+ *  = 1 iff (r, k) is at least B = max(H, floor(d)) from the buffer edge (so the coefficient is
+ *  computed and its mask neighbourhood is inside the buffer) and
+ *  - GRIDR_BSPLINE_MASK_TAPS: no invalid sample lies within the L1 ball of radius d;
+ *  - GRIDR_BSPLINE_MASK_SUPPORT: moreover every sample of [r-H, r+H] x [k-H, k+H] is valid;
+ *  0 otherwise. mask: u8, 0 invalid, anything else valid; NULL = all valid (only the border band
+ *  is 0). Depends on nothing outside the cell's neighbourhood: window-independent. out (0/1)
+ *  must not overlap mask. Returns 0, GRIDR_EINVAL or GRIDR_ENOMEM. */
+GRIDR_API int gridr_bspline_coef_mask(gridr_bspline_mask_rule rule, int H, double d,
+                                      const uint8_t *mask, long mask_stride, long rows, long cols,
+                                      uint8_t *out, long out_stride);
 
 #ifdef __cplusplus
 }
