@@ -199,9 +199,9 @@ static int set_nodata(gridr_job *j, const key_def *k, const char *v)
 
 static int set_kind(gridr_job *j, const key_def *k, const char *v)
 {
-    if (!v || strcmp(v, "grid") == 0)
+    if (!v || strcasecmp(v, "grid") == 0)
         j->kind = GRIDR_JOB_GRID;
-    else if (strcmp(v, "zoom") == 0)
+    else if (strcasecmp(v, "zoom") == 0)
         j->kind = GRIDR_JOB_ZOOM;
     else
         return bad_value(k->name, v, "grid or zoom");

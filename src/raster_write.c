@@ -644,8 +644,14 @@ int gridr_raster_commit(gridr_raster *r)
         return rc;
     }
     rc = finish_dataset(r, &files);
-    if (!rc && r->stage && unlink(r->stage) != 0)
-        rc = gridr__fail_errno(GRIDR_EIO, errno, "cannot remove staging file '%s'", r->stage);
+    if (!rc && r->stage) {
+        if (unlink(r->stage) != 0)
+            rc = gridr__fail_errno(GRIDR_EIO, errno, "cannot remove staging file '%s'", r->stage);
+        char *aux = concat(r->stage, ".aux.xml", "");
+        if (aux)
+            unlink(aux);
+        free(aux);
+    }
     if (!rc)
         rc = move_into_place(r, files);
     if (rc) {

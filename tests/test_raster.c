@@ -546,7 +546,7 @@ static void test_output_errors(void)
  * child reports through its exit status: 0 ok, 77 skipped, else the failed check number. */
 static int disk_full_child(const char *dir)
 {
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("tmpfs", dir, "tmpfs", 0, "size=128k") != 0)
         return 77;
     char dst[PATH_MAX];
@@ -593,6 +593,8 @@ static void test_disk_full(void)
         fprintf(stderr, "\n  [skipped: disk full needs root for a private tmpfs] ");
         return;
     }
+    if (WEXITSTATUS(st) != 0)
+        fprintf(stderr, "\n  disk-full child failed check %d\n", WEXITSTATUS(st));
     CU_ASSERT_EQUAL(WEXITSTATUS(st), 0);
     CU_ASSERT_EQUAL(printed, 0);
 }
