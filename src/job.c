@@ -208,31 +208,15 @@ static int set_kind(gridr_job *j, const key_def *k, const char *v)
     return 0;
 }
 
-/* Names accepted by gridr_interp_parse() (include/gridr/interp.h). */
-static const struct {
-    const char *name;
-    gridr_interp_kind kind;
-} interps[] = {
-    {"nearest", GRIDR_INTERP_NEAREST},   {"linear", GRIDR_INTERP_LINEAR},
-    {"bilinear", GRIDR_INTERP_LINEAR},   {"cubic", GRIDR_INTERP_CUBIC},
-    {"bicubic", GRIDR_INTERP_CUBIC},     {"bspline3", GRIDR_INTERP_BSPLINE3},
-    {"bspline5", GRIDR_INTERP_BSPLINE5}, {"bspline7", GRIDR_INTERP_BSPLINE7},
-    {"bspline9", GRIDR_INTERP_BSPLINE9}, {"bspline11", GRIDR_INTERP_BSPLINE11},
-};
-
 static int set_interp(gridr_job *j, const key_def *k, const char *v)
 {
-    if (!v) {
-        j->interp = GRIDR_INTERP_LINEAR;
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof interps / sizeof interps[0]; i++)
-        if (strcasecmp(v, interps[i].name) == 0) {
-            j->interp = interps[i].kind;
-            return 0;
-        }
-    return bad_value(k->name, v,
-                     "nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9 or bspline11");
+    gridr_interp_kind kind = GRIDR_INTERP_LINEAR;
+    if (v && gridr_interp_parse(v, &kind) != 0)
+        return bad_value(k->name, v,
+                         "nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9 or "
+                         "bspline11");
+    j->interp = kind;
+    return 0;
 }
 
 /* Names accepted by gridr_boundary_parse() (include/gridr/resample.h). */
