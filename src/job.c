@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -52,13 +53,13 @@ static int parse_double(const char *key, const char *v, int nonfinite, double *o
 
 static int parse_bool(const char *key, const char *v, int *out)
 {
-    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no",
-                                                                                "off"};
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
     for (int i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return *out = 1, 0;
-        if (strcasecmp(v, no[i]) == 0)
-            return *out = 0, 0;
+        if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+            *out = strcasecmp(v, yes[i]) == 0;
+            return 0;
+        }
     }
     return bad_value(key, v, "true or false");
 }
@@ -422,13 +423,19 @@ int gridr__job_key_type(const char *key)
     return k ? (int)k->jtype : -1;
 }
 
+static const char *key_names[NKEYS + 1];
+
+static void fill_key_names(void)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        key_names[i] = keys[i].name;
+}
+
 const char *const *gridr_job_keys(void)
 {
-    static const char *names[NKEYS + 1];
-    if (!names[0])
-        for (size_t i = 0; i < NKEYS; i++)
-            names[i] = keys[i].name;
-    return names;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fill_key_names);
+    return key_names;
 }
 
 /* Edit distance, capped: enough to catch typos in short key names. */
