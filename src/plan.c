@@ -204,7 +204,7 @@ static int resolve(const gridr_plan_opts *o, ctx *c)
     c->in_flight = o->workers + o->prefetch;
     c->block = o->block;
     c->halo = gridr_interp_halo(c->ropts.interp, c->ropts.bspline_eps);
-    return 0;
+    return c->halo < 0 ? c->halo : 0;
 }
 
 /* ---- one window ----------------------------------------------------------------------------- */
