@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { SLOT_FREE = 0, SLOT_RETRY, SLOT_READY, SLOT_RUNNING };
+/* A slot goes FREE -> READY (prepared) -> RUNNING (on a worker) -> DONE (answered) -> FREE
+ * (finished); RETRY: its window must be prepared again for another attempt. */
+enum { SLOT_FREE = 0, SLOT_RETRY, SLOT_READY, SLOT_RUNNING, SLOT_DONE };
 
 typedef struct slot {
     gridr_sma *seg[GRIDR_SCHED_MAX_ARRAYS];
@@ -351,8 +353,11 @@ static int on_reply(run *r, int wi, const gridr__reply_msg *m)
     slot *sl = &r->sl[w->slot];
     w->state = GRIDR__W_IDLE;
     w->slot = -1;
-    if (m->status == 0)
-        return settle(r, sl, 1);
+    sl->worker = -1;
+    if (m->status == 0) {
+        sl->state = SLOT_DONE; /* finished after the idle worker got its next window */
+        return 0;
+    }
     char text[GRIDR_SCHED_MSG_MAX + 96];
     if (m->where == GRIDR__AT_ATTACH) {
         snprintf(text, sizeof text, "worker pid %d could not attach the arrays: %s", (int)w->pid,
@@ -472,14 +477,29 @@ static int wait_events(run *r, int timeout_ms)
     return got > 0 && r->pfd[1].revents ? on_ctl(r) : 0;
 }
 
+static int finish_done(run *r)
+{
+    int rc = 0;
+    for (int i = 0; !rc && i < r->nslots; i++)
+        if (r->sl[i].state == SLOT_DONE)
+            rc = settle(r, &r->sl[i], 1);
+    return rc;
+}
+
+/* Each turn: take what happened, give idle workers the windows already prepared, write what is
+ * done, then prepare one more window (without blocking while there is one to prepare). */
 static int run_loop(run *r)
 {
     int rc = progress(r);
     while (!rc && r->settled < r->d->windows) {
         dispatch_ready(r);
+        rc = wait_events(r, slot_to_prepare(r) ? 0 : -1);
+        if (rc)
+            break;
+        dispatch_ready(r);
+        rc = finish_done(r);
         slot *p = slot_to_prepare(r);
-        rc = wait_events(r, p ? 0 : -1);
-        if (!rc && (p = slot_to_prepare(r)))
+        if (!rc && p)
             rc = prepare_slot(r, p);
     }
     if (!rc && r->s->nfailures > 0)
