@@ -216,14 +216,25 @@ static int fail_window(run *r, slot *sl, int code, const char *text, int retryab
     return settle(r, sl, 0);
 }
 
+/* prepare may reshape an array, but only as a contiguous array in the slot's memory. */
+static int shape_fits(const slot *sl, int i)
+{
+    const gridr_array *a = &sl->arr[i];
+    if (a->data != gridr_sma_array(sl->seg[i]).data || !gridr_dtype_size(a->dtype) ||
+        a->bands < 0 || a->rows < 0 || a->cols < 0 || a->row_stride != a->cols ||
+        a->band_stride != a->rows * a->cols)
+        return 0;
+    if (a->bands == 0 || a->rows == 0 || a->cols == 0)
+        return 1; /* an empty array */
+    size_t bytes = gridr_sma_bytes_for(a->dtype, a->bands, a->rows, a->cols);
+    return bytes > 0 && bytes <= sl->cap[i];
+}
+
 static int check_shapes(const run *r, const slot *sl)
 {
     for (int i = 0; i < r->d->narrays; i++) {
         const gridr_array *a = &sl->arr[i];
-        size_t bytes = gridr_sma_bytes_for(a->dtype, a->bands, a->rows, a->cols);
-        int ok = a->data == gridr_sma_array(sl->seg[i]).data && bytes > 0 && bytes <= sl->cap[i] &&
-                 a->row_stride == a->cols && a->band_stride == a->rows * a->cols;
-        if (!ok) {
+        if (!shape_fits(sl, i)) {
             char name[256];
             window_name(r, sl->k, name, sizeof name);
             return gridr__fail(

@@ -162,7 +162,7 @@ static int prepare_pattern(void *user, long k, gridr_array *a, int n, void *winp
     a[0] = gridr_array_make(a[0].data, GRIDR_DT_U16, 1, w.rows, w.cols);
     a[1] = gridr_array_make(a[1].data, GRIDR_DT_U16, 1, w.rows, w.cols);
     if (k == j->too_big_at)
-        a[1] = gridr_array_make(a[1].data, GRIDR_DT_U16, 2, w.rows + 1, w.cols);
+        a[1] = gridr_array_make(a[1].data, GRIDR_DT_U16, 2, w.rows * 20, w.cols);
     uint16_t *in = a[0].data, *out = a[1].data;
     for (long r = 0; r < w.rows; r++)
         memcpy(in + r * w.cols, j->src + (w.row0 + r) * j->W + w.col0, (size_t)w.cols * 2);
