@@ -576,6 +576,79 @@ static void test_bad_arguments(void)
     assert_clean();
 }
 
+/* A worker killed while idle, or the fork server killed: the next run notices. */
+static void test_idle_worker_and_server_killed(void)
+{
+    gridr_sched *s = new_sched(2, 0, 0, NULL);
+    pid_t pids[3];
+    job j;
+    gridr_sched_run_desc d;
+    gridr_sched_stats st;
+    CU_ASSERT_EQUAL_FATAL(gridr_sched_pids(s, pids, 3), 3);
+    kill(pids[1], SIGKILL);
+    usleep(50000);
+    job_init(&j, 32, 32, 8, 8);
+    job_desc(&j, &d);
+    ASSERT_OK(gridr_sched_run(s, &d)); /* a replacement was forked */
+    CU_ASSERT_EQUAL(job_errors(&j, -1, -1), 0);
+    gridr_sched_get_stats(s, &st);
+    CU_ASSERT_EQUAL(st.spawned, 3);
+    kill(pids[0], SIGKILL); /* the fork server; its workers follow it */
+    usleep(50000);
+    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_ECHILD);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "fork server"));
+    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    job_free(&j);
+    gridr_sched_free(s);
+    assert_clean();
+}
+
+/* A work function that ignores SIGTERM: a cancel still ends, by SIGKILL after the grace. */
+static int work_stubborn(void *ctx, const void *runp, const void *winp, gridr_array *a, int n,
+                         long k)
+{
+    (void)ctx, (void)runp, (void)winp, (void)a, (void)n, (void)k;
+    signal(SIGTERM, SIG_IGN);
+    sleep(30);
+    return 0;
+}
+
+static void *term_later(void *arg)
+{
+    (void)arg;
+    usleep(200000); /* the workers are busy by then */
+    kill(getpid(), SIGTERM);
+    return NULL;
+}
+
+static void test_stubborn_worker_cancel(void)
+{
+    gridr_sched_opts o;
+    gridr_sched *s = NULL;
+    gridr_sched_run_desc d;
+    struct timespec t0, t1;
+    gridr_sched_opts_init(&o);
+    o.workers = 2;
+    o.work = work_stubborn;
+    o.grace_ms = 100;
+    ASSERT_OK(gridr_sched_new(&o, &s));
+    gridr_sched_run_desc_init(&d);
+    d.windows = 4;
+    d.narrays = 1;
+    d.arrays[0] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, 8, 8};
+    pthread_t t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, term_later, NULL), 0);
+    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_ECANCELED);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL(gridr_sched_signal(s), SIGTERM);
+    CU_ASSERT(t1.tv_sec - t0.tv_sec < 3);
+    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    gridr_sched_free(s);
+    assert_clean();
+}
+
 /* ---- signals ----------------------------------------------------------------------------- */
 
 static void expect_signal(int sig, int from_finish)
@@ -930,6 +1003,8 @@ static CU_TestInfo tests[] = {
     {"keep_going: EPARTIAL and the failed list", test_keep_going},
     {"prepare error and oversized shape stop the run", test_callback_errors},
     {"bad arguments", test_bad_arguments},
+    {"idle worker or fork server killed between runs", test_idle_worker_and_server_killed},
+    {"cancel ends a worker that ignores SIGTERM", test_stubborn_worker_cancel},
     {"SIGTERM during a run cancels cleanly", test_sigterm},
     {"SIGINT during a run cancels cleanly", test_sigint},
     {"parent SIGKILLed: workers die, sweep cleans", test_parent_killed},
