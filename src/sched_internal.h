@@ -20,27 +20,40 @@ typedef struct gridr__fault {
     long window;
 } gridr__fault;
 
-/** One array of a window message. */
+/** One array of a window message: the segment (name and the slot's shape, which the worker
+ *  maps) and the window's shape inside it. */
 typedef struct gridr__msg_array {
     char name[GRIDR_SMA_NAME_MAX];
     int32_t dtype, bands;
     int64_t rows, cols;
+    int32_t slot_dtype, slot_bands;
+    int64_t slot_rows, slot_cols;
 } gridr__msg_array;
 
-/** Parent -> worker: one window. Fixed size. */
+/** Kinds of parent -> worker messages. */
+enum {
+    GRIDR__JOB_WINDOW = 0, /* work on a window */
+    GRIDR__JOB_UNMAP = 1   /* end of a run: unmap every segment kept mapped, answer */
+};
+
+/** Parent -> worker: one window, or an unmap request. Fixed size. */
 typedef struct gridr__job_msg {
     uint32_t magic;
     int32_t narrays;
     int64_t window;
     int32_t attempt;
-    int32_t pad;
+    int32_t kind;
     gridr__msg_array arr[GRIDR_SCHED_MAX_ARRAYS];
     unsigned char run_params[GRIDR_SCHED_RUN_PARAMS_MAX];
     unsigned char win_params[GRIDR_SCHED_WIN_PARAMS_MAX];
 } gridr__job_msg;
 
-/** Where a worker's failure happened. */
-enum { GRIDR__AT_WORK = 0, GRIDR__AT_ATTACH = 1 };
+/** What a worker's answer is about (gridr__reply_msg.where). */
+enum {
+    GRIDR__AT_WORK = 0,   /* the work function's result */
+    GRIDR__AT_ATTACH = 1, /* the arrays could not be attached */
+    GRIDR__AT_UNMAP = 2   /* answer to GRIDR__JOB_UNMAP */
+};
 
 /** Worker -> parent: the answer for one window. Fixed size. */
 typedef struct gridr__reply_msg {
@@ -75,7 +88,8 @@ enum {
     GRIDR__W_SPAWNING,  /* spawn requested */
     GRIDR__W_IDLE,
     GRIDR__W_BUSY,
-    GRIDR__W_FAILED /* its fork failed: not respawned until the next run */
+    GRIDR__W_UNMAPPING, /* asked to unmap at the end of a run */
+    GRIDR__W_FAILED     /* its fork failed: not respawned until the next run */
 };
 
 typedef struct gridr__worker {

@@ -308,6 +308,10 @@ static void fill_job(const run *r, const slot *sl, gridr__job_msg *m)
         m->arr[i].bands = sl->arr[i].bands;
         m->arr[i].rows = sl->arr[i].rows;
         m->arr[i].cols = sl->arr[i].cols;
+        m->arr[i].slot_dtype = r->d->arrays[i].dtype;
+        m->arr[i].slot_bands = r->d->arrays[i].bands;
+        m->arr[i].slot_rows = r->d->arrays[i].rows;
+        m->arr[i].slot_cols = r->d->arrays[i].cols;
     }
     memcpy(m->run_params, r->runp, sizeof m->run_params);
     memcpy(m->win_params, sl->winp, sizeof m->win_params);
@@ -391,6 +395,10 @@ static int drain_worker(run *r, int wi)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0;
+        if (n == (ssize_t)sizeof m && m.where == GRIDR__AT_UNMAP) {
+            w->state = w->state == GRIDR__W_UNMAPPING ? GRIDR__W_IDLE : w->state;
+            continue;
+        }
         if (n == (ssize_t)sizeof m) {
             int rc = r->stopping ? 0 : on_reply(r, wi, &m);
             if (rc)
@@ -520,27 +528,28 @@ static int run_loop(run *r)
 
 /* ---- stopping busy workers --------------------------------------------------------------- */
 
-static int count_busy(const gridr_sched *s)
+static int count_state(const gridr_sched *s, int state)
 {
     int n = 0;
     for (int i = 0; i < s->nworkers; i++)
-        n += s->w[i].state == GRIDR__W_BUSY;
+        n += s->w[i].state == state;
     return n;
 }
 
-static void signal_busy(run *r, int sig)
+static void signal_state(run *r, int state, int sig)
 {
     gridr_sched *s = r->s;
     for (int i = 0; i < s->nworkers; i++)
-        if (s->w[i].state == GRIDR__W_BUSY)
+        if (s->w[i].state == state)
             gridr__send_ctl(s, GRIDR__CTL_SIGNAL, i, sig, s->w[i].pid);
 }
 
-static void wait_busy(run *r, long ms)
+/* Handle events until no worker is in `state` any more, for at most `ms`. */
+static void wait_state(run *r, int state, long ms)
 {
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    while (count_busy(r->s) > 0 && !r->s->broken) {
+    while (count_state(r->s, state) > 0 && !r->s->broken) {
         clock_gettime(CLOCK_MONOTONIC, &t);
         long left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
         if (left <= 0)
@@ -549,18 +558,49 @@ static void wait_busy(run *r, long ms)
     }
 }
 
+/* Forget workers still in `state` (they could not be stopped: the server reaps them later). */
+static void drop_state(run *r, int state)
+{
+    for (int i = 0; i < r->s->nworkers; i++)
+        if (r->s->w[i].state == state)
+            gridr__worker_drop(r->s, i);
+}
+
 /* After a failure: the windows in flight are abandoned, their workers stopped and reaped (the
  * next run replaces them). Idle workers stay. */
 static void stop_busy(run *r)
 {
     r->stopping = 1;
-    signal_busy(r, SIGTERM);
-    wait_busy(r, r->s->o.grace_ms);
-    signal_busy(r, SIGKILL);
-    wait_busy(r, 5000);
-    for (int i = 0; i < r->s->nworkers; i++)
-        if (r->s->w[i].state == GRIDR__W_BUSY)
-            gridr__worker_drop(r->s, i); /* unkillable: forget it; the server reaps it later */
+    signal_state(r, GRIDR__W_BUSY, SIGTERM);
+    wait_state(r, GRIDR__W_BUSY, r->s->o.grace_ms);
+    signal_state(r, GRIDR__W_BUSY, SIGKILL);
+    wait_state(r, GRIDR__W_BUSY, 5000);
+    drop_state(r, GRIDR__W_BUSY);
+}
+
+/* End of a run: idle workers unmap the run's segments (they keep them mapped between windows),
+ * so that releasing the slots really frees the memory. A worker that does not answer is
+ * killed. */
+static void unmap_workers(run *r)
+{
+    gridr_sched *s = r->s;
+    gridr__job_msg *m = &r->job;
+    r->stopping = 1;
+    wait_state(r, GRIDR__W_SPAWNING, 2000); /* replacements land: the pool is whole again */
+    memset(m, 0, sizeof *m);
+    m->magic = GRIDR__MSG_MAGIC;
+    m->kind = GRIDR__JOB_UNMAP;
+    m->window = -1;
+    for (int i = 0; i < s->nworkers; i++) {
+        gridr__worker *w = &s->w[i];
+        if (w->state != GRIDR__W_IDLE || w->hup)
+            continue;
+        if (send(w->fd, m, sizeof *m, MSG_NOSIGNAL) == (ssize_t)sizeof *m)
+            w->state = GRIDR__W_UNMAPPING;
+    }
+    wait_state(r, GRIDR__W_UNMAPPING, 2000);
+    signal_state(r, GRIDR__W_UNMAPPING, SIGKILL);
+    drop_state(r, GRIDR__W_UNMAPPING);
 }
 
 /* ---- slots ------------------------------------------------------------------------------- */
@@ -720,6 +760,7 @@ int gridr_sched_run(gridr_sched *s, const gridr_sched_run_desc *d)
         rc = run_loop(&r);
         if (rc && rc != GRIDR_EPARTIAL)
             stop_busy(&r);
+        unmap_workers(&r);
         restore_signals(&r);
     }
     char msg[1024];

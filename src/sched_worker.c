@@ -93,10 +93,55 @@ static void apply_fault(const gridr_sched *s, long window, int attempt)
 
 /* ---- worker ------------------------------------------------------------------------------ */
 
+/* A worker keeps the segments it attached mapped until the parent's UNMAP at the end of the run:
+ * slots are recycled from window to window, and mapping a shared-memory page again costs about
+ * 0.8 us of page fault per 4 KiB, far more than the kernels' work on it. */
+typedef struct mapping {
+    char name[GRIDR_SMA_NAME_MAX];
+    gridr_sma *sma;
+} mapping;
+
 typedef struct worker_env {
     const gridr_sched *s;
     int fd;
+    mapping *maps;
+    int nmaps, cap;
 } worker_env;
+
+#define MAPPINGS_MAX 1024
+
+static void unmap_all(worker_env *e)
+{
+    for (int i = 0; i < e->nmaps; i++)
+        gridr_sma_detach(e->maps[i].sma);
+    e->nmaps = 0;
+}
+
+static int map_segment(worker_env *e, const gridr__msg_array *a, gridr_sma **out)
+{
+    for (int i = 0; i < e->nmaps; i++)
+        if (strcmp(e->maps[i].name, a->name) == 0) {
+            *out = e->maps[i].sma;
+            return 0;
+        }
+    if (e->nmaps == MAPPINGS_MAX)
+        unmap_all(e); /* a safety valve: a run never has that many segments */
+    if (e->nmaps == e->cap) {
+        int cap = e->cap ? 2 * e->cap : 32;
+        mapping *m = realloc(e->maps, (size_t)cap * sizeof *m);
+        if (!m)
+            return gridr_set_error(GRIDR_ENOMEM, "worker: out of memory");
+        e->maps = m;
+        e->cap = cap;
+    }
+    int rc = gridr_sma_attach(a->name, (gridr_dtype)a->slot_dtype, a->slot_bands,
+                              (long)a->slot_rows, (long)a->slot_cols, out);
+    if (rc)
+        return rc;
+    snprintf(e->maps[e->nmaps].name, sizeof e->maps[0].name, "%s", a->name);
+    e->maps[e->nmaps++].sma = *out;
+    return 0;
+}
 
 static int send_reply(int fd, long window, int status, int where, const char *msg)
 {
@@ -114,35 +159,30 @@ static int send_reply(int fd, long window, int status, int where, const char *ms
     return n == (ssize_t)sizeof r ? 0 : -1;
 }
 
-static int attach_all(const gridr__job_msg *m, gridr_sma **seg, gridr_array *arr)
+static int attach_all(worker_env *e, const gridr__job_msg *m, gridr_array *arr)
 {
     for (int i = 0; i < m->narrays; i++) {
         const gridr__msg_array *a = &m->arr[i];
-        int rc = gridr_sma_attach(a->name, (gridr_dtype)a->dtype, a->bands, (long)a->rows,
-                                  (long)a->cols, &seg[i]);
-        if (rc) {
-            for (int j = 0; j < i; j++)
-                gridr_sma_detach(seg[j]);
+        gridr_sma *sma;
+        int rc = map_segment(e, a, &sma);
+        if (rc)
             return rc;
-        }
-        arr[i] = gridr_sma_array(seg[i]);
+        arr[i] = gridr_array_make(gridr_sma_array(sma).data, (gridr_dtype)a->dtype, a->bands,
+                                  (long)a->rows, (long)a->cols);
     }
     return 0;
 }
 
-/* One window: attach, (fault), work, detach, answer. Returns -1 when the channel is gone. */
-static int do_window(const worker_env *e, const gridr__job_msg *m)
+/* One window: attach (or reuse), (fault), work, answer. Returns -1 when the channel is gone. */
+static int do_window(worker_env *e, const gridr__job_msg *m)
 {
-    gridr_sma *seg[GRIDR_SCHED_MAX_ARRAYS];
     gridr_array arr[GRIDR_SCHED_MAX_ARRAYS];
     gridr_clear_error();
-    int rc = attach_all(m, seg, arr);
+    int rc = attach_all(e, m, arr);
     if (rc)
         return send_reply(e->fd, (long)m->window, rc, GRIDR__AT_ATTACH, gridr_last_error());
     apply_fault(e->s, (long)m->window, m->attempt);
     rc = e->s->o.work(e->s->o.ctx, m->run_params, m->win_params, arr, m->narrays, (long)m->window);
-    for (int i = 0; i < m->narrays; i++)
-        gridr_sma_detach(seg[i]);
     if (rc && !gridr_last_error()[0])
         gridr_set_error(rc, "work function returned %d", rc);
     return send_reply(e->fd, (long)m->window, rc ? (rc < 0 ? rc : GRIDR_EWORK) : 0, GRIDR__AT_WORK,
@@ -154,7 +194,7 @@ static int do_window(const worker_env *e, const gridr__job_msg *m)
  * has no threads behind it and would hang the first parallel region (GCC bug 60035). */
 static void *worker_loop(void *arg)
 {
-    const worker_env *e = arg;
+    worker_env *e = arg;
     static gridr__job_msg m; /* one per process; too big for a comfortable stack frame */
 #ifdef _OPENMP
     if (e->s->o.threads > 0)
@@ -170,7 +210,13 @@ static void *worker_loop(void *arg)
             return (void *)(intptr_t)(n < 0 ? 2 : 4);
         if (m.narrays < 0 || m.narrays > GRIDR_SCHED_MAX_ARRAYS)
             return (void *)(intptr_t)4;
-        if (do_window(e, &m))
+        int rc;
+        if (m.kind == GRIDR__JOB_UNMAP) {
+            unmap_all(e);
+            rc = send_reply(e->fd, -1, 0, GRIDR__AT_UNMAP, "");
+        } else
+            rc = do_window(e, &m);
+        if (rc)
             return (void *)(intptr_t)2;
     }
 }
@@ -201,7 +247,7 @@ static void __attribute__((noreturn)) worker_main(const gridr_sched *s, int fd, 
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
-    worker_env e = {s, fd};
+    worker_env e = {s, fd, NULL, 0, 0};
     pthread_t t;
     void *res = (void *)(intptr_t)1;
     if (pthread_create(&t, NULL, worker_loop, &e) == 0)

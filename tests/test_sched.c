@@ -46,6 +46,7 @@ typedef struct job {
     long too_big_at; /* prepare gives a too large shape at this window */
     size_t shm_seen_peak;
     int segs_seen_max;
+    int mapped_seen; /* segments mapped in the scheduler's processes at window 0's finish */
 } job;
 
 static void job_init(job *j, int W, int H, int TW, int TH)
@@ -147,6 +148,24 @@ static int shm_of_run(const char *run_id, size_t *bytes)
     return n;
 }
 
+/* Mappings of gridr segments in the processes of a scheduler (workers keep a run's segments
+ * mapped between windows and must unmap them at its end). */
+static int mapped_segments(const gridr_sched *s)
+{
+    pid_t pids[16];
+    int n = gridr_sched_pids(s, pids, 16), count = 0;
+    for (int i = 0; i < n; i++) {
+        char path[64], line[512];
+        snprintf(path, sizeof path, "/proc/%d/maps", (int)pids[i]);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(line, sizeof line, f))
+            count += strstr(line, "/dev/shm/gridr.") != NULL;
+        if (f)
+            fclose(f);
+    }
+    return count;
+}
+
 static gridr_sched *cur_sched; /* for callbacks that look at the run */
 
 static int prepare_pattern(void *user, long k, gridr_array *a, int n, void *winp)
@@ -191,6 +210,8 @@ static int finish_pattern(void *user, long k, gridr_array *a, int n)
     j->finished[k]++;
     j->seen_k[k] = ((int32_t *)a[2].data)[0];
     j->threads_seen[k] = ((int32_t *)a[2].data)[1];
+    if (cur_sched && k == 0)
+        j->mapped_seen = mapped_segments(cur_sched);
     if (k == j->raise_fin)
         raise(j->raise_sig);
     if (cur_sched) {
@@ -246,9 +267,35 @@ static long job_errors(const job *j, long skip_a, long skip_b)
     return bad;
 }
 
+/* Run ids of this suite's runs: other gridr users of the machine may hold gridr.* names, so the
+ * checks count the names of our runs only. */
+static char run_ids[512][16];
+static int nrun_ids;
+
+static void note_run_id(const char *id)
+{
+    if (id[0] && nrun_ids < 512 && (!nrun_ids || strcmp(run_ids[nrun_ids - 1], id) != 0))
+        snprintf(run_ids[nrun_ids++], sizeof run_ids[0], "%s", id);
+}
+
+static int run_sched(gridr_sched *s, const gridr_sched_run_desc *d)
+{
+    int rc = gridr_sched_run(s, d);
+    note_run_id(gridr_sched_run_id(s));
+    return rc;
+}
+
+static int our_shm(void)
+{
+    int n = 0;
+    for (int i = 0; i < nrun_ids; i++)
+        n += gridr_test_count_shm(run_ids[i]);
+    return n;
+}
+
 static void assert_clean(void)
 {
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     errno = 0;
     CU_ASSERT_EQUAL(waitpid(-1, NULL, WNOHANG), -1);
     CU_ASSERT_EQUAL(errno, ECHILD);
@@ -281,7 +328,7 @@ static void check_one_shape(gridr_sched *s, const int *shape, uint16_t **ref)
     job_init(&j, shape[0], shape[1], shape[2], shape[3]);
     job_desc(&j, &d);
     cur_sched = s;
-    ASSERT_OK(gridr_sched_run(s, &d));
+    ASSERT_OK(run_sched(s, &d));
     cur_sched = NULL;
     CU_ASSERT_EQUAL(job_errors(&j, -1, -1), 0);
     size_t bytes = (size_t)j.W * j.H * sizeof *j.dst;
@@ -300,6 +347,8 @@ static void check_one_shape(gridr_sched *s, const int *shape, uint16_t **ref)
     CU_ASSERT_EQUAL(j.segs_seen_max, 3 * st.slots);
     CU_ASSERT_EQUAL(st.shm_bytes, 0);
     CU_ASSERT_EQUAL(gridr_test_count_shm(gridr_sched_run_id(s)), 0);
+    CU_ASSERT(j.mapped_seen > 0);
+    CU_ASSERT_EQUAL(mapped_segments(s), 0);
     job_free(&j);
 }
 
@@ -348,7 +397,7 @@ static void test_progress_and_no_work(void)
     d.progress = progress_cb;
     d.progress_arg = &stop_at;
     count_progress = 0, last_progress = 0, progress_ok = 1;
-    ASSERT_OK(gridr_sched_run(s, &d));
+    ASSERT_OK(run_sched(s, &d));
     CU_ASSERT_EQUAL(job_errors(&j, -1, -1), 0);
     CU_ASSERT(progress_ok);
     CU_ASSERT_EQUAL(last_progress, 1.0);
@@ -376,16 +425,16 @@ static void test_progress_cancel(void)
     d.progress = progress_cb;
     d.progress_arg = &stop_at;
     count_progress = 0, last_progress = 0, progress_ok = 1;
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_ECANCELED);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_ECANCELED);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "progress"));
     CU_ASSERT_EQUAL(gridr_sched_signal(s), 0);
     CU_ASSERT_EQUAL(count_progress, 4);
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     /* The same scheduler runs again: stopped workers are replaced. */
     job_free(&j);
     job_init(&j, 30, 30, 10, 10);
     job_desc(&j, &d);
-    ASSERT_OK(gridr_sched_run(s, &d));
+    ASSERT_OK(run_sched(s, &d));
     CU_ASSERT_EQUAL(job_errors(&j, -1, -1), 0);
     job_free(&j);
     gridr_sched_free(s);
@@ -402,7 +451,7 @@ static void test_kill_once_retried(void)
     gridr_sched_stats st;
     job_init(&j, 64, 64, 16, 16);
     job_desc(&j, &d);
-    ASSERT_OK(gridr_sched_run(s, &d));
+    ASSERT_OK(run_sched(s, &d));
     CU_ASSERT_EQUAL(job_errors(&j, -1, -1), 0);
     gridr_sched_get_stats(s, &st);
     CU_ASSERT_EQUAL(st.retried, 1);
@@ -424,7 +473,7 @@ static void expect_death(const char *fault, int retries, long k, const char *att
     const long *failed = NULL;
     job_init(&j, 64, 64, 16, 16);
     job_desc(&j, &d);
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_ECHILD);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_ECHILD);
     const char *msg = gridr_last_error();
     win_params w = job_window(&j, k);
     snprintf(want, sizeof want, "window %ld [rows %ld..%ld, cols %ld..%ld] attempt %s: worker pid ",
@@ -436,13 +485,13 @@ static void expect_death(const char *fault, int retries, long k, const char *att
     CU_ASSERT_EQUAL(gridr_sched_failed(s, &failed), 1);
     CU_ASSERT(failed && failed[0] == k);
     CU_ASSERT_EQUAL(j.finished[k], 0);
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     /* Reusable: a run that does not reach window k succeeds. */
     job_free(&j);
     job_init(&j, 64, 16, 16, 16);
     job_desc(&j, &d);
     d.windows = k < 4 ? k : 4;
-    ASSERT_OK(gridr_sched_run(s, &d));
+    ASSERT_OK(run_sched(s, &d));
     job_free(&j);
     gridr_sched_free(s);
     assert_clean();
@@ -472,7 +521,7 @@ static void test_work_error(void)
     job_init(&j, 64, 64, 16, 16);
     j.rp.fail_window = 4;
     job_desc(&j, &d);
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_EWORK);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_EWORK);
     const char *msg = gridr_last_error();
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "window 4 [rows 16..31, cols 0..15] attempt 1/3"));
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "bad pixel in window 4"));
@@ -480,7 +529,7 @@ static void test_work_error(void)
     gridr_sched_get_stats(s, &st);
     CU_ASSERT_EQUAL(st.retried, 0);
     CU_ASSERT_EQUAL(st.spawned, 2); /* nobody died */
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     job_free(&j);
     gridr_sched_free(s);
     assert_clean();
@@ -495,7 +544,7 @@ static void test_keep_going(void)
     const long *failed = NULL;
     job_init(&j, 64, 64, 16, 16);
     job_desc(&j, &d);
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_EPARTIAL);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_EPARTIAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "2 of 16 windows failed"));
     CU_ASSERT_EQUAL(gridr_sched_failed(s, &failed), 2);
     CU_ASSERT(failed && ((failed[0] == 2 && failed[1] == 5) || (failed[0] == 5 && failed[1] == 2)));
@@ -508,7 +557,7 @@ static void test_keep_going(void)
     CU_ASSERT_EQUAL(st.done, 14);
     CU_ASSERT_EQUAL(st.failed, 2);
     CU_ASSERT_EQUAL(st.retried, 2);
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     job_free(&j);
     gridr_sched_free(s);
     assert_clean();
@@ -522,17 +571,17 @@ static void test_callback_errors(void)
     job_init(&j, 64, 64, 16, 16);
     j.prep_fail = 6;
     job_desc(&j, &d);
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_EIO);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_EIO);
     CU_ASSERT_PTR_NOT_NULL(
         strstr(gridr_last_error(), "window 6 [rows 16..31, cols 32..47]: prepare: cannot read"));
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     job_free(&j);
     job_init(&j, 64, 64, 16, 16);
     j.too_big_at = 2;
     job_desc(&j, &d);
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_ERANGE);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_ERANGE);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "window 2 [rows 0..15, cols 32..47]"));
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     job_free(&j);
     gridr_sched_free(s);
     assert_clean();
@@ -560,17 +609,17 @@ static void test_bad_arguments(void)
     gridr_sched_run_desc_init(&d);
     d.windows = 1;
     d.narrays = GRIDR_SCHED_MAX_ARRAYS + 1;
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_EINVAL);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_EINVAL);
     d.narrays = 1;
     d.arrays[0] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, 0, 4};
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_EINVAL);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_EINVAL);
     d.arrays[0].rows = 4;
     d.run_params_size = GRIDR_SCHED_RUN_PARAMS_MAX + 1;
     d.run_params = &o;
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_EINVAL);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_EINVAL);
     d.run_params_size = 0;
     d.windows = 0;
-    ASSERT_OK(gridr_sched_run(s, &d)); /* nothing to do */
+    ASSERT_OK(run_sched(s, &d)); /* nothing to do */
     gridr_sched_free(s);
     gridr_sched_free(NULL);
     assert_clean();
@@ -589,15 +638,15 @@ static void test_idle_worker_and_server_killed(void)
     usleep(50000);
     job_init(&j, 32, 32, 8, 8);
     job_desc(&j, &d);
-    ASSERT_OK(gridr_sched_run(s, &d)); /* a replacement was forked */
+    ASSERT_OK(run_sched(s, &d)); /* a replacement was forked */
     CU_ASSERT_EQUAL(job_errors(&j, -1, -1), 0);
     gridr_sched_get_stats(s, &st);
     CU_ASSERT_EQUAL(st.spawned, 3);
     kill(pids[0], SIGKILL); /* the fork server; its workers follow it */
     usleep(50000);
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_ECHILD);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_ECHILD);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "fork server"));
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     job_free(&j);
     gridr_sched_free(s);
     assert_clean();
@@ -639,12 +688,12 @@ static void test_stubborn_worker_cancel(void)
     pthread_t t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, term_later, NULL), 0);
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_ECANCELED);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_ECANCELED);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     pthread_join(t, NULL);
     CU_ASSERT_EQUAL(gridr_sched_signal(s), SIGTERM);
     CU_ASSERT(t1.tv_sec - t0.tv_sec < 3);
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     gridr_sched_free(s);
     assert_clean();
 }
@@ -666,12 +715,12 @@ static void expect_signal(int sig, int from_finish)
         j.raise_prep = 5;
     j.raise_sig = sig;
     job_desc(&j, &d);
-    ASSERT_STATUS(gridr_sched_run(s, &d), GRIDR_ECANCELED);
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_ECANCELED);
     CU_ASSERT_EQUAL(gridr_sched_signal(s), sig);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), sig == SIGTERM ? "SIGTERM" : "SIGINT"));
     sigaction(sig, NULL, &after);
     CU_ASSERT(after.sa_handler == before.sa_handler);
-    CU_ASSERT_EQUAL(gridr_test_count_shm(NULL), 0);
+    CU_ASSERT_EQUAL(our_shm(), 0);
     job_free(&j);
     gridr_sched_free(s);
     assert_clean();
@@ -801,6 +850,7 @@ static void test_parent_killed(void)
     CU_ASSERT_EQUAL(read_timeout(fd, &ki, sizeof ki, 10000), sizeof ki);
     close(fd);
     CU_ASSERT_EQUAL(ki.npids, 3); /* fork server + 2 workers */
+    note_run_id(ki.run_id);
     CU_ASSERT(gridr_test_count_shm(ki.run_id) > 0);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -842,6 +892,8 @@ static void *omp_embedder(void *arg)
     j.rp.omp = 1;
     job_desc(&j, &d);
     bad = gridr_sched_run(s, &d) ? 2 : job_errors(&j, -1, -1) ? 3 : 0;
+    if (!bad && gridr_test_count_shm(gridr_sched_run_id(s)) != 0)
+        bad = 5;
     for (long k = 0; !bad && k < j.windows; k++)
         bad = j.threads_seen[k] != 2 ? 4 : 0;
     job_free(&j);
@@ -907,6 +959,8 @@ static int atexit_parent(void *arg, int fd)
     job_init(&j, 32, 32, 8, 8);
     job_desc(&j, &d);
     int rc = gridr_sched_run(s, &d) || job_errors(&j, -1, -1) ? 2 : 0;
+    if (!rc && gridr_test_count_shm(gridr_sched_run_id(s)) != 0)
+        rc = 3;
     job_free(&j);
     gridr_sched_free(s);
     return rc;
@@ -960,6 +1014,8 @@ static int concurrent_parent(void *arg, int fd)
     d.prepare = prepare_concurrent;
     cur_sched = info_sched;
     int rc = gridr_sched_run(info_sched, &d) ? 2 : job_errors(&j, -1, -1) ? 3 : 0;
+    if (!rc && gridr_test_count_shm(gridr_sched_run_id(info_sched)) != 0)
+        rc = 5;
     if (!rc && j.segs_seen_max != 3 * 3) /* its own 3 slots x 3 arrays, nothing else */
         rc = 4;
     job_free(&j);
@@ -980,6 +1036,8 @@ static void test_concurrent_runs(void)
         CU_ASSERT_EQUAL(read_timeout(fd[i], id[i], sizeof id[i], 10000), sizeof id[i]);
     CU_ASSERT_EQUAL(strlen(id[0]), 8);
     CU_ASSERT_STRING_NOT_EQUAL(id[0], id[1]);
+    note_run_id(id[0]);
+    note_run_id(id[1]);
     CU_ASSERT(gridr_test_count_shm(id[0]) > 0 && gridr_test_count_shm(id[1]) > 0);
     (void)!write(go[1], "gg", 2);
     close(go[1]);
