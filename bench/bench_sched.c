@@ -74,7 +74,7 @@ static double now(void)
 static void report(const char *what, long side, long windows, double s)
 {
     double bits = (double)side * (double)side * sizeof(uint16_t) * 8.0;
-    printf("%-34s %9.3f s %11.0f windows/s %8.2f Gbit/s\n", what, s, (double)windows / s,
+    printf("%-36s %8.3f s %11.0f windows/s %8.2f Gbit/s\n", what, s, (double)windows / s,
            bits / s / 1e9);
 }
 
@@ -111,6 +111,36 @@ static int bench_sched(gridr_sched *s, raster *r, long tile, int reps)
     snprintf(what, sizeof what, "sched %d worker%s, %ld x %ld windows", gridr_sched_workers(s),
              gridr_sched_workers(s) > 1 ? "s" : "", tile, tile);
     report(what, r->side, d.windows, best);
+    return 0;
+}
+
+/* The same three copies per window (prepare, work, finish) in this process, no scheduler. */
+static int bench_inline(raster *r, long tile, int reps)
+{
+    r->tile = tile;
+    r->tiles_x = (r->side + tile - 1) / tile;
+    long windows = r->tiles_x * r->tiles_x;
+    uint16_t *slot[2] = {malloc((size_t)(tile * tile) * 2), malloc((size_t)(tile * tile) * 2)};
+    if (!slot[0] || !slot[1])
+        return 1;
+    double best = 1e30;
+    for (int i = 0; i < reps; i++) {
+        double t0 = now();
+        for (long k = 0; k < windows; k++) {
+            gridr_array a[2] = {gridr_array_make(slot[0], GRIDR_DT_U16, 1, tile, tile),
+                                gridr_array_make(slot[1], GRIDR_DT_U16, 1, tile, tile)};
+            prepare(r, k, a, 2, NULL);
+            copy_work(NULL, NULL, NULL, a, 2, k);
+            finish(r, k, a, 2);
+        }
+        double t = now() - t0;
+        best = t < best ? t : best;
+    }
+    char what[64];
+    snprintf(what, sizeof what, "no scheduler, %ld x %ld windows", tile, tile);
+    report(what, r->side, windows, best);
+    free(slot[0]);
+    free(slot[1]);
     return 0;
 }
 
@@ -152,6 +182,8 @@ int main(int argc, char **argv)
            (double)(side * side) * 2 / 1048576.0);
     if (!rc)
         bench_memcpy(&r, 3);
+    for (size_t t = 0; !rc && t < sizeof tiles / sizeof tiles[0]; t++)
+        rc = tiles[t] <= side ? bench_inline(&r, tiles[t], 3) : 0;
     for (int i = 0; !rc && i < 2; i++)
         for (size_t t = 0; !rc && t < sizeof tiles / sizeof tiles[0]; t++)
             rc = tiles[t] <= side ? bench_sched(s[i], &r, tiles[t], 3) : 0;

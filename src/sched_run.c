@@ -484,7 +484,7 @@ static int wait_events(run *r, int timeout_ms)
     int got = poll(r->pfd, (nfds_t)n, timeout_ms);
     if (got < 0 && errno != EINTR)
         return gridr__fail_errno(GRIDR_ESYS, errno, "scheduler: poll");
-    int sig = read_signal(r);
+    int sig = got < 0 || r->pfd[0].revents ? read_signal(r) : 0;
     if (sig && !r->stopping)
         return cancelled(r, sig);
     for (int j = 2; got > 0 && j < n; j++)
