@@ -605,10 +605,11 @@ static void unmap_workers(run *r)
 
 /* ---- slots ------------------------------------------------------------------------------- */
 
+/* What a segment of n bytes takes: whole pages, at least one (as gridr_sma maps them). */
 static size_t page_round(size_t n)
 {
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    return (n + pg - 1) / pg * pg;
+    return n ? (n + pg - 1) / pg * pg : pg;
 }
 
 static int check_room(run *r, size_t bound)
@@ -685,8 +686,9 @@ static int check_desc(const gridr_sched *s, const gridr_sched_run_desc *d)
                            d->run_params_size, GRIDR_SCHED_RUN_PARAMS_MAX);
     for (int i = 0; i < d->narrays; i++) {
         const gridr_sched_array_desc *a = &d->arrays[i];
-        if (!gridr_sma_bytes_for(a->dtype, a->bands, a->rows, a->cols) || a->bands < 1 ||
-            a->rows < 1 || a->cols < 1)
+        int empty = a->bands == 0 || a->rows == 0 || a->cols == 0; /* allowed: one page */
+        if (!gridr_dtype_size(a->dtype) || a->bands < 0 || a->rows < 0 || a->cols < 0 ||
+            (!empty && !gridr_sma_bytes_for(a->dtype, a->bands, a->rows, a->cols)))
             return gridr__fail(GRIDR_EINVAL, "scheduler: array %d: bad shape %s %d x %ld x %ld", i,
                                gridr_dtype_name(a->dtype), a->bands, a->rows, a->cols);
     }

@@ -587,6 +587,12 @@ static void test_callback_errors(void)
     assert_clean();
 }
 
+static int work_empty(void *ctx, const void *runp, const void *winp, gridr_array *a, int n, long k)
+{
+    (void)ctx, (void)runp, (void)winp, (void)k;
+    return n == 1 && a[0].rows == 0 && a[0].data ? 0 : gridr_set_error(GRIDR_EINVAL, "not empty");
+}
+
 static void test_bad_arguments(void)
 {
     gridr_sched_opts o;
@@ -594,7 +600,7 @@ static void test_bad_arguments(void)
     gridr_sched_opts_init(&o);
     ASSERT_STATUS(gridr_sched_new(&o, &s), GRIDR_EINVAL); /* no work function */
     CU_ASSERT_PTR_NULL(s);
-    o.work = work_pattern;
+    o.work = work_empty;
     o.workers = -1;
     ASSERT_STATUS(gridr_sched_new(&o, &s), GRIDR_EINVAL);
     o.workers = 1;
@@ -611,8 +617,12 @@ static void test_bad_arguments(void)
     d.narrays = GRIDR_SCHED_MAX_ARRAYS + 1;
     ASSERT_STATUS(run_sched(s, &d), GRIDR_EINVAL);
     d.narrays = 1;
-    d.arrays[0] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, 0, 4};
+    d.arrays[0] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, -1, 4};
     ASSERT_STATUS(run_sched(s, &d), GRIDR_EINVAL);
+    d.arrays[0] = (gridr_sched_array_desc){GRIDR_DT_UNKNOWN, 1, 4, 4};
+    ASSERT_STATUS(run_sched(s, &d), GRIDR_EINVAL);
+    d.arrays[0] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, 0, 4}; /* empty: allowed */
+    ASSERT_OK(run_sched(s, &d));
     d.arrays[0].rows = 4;
     d.run_params_size = GRIDR_SCHED_RUN_PARAMS_MAX + 1;
     d.run_params = &o;
