@@ -523,7 +523,10 @@ static int run_loop(run *r)
     }
     if (!rc && r->s->nfailures > 0)
         rc = partial_result(r);
-    return rc;
+    /* A signal sent to the whole process group also kills workers (SIGTERM): the parent's
+     * signal, not the deaths it caused, is the reason the run stops. */
+    int sig = rc && rc != GRIDR_ECANCELED ? read_signal(r) : 0;
+    return sig ? cancelled(r, sig) : rc;
 }
 
 /* ---- stopping busy workers --------------------------------------------------------------- */

@@ -944,6 +944,49 @@ static void test_openmp_before_scheduler(void)
     assert_clean();
 }
 
+/* SIGTERM to the whole process group (systemd, kill -TERM -PGID): the workers die of it too,
+ * yet the run reports the cancellation, not their deaths. */
+static int group_parent(void *arg, int fd)
+{
+    gridr_sched_opts o;
+    job j;
+    gridr_sched_run_desc d;
+    setpgid(0, 0);
+    gridr_sched_opts_init(&o);
+    o.workers = 2;
+    o.work = work_pattern;
+    o.state_dir = arg;
+    if (gridr_sched_new(&o, &info_sched))
+        return 1;
+    info_fd = fd;
+    job_init(&j, 100, 100, 10, 10);
+    j.rp.sleep_ms = 100;
+    job_desc(&j, &d);
+    d.prepare = prepare_report;
+    int rc = gridr_sched_run(info_sched, &d);
+    int bad = rc != GRIDR_ECANCELED ? 2 : gridr_sched_signal(info_sched) != SIGTERM ? 3 : 0;
+    if (!bad && gridr_test_count_shm(gridr_sched_run_id(info_sched)) != 0)
+        bad = 4;
+    gridr_sched_free(info_sched);
+    return bad;
+}
+
+static void test_group_sigterm(void)
+{
+    killed_info ki;
+    int fd = -1;
+    pid_t pid = spawn_parent(group_parent, (void *)gridr_test_tmpdir(), 0, &fd);
+    CU_ASSERT_EQUAL(read_timeout(fd, &ki, sizeof ki, 10000), sizeof ki);
+    close(fd);
+    note_run_id(ki.run_id);
+    CU_ASSERT_EQUAL(kill(-pid, SIGTERM), 0);
+    int st = wait_timeout(pid, 10000);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        fprintf(stderr, "\ngroup SIGTERM: parent ended with status %#x\n", (unsigned)st);
+    assert_clean();
+}
+
 static int atexit_fd = -1;
 
 static void atexit_write_pid(void)
@@ -1076,6 +1119,7 @@ static CU_TestInfo tests[] = {
     {"SIGTERM during a run cancels cleanly", test_sigterm},
     {"SIGINT during a run cancels cleanly", test_sigint},
     {"parent SIGKILLed: workers die, sweep cleans", test_parent_killed},
+    {"SIGTERM to the whole process group: cancelled", test_group_sigterm},
     {"OpenMP in the caller before the scheduler", test_openmp_before_scheduler},
     {"atexit handlers run in the parent only", test_atexit_parent_only},
     {"two runs at once keep to their names", test_concurrent_runs},
