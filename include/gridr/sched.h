@@ -128,7 +128,8 @@ GRIDR_API int gridr_sched_new(const gridr_sched_opts *o, gridr_sched **out);
 
 /** Run the windows of `d` through the workers. At most workers + prefetch windows are in flight;
  *  each slot owns one shared-memory segment per array, created at the start of the run
- *  (registered before creation) and released at its end, on every path.
+ *  (registered before creation) and released at its end, on every path. Workers keep the
+ *  segments they used mapped until the end of the run, when the parent has them unmap.
  *  SIGINT and SIGTERM are caught during the run only (former handlers restored after).
  *  Returns 0, or:
  *  - GRIDR_ECHILD: a worker died on a window more than `retries` times, e.g. "window 7 [rows
@@ -145,8 +146,9 @@ GRIDR_API int gridr_sched_run(gridr_sched *s, const gridr_sched_run_desc *d);
 /** Signal (SIGINT or SIGTERM) that cancelled the last run, or 0. */
 GRIDR_API int gridr_sched_signal(const gridr_sched *s);
 
-/** Windows of the last run that failed for good (keep_going), in the order they failed; returns
- *  their count. Ownership: *windows (may be NULL) is borrowed until the next run or free. */
+/** Windows of the last run that failed for good, in the order they failed (with keep_going all
+ *  of them, else the one that stopped the run); returns their count.
+ *  Ownership: *windows (may be NULL) is borrowed until the next run or free. */
 GRIDR_API size_t gridr_sched_failed(const gridr_sched *s, const long **windows);
 
 /** Message of the i-th failed window of the last run ("" if i is out of range).
