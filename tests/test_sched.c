@@ -36,6 +36,7 @@ typedef struct job {
     int *finished;
     long *seen_k;
     int *threads_seen;
+    int *ctx_seen; /* the work context's value as the worker saw it */
     run_params rp;
     /* hooks for individual tests */
     long raise_prep; /* prepare raises `raise_sig` at this window */
@@ -61,6 +62,7 @@ static void job_init(job *j, int W, int H, int TW, int TH)
     j->finished = calloc((size_t)j->windows, sizeof *j->finished);
     j->seen_k = calloc((size_t)j->windows, sizeof *j->seen_k);
     j->threads_seen = calloc((size_t)j->windows, sizeof *j->threads_seen);
+    j->ctx_seen = calloc((size_t)j->windows, sizeof *j->ctx_seen);
     for (long i = 0; i < (long)W * H; i++)
         j->src[i] = (uint16_t)(i * 7919 % 60000);
     memset(j->dst, 0, (size_t)W * H * sizeof *j->dst);
@@ -75,6 +77,7 @@ static void job_free(job *j)
     free(j->finished);
     free(j->seen_k);
     free(j->threads_seen);
+    free(j->ctx_seen);
 }
 
 static win_params job_window(const job *j, long k)
@@ -123,7 +126,8 @@ static int work_pattern(void *ctx, const void *runp, const void *winp, gridr_arr
         for (long i = 0; i < npx; i++)
             out[i] = (uint16_t)(in[i] * rp->mult + rp->add + k);
     int32_t *info = a[2].data;
-    info[0] = (int32_t)k, info[1] = threads, info[2] = (int32_t)getpid(), info[3] = 0x5eed;
+    info[0] = (int32_t)k, info[1] = threads, info[2] = (int32_t)getpid();
+    info[3] = ctx ? *(const int *)ctx : 0x5eed;
     return 0;
 }
 
@@ -209,6 +213,7 @@ static int finish_pattern(void *user, long k, gridr_array *a, int n)
         memcpy(j->dst + (w.row0 + r) * j->W + w.col0, out + r * w.cols, (size_t)w.cols * 2);
     j->finished[k]++;
     j->seen_k[k] = ((int32_t *)a[2].data)[0];
+    j->ctx_seen[k] = ((int32_t *)a[2].data)[3];
     j->threads_seen[k] = ((int32_t *)a[2].data)[1];
     if (cur_sched && k == 0)
         j->mapped_seen = mapped_segments(cur_sched);
@@ -458,6 +463,41 @@ static void test_kill_once_retried(void)
     CU_ASSERT_EQUAL(st.failed, 0);
     CU_ASSERT_EQUAL(st.spawned, 3); /* 2 + 1 replacement */
     CU_ASSERT_EQUAL(gridr_sched_failed(s, NULL), 0);
+    job_free(&j);
+    gridr_sched_free(s);
+    assert_clean();
+}
+
+/* A replacement worker comes from the fork server: it sees the work context as it was at
+ * creation, not as the parent changed it since. */
+static int generation = 1;
+
+static void test_replacement_sees_creation_image(void)
+{
+    gridr_sched_opts o;
+    gridr_sched *s = NULL;
+    job j;
+    gridr_sched_run_desc d;
+    gridr_sched_stats st;
+    gridr_sched_opts_init(&o);
+    o.workers = 1; /* the retry runs on the replacement */
+    o.retries = 1;
+    o.work = work_pattern;
+    o.ctx = &generation;
+    o.fault = "kill:window=2:once";
+    o.state_dir = gridr_test_tmpdir();
+    ASSERT_OK(gridr_sched_new(&o, &s));
+    generation = 2; /* after the fork: no worker may see it */
+    job_init(&j, 32, 32, 8, 8);
+    job_desc(&j, &d);
+    ASSERT_OK(run_sched(s, &d));
+    CU_ASSERT_EQUAL(job_errors(&j, -1, -1), 0);
+    gridr_sched_get_stats(s, &st);
+    CU_ASSERT_EQUAL(st.spawned, 2);
+    CU_ASSERT_EQUAL(st.retried, 1);
+    for (long k = 0; k < j.windows; k++)
+        CU_ASSERT_EQUAL(j.ctx_seen[k], 1);
+    generation = 1;
     job_free(&j);
     gridr_sched_free(s);
     assert_clean();
@@ -1107,6 +1147,7 @@ static CU_TestInfo tests[] = {
     {"progress reaches 1, no-work windows skip workers", test_progress_and_no_work},
     {"progress returning 0 cancels cleanly", test_progress_cancel},
     {"worker killed once, retried, same output", test_kill_once_retried},
+    {"a replacement sees the creation-time context", test_replacement_sees_creation_image},
     {"worker killed every time: ECHILD names window", test_kill_exhausted},
     {"worker SIGSEGV: ECHILD names the signal", test_segv},
     {"worker exit(3): ECHILD with exit status", test_exit},
