@@ -193,7 +193,8 @@ typedef struct config {
     gridr_sched *s;
     const char *label;
     int threads;         /* in-process: OpenMP threads; scheduler: workers (kernels at once) */
-    double best, kernel; /* best wall time; kernel time of that run (per core) */
+    int cores;           /* threads x workers: compared with the in-process run on as many cores */
+    double best, kernel; /* best wall time; kernel time of that run (per worker) */
 } config;
 
 /* One run of configuration c; the in-process 1-thread run is the reference output. */
@@ -217,8 +218,10 @@ static int run_config(bench *b, config *c, long windows, long sr, long sc, uint1
     return rc;
 }
 
-/* One kernel: every configuration `reps` times, interleaved (the machine's load drifts); the
- * scheduler's cost is its wall time beyond the kernel time of the same run. */
+/* One kernel: every configuration `reps` times, interleaved (the machine's load drifts).
+ * "other" is a run's wall time beyond the kernel time of that same run: the copies of prepare
+ * and finish, and for the scheduler its own cost. "sched" gives it as a fraction of the kernel
+ * time, then (in parentheses) beyond the in-process run's "other" on as many cores. */
 static int bench_kind(config *cfg, int ncfg, bench *b, gridr_interp_kind k)
 {
     long sr, sc;
@@ -233,11 +236,13 @@ static int bench_kind(config *cfg, int ncfg, bench *b, gridr_interp_kind k)
         for (int i = 0; !rc && i < ncfg; i++)
             rc = run_config(b, &cfg[i], windows, sr, sc, ref);
     for (int i = 0; !rc && i < ncfg; i++) {
-        printf("%-7s %-30s %7.3f s %6.1f Mpx/s  kernel %6.3f s", gridr_interp_name(k), cfg[i].label,
-               cfg[i].best, mpx / cfg[i].best, cfg[i].kernel);
-        if (cfg[i].s)
-            printf("  scheduler %+5.1f%% of kernel",
-                   100 * (cfg[i].best - cfg[i].kernel) / cfg[i].kernel);
+        const config *c = &cfg[i], *in = &cfg[c->cores > 1 ? 1 : 0];
+        double other = c->best - c->kernel, in_other = in->best - in->kernel;
+        printf("%-7s %-27s %6.3f s %6.1f Mpx/s  kernel %6.3f s  other %5.3f s",
+               gridr_interp_name(k), c->label, c->best, mpx / c->best, c->kernel, other);
+        if (c->s)
+            printf("  sched %+5.1f%% (%+5.1f%%)", 100 * other / c->kernel,
+                   100 * (other - in_other) / c->kernel);
         printf("\n");
     }
     free(ref);
@@ -257,11 +262,11 @@ static int new_sched(int workers, int threads, gridr_sched **s)
 int main(int argc, char **argv)
 {
     bench b;
-    config cfg[5] = {{NULL, "no scheduler, 1 thread", 1, 0, 0},
-                     {NULL, "no scheduler, 2 threads", 2, 0, 0},
-                     {NULL, "sched 1 worker x 1 thread", 1, 0, 0},
-                     {NULL, "sched 2 workers x 1 thread", 2, 0, 0},
-                     {NULL, "sched 1 worker x 2 threads", 1, 0, 0}};
+    config cfg[5] = {{NULL, "no scheduler, 1 thread", 1, 1, 0, 0},
+                     {NULL, "no scheduler, 2 threads", 2, 2, 0, 0},
+                     {NULL, "sched 1 worker x 1 thread", 1, 1, 0, 0},
+                     {NULL, "sched 2 workers x 1 thread", 2, 2, 0, 0},
+                     {NULL, "sched 1 worker x 2 threads", 1, 2, 0, 0}};
     static const int workers[3] = {1, 2, 1}, threads[3] = {1, 1, 2};
     memset(&b, 0, sizeof b);
     b.side = argc > 1 ? atol(argv[1]) : 8192;
