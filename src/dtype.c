@@ -73,8 +73,8 @@ int gridr_dtype_parse(const char *text, gridr_dtype *out)
             }
         }
     }
-    return gridr__fail(GRIDR_EINVAL,
-                       "unknown data type '%s' (expected u8, u16, i16, u32, i32, f32 or f64)", text);
+    return gridr__fail(
+        GRIDR_EINVAL, "unknown data type '%s' (expected u8, u16, i16, u32, i32, f32 or f64)", text);
 }
 
 double gridr_dtype_get(const void *buf, gridr_dtype dt, size_t i)
