@@ -174,16 +174,30 @@ static inline int node_ok(const gridr_grid *g, long i, long j)
     return 1;
 }
 
-static void eval_affine(const gridr_grid *g, long row, long col0, long n, double *sr, double *sc,
-                        uint8_t *valid)
+/* dst[k] = round12(src[k] + shift), two lanes at a time (src may be dst). */
+static void round12_copy(double *dst, const double *src, long n, double shift)
 {
-    const double *a = g->affine;
+    long k = 0;
+    for (; k + 2 <= n; k += 2)
+        vstore(dst + k, vround12(vload(src + k) + shift));
+    for (; k < n; k++)
+        dst[k] = gridr__round12(src[k] + shift);
+}
+
+static void eval_affine(const gridr_grid *g, long row, long col0, long n, double *restrict sr,
+                        double *restrict sc, uint8_t *restrict valid)
+{
+    const double a0 = g->affine[0], a1 = g->affine[1], a2 = g->affine[2];
+    const double a3 = g->affine[3], a4 = g->affine[4], a5 = g->affine[5];
+    const double i = (double)row;
     for (long k = 0; k < n; k++) {
         double j = (double)(col0 + k);
-        sr[k] = gridr__round12(a[0] + a[1] * (double)row + a[2] * j + g->shift_row);
-        sc[k] = gridr__round12(a[3] + a[4] * (double)row + a[5] * j + g->shift_col);
-        valid[k] = 1;
+        sr[k] = a0 + a1 * i + a2 * j;
+        sc[k] = a3 + a4 * i + a5 * j;
     }
+    round12_copy(sr, sr, n, g->shift_row);
+    round12_copy(sc, sc, n, g->shift_col);
+    memset(valid, 1, (size_t)n);
 }
 
 /* rr = rc = 1: a plain read of one node row (what the oversampled path gives at nodes). */
@@ -191,21 +205,18 @@ static void eval_plain(const gridr_grid *g, long row, long col0, long n, double 
                        uint8_t *valid)
 {
     long li = row - g->node_row0, lj = col0 - g->node_col0;
-    const double s0 = g->shift_row, s1 = g->shift_col;
     if (g->nodes.dtype == GRIDR_DT_F64) {
-        const double *pr = gridr_array_at(&g->nodes, 0, li, lj);
-        const double *pc = gridr_array_at(&g->nodes, 1, li, lj);
-        for (long k = 0; k < n; k++) {
-            sr[k] = gridr__round12(pr[k] + s0);
-            sc[k] = gridr__round12(pc[k] + s1);
-        }
+        round12_copy(sr, gridr_array_at(&g->nodes, 0, li, lj), n, g->shift_row);
+        round12_copy(sc, gridr_array_at(&g->nodes, 1, li, lj), n, g->shift_col);
     } else {
         const float *pr = gridr_array_at(&g->nodes, 0, li, lj);
         const float *pc = gridr_array_at(&g->nodes, 1, li, lj);
         for (long k = 0; k < n; k++) {
-            sr[k] = gridr__round12((double)pr[k] + s0);
-            sc[k] = gridr__round12((double)pc[k] + s1);
+            sr[k] = (double)pr[k];
+            sc[k] = (double)pc[k];
         }
+        round12_copy(sr, sr, n, g->shift_row);
+        round12_copy(sc, sc, n, g->shift_col);
     }
     if (!g->mask.data && !g->has_nodata) {
         memset(valid, 1, (size_t)n);
@@ -301,6 +312,36 @@ static void metrics_affine(const gridr_grid *g, gridr_rect out, double *bb, int 
     }
 }
 
+/* Extremes of the finite values of one node row (+ shift) into bb (min r, max r, min c, max c);
+ * two lanes at a time, no branch. */
+static void row_extremes(const double *pr, const double *pc, long n, double s0, double s1,
+                         double *bb)
+{
+    v2d rmin = vsplat(bb[0]), rmax = vsplat(bb[1]), cmin = vsplat(bb[2]), cmax = vsplat(bb[3]);
+    long j = 0;
+    for (; j + 2 <= n; j += 2) {
+        v2d r = vload(pr + j) + s0, c = vload(pc + j) + s1;
+        v2m fin = vand(veq(r - r, vsplat(0.0)), veq(c - c, vsplat(0.0)));
+        rmin = vsel(vand(fin, vlt(r, rmin)), r, rmin);
+        rmax = vsel(vand(fin, vgt(r, rmax)), r, rmax);
+        cmin = vsel(vand(fin, vlt(c, cmin)), c, cmin);
+        cmax = vsel(vand(fin, vgt(c, cmax)), c, cmax);
+    }
+    bb[0] = fmin(vlane(rmin, 0), vlane(rmin, 1));
+    bb[1] = fmax(vlane(rmax, 0), vlane(rmax, 1));
+    bb[2] = fmin(vlane(cmin, 0), vlane(cmin, 1));
+    bb[3] = fmax(vlane(cmax, 0), vlane(cmax, 1));
+    for (; j < n; j++) {
+        double r = pr[j] + s0, c = pc[j] + s1;
+        if (isfinite(r) && isfinite(c)) {
+            bb[0] = fmin(bb[0], r);
+            bb[1] = fmax(bb[1], r);
+            bb[2] = fmin(bb[2], c);
+            bb[3] = fmax(bb[3], c);
+        }
+    }
+}
+
 static int metrics_array(const gridr_grid *g, gridr_rect out, double *bb, int *any)
 {
     gridr_rect nw;
@@ -314,6 +355,15 @@ static int metrics_array(const gridr_grid *g, gridr_rect out, double *bb, int *a
                            "%ld+%ld cols %ld+%ld are not in the grid slice",
                            nw.row0, nw.rows, nw.col0, nw.cols, out.row0, out.rows, out.col0,
                            out.cols);
+    if (g->nodes.dtype == GRIDR_DT_F64 && !g->mask.data && !g->has_nodata) {
+        bb[0] = bb[2] = INFINITY;
+        bb[1] = bb[3] = -INFINITY;
+        for (long i = li0; i < li0 + nw.rows; i++)
+            row_extremes(gridr_array_at(&g->nodes, 0, i, lj0), gridr_array_at(&g->nodes, 1, i, lj0),
+                         nw.cols, g->shift_row, g->shift_col, bb);
+        *any = bb[0] <= bb[1];
+        return 0;
+    }
     for (long i = li0; i < li0 + nw.rows; i++) {
         for (long j = lj0; j < lj0 + nw.cols; j++) {
             if (node_ok(g, i, j))

@@ -383,24 +383,33 @@ typedef struct rs_run {
     const gridr_grid *g;
     gridr_rect ow;
     const gridr__rs_src *s;
-    gridr__rs_row_fn fn;
+    gridr__rs_kernel k;
     double nodata;
     gridr_array *out, *om;
-    char *scratch; /* per thread: tr, tc, acc (bands x n) doubles, then gv, m bytes */
+    char *scratch; /* per thread: work, tr, tc, acc (bands x chunk) doubles, then gv, m bytes */
     size_t per_thread;
 } rs_run;
 
+/* One output row, chunk by chunk: grid -> targets -> pass 1 -> pass 2 -> stores. */
 static void run_row(const rs_run *r, long i, char *scr)
 {
-    long n = r->ow.cols;
-    double *tr = (double *)scr, *tc = tr + n, *acc = tc + n;
-    uint8_t *gv = (uint8_t *)(acc + (size_t)n * (size_t)r->s->bands), *m = gv + n;
-    gridr_grid_eval_row(r->g, r->ow.row0 + i, r->ow.col0, n, tr, tc, gv);
-    r->fn(r->s, tr, tc, gv, n, r->nodata, acc, m);
-    for (int b = 0; b < r->out->bands; b++)
-        gridr__rs_store(gridr_array_at(r->out, b, i, 0), r->out->dtype, acc + b * n, n);
-    if (r->om && r->om->data)
-        memcpy(gridr_array_at(r->om, 0, i, 0), m, (size_t)n);
+    gridr__rs_work *w = (gridr__rs_work *)scr;
+    double *tr = (double *)(w + 1), *tc = tr + GRIDR__RS_CHUNK, *acc = tc + GRIDR__RS_CHUNK;
+    uint8_t *gv = (uint8_t *)(acc + (size_t)GRIDR__RS_CHUNK * (size_t)r->s->bands);
+    uint8_t *m = gv + GRIDR__RS_CHUNK;
+    const long n = r->ow.cols;
+    for (long j0 = 0; j0 < n; j0 += GRIDR__RS_CHUNK) {
+        long len = GRIDR__MIN(GRIDR__RS_CHUNK, n - j0);
+        gridr_grid_eval_row(r->g, r->ow.row0 + i, r->ow.col0 + j0, len, tr, tc, gv);
+        tr[len] = tc[len] = 0; /* pass 1 works on pairs (len < GRIDR__RS_CHUNK when odd) */
+        r->k.pass1(r->s, tr, tc, len, w);
+        r->k.pass2(r->s, w, gv, len, r->nodata, acc, m);
+        for (int b = 0; b < r->out->bands; b++)
+            gridr__rs_store(gridr_array_at(r->out, b, i, j0), r->out->dtype,
+                            acc + (size_t)b * GRIDR__RS_CHUNK, len);
+        if (r->om && r->om->data)
+            memcpy(gridr_array_at(r->om, 0, i, j0), m, (size_t)len);
+    }
 }
 
 static int run_rows(rs_run *r, int threads)
@@ -410,8 +419,10 @@ static int run_rows(rs_run *r, int threads)
         nt = (int)r->ow.rows;
     if (nt < 1)
         nt = 1;
-    size_t n = (size_t)r->ow.cols;
-    r->per_thread = ((2 + (size_t)r->s->bands) * n * sizeof(double) + 2 * n + 63) & ~(size_t)63;
+    r->per_thread = sizeof(gridr__rs_work) +
+                    (2 + (size_t)r->s->bands) * GRIDR__RS_CHUNK * sizeof(double) +
+                    2 * GRIDR__RS_CHUNK;
+    r->per_thread = (r->per_thread + 63) & ~(size_t)63;
     r->scratch = aligned_alloc(64, r->per_thread * (size_t)nt);
     if (!r->scratch)
         return gridr__fail(GRIDR_ENOMEM, "resample: no memory for %d row buffers of %zu bytes", nt,
@@ -441,16 +452,12 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
     rs_setup st;
     rc = setup(&st, o, src);
     if (rc == 0) {
-        rs_run run = {g,
-                      out_win,
-                      &st.s,
-                      gridr__rs_row_kernel(o->interp, st.s.dtype),
-                      o->out_nodata,
-                      out,
-                      out_mask,
-                      NULL,
-                      0};
-        rc = run_rows(&run, o->threads);
+        rs_run run = {g, out_win, &st.s, {NULL, NULL}, o->out_nodata, out, out_mask, NULL, 0};
+        if (gridr__rs_get_kernel(o->interp, st.s.dtype, &run.k) != 0)
+            rc = gridr__fail(GRIDR_EINVAL, "resample: kernel %d cannot read %s samples",
+                             (int)o->interp, gridr_dtype_name(st.s.dtype));
+        else
+            rc = run_rows(&run, o->threads);
     }
     setup_free(&st);
     return rc;

@@ -1,4 +1,4 @@
-/* gridr: resampling row kernels specialised per kernel and source dtype, and output stores. */
+/* gridr: resampling kernels: vectorised positions/weights (pass 1), per-dtype gathers (pass 2). */
 #include "internal.h"
 
 #include <float.h>
@@ -8,74 +8,130 @@
 
 #include "resample_impl.h"
 
-/* ---- weights (natural order: w[i] weighs tap c - KN/2 + i) ---------------------------------- */
+#define CH GRIDR__RS_CHUNK
 
-/* Linear, K = 3 (GridR): (1 - |x|) on the two neighbours, the third tap a structural zero. */
-static inline void w_linear(double x, double *w)
+/* ---- compact weights -----------------------------------------------------------------------
+ * For offset x = t - c, a = |x|: u[0..KB) are the weights of the compact box (the taps that can
+ * be non-zero) for x < 0, in increasing tap order; for x >= 0 the box is reversed and starts one
+ * tap later in the natural stencil (c - K/2 + 1). The expressions are exactly those of interp's
+ * natural-order weights (gridr_interp_weights), so both orders give the same bits. */
+
+static inline void u_linear(v2d a, v2d *u)
 {
-    if (x > 0) {
-        w[0] = 0;
-        w[1] = 1 - x;
-        w[2] = x;
-    } else if (x < 0) {
-        w[0] = -x;
-        w[1] = 1 + x;
-        w[2] = 0;
-    } else {
-        w[0] = 0;
-        w[1] = 1;
-        w[2] = 0;
+    u[0] = a;
+    u[1] = 1.0 - a;
+}
+
+static inline void u_cubic(v2d a, v2d *u)
+{
+    v2d a2 = a * a, a3 = a2 * a;
+    u[0] = 0.5 * a3 - 0.5 * a2;            /* far */
+    u[1] = -1.5 * a3 + 2.0 * a2 + 0.5 * a; /* near */
+    u[2] = 1.5 * a3 - 2.5 * a2 + 1.0;      /* centre */
+    u[3] = -0.5 * a3 + a2 - 0.5 * a;       /* behind */
+}
+
+/* Un-normalised B-spline b_n (n! beta_n): u[j] = B_n(a + j), B_n(y) = b_n(y - (n+1)/2), by the
+ * division-free Cox-de Boor recurrence B_k(y) = y B_{k-1}(y) + (k + 1 - y) B_{k-1}(y - 1). */
+static inline __attribute__((always_inline)) void u_bspline(const int n, v2d a, v2d *u)
+{
+    v2d g = 1.0 - a;
+    u[0] = vsplat(1.0);
+    for (int k = 1; k <= n; k++) {
+        u[k] = g * u[k - 1];
+        for (int j = k - 1; j >= 1; j--)
+            u[j] = (a + (double)j) * u[j] + (g + (double)(k - j)) * u[j - 1];
+        u[0] = a * u[0];
     }
 }
 
-/* Keys cubic convolution a = -0.5, K = 5 (GridR's factorised weights, one structural zero). */
-static inline void w_cubic(double x, double *w)
+#define DEFINE_U_BSPLINE(N)                                                                        \
+    static inline void u_bspline##N(v2d a, v2d *u)                                                 \
+    {                                                                                              \
+        u_bspline(N, a, u);                                                                        \
+    }
+
+DEFINE_U_BSPLINE(3)
+DEFINE_U_BSPLINE(5)
+DEFINE_U_BSPLINE(7)
+DEFINE_U_BSPLINE(9)
+DEFINE_U_BSPLINE(11)
+
+/* ---- pass 1: positions and weights ---------------------------------------------------------- */
+
+/* Targets outside [tlo, thi) (far outside the window, NaN) get ok = 0 and harmless values. Works
+ * on pairs: tr[n], tc[n] must be readable when n is odd. */
+typedef struct bounds {
+    v2d lr, hr, lc, hc;
+} bounds;
+
+static inline bounds get_bounds(const gridr__rs_src *s)
 {
-    double x2 = x * x, x3 = x2 * x;
-    if (x > 0) {
-        w[0] = 0;
-        w[1] = -0.5 * x3 + x2 - 0.5 * x;
-        w[2] = 1.5 * x3 - 2.5 * x2 + 1;
-        w[3] = -1.5 * x3 + 2 * x2 + 0.5 * x;
-        w[4] = 0.5 * x3 - 0.5 * x2;
-    } else if (x < 0) {
-        w[0] = -0.5 * x3 - 0.5 * x2;
-        w[1] = 1.5 * x3 + 2 * x2 - 0.5 * x;
-        w[2] = -1.5 * x3 - 2.5 * x2 + 1;
-        w[3] = 0.5 * x3 + x2 + 0.5 * x;
-        w[4] = 0;
-    } else {
-        w[0] = w[1] = w[3] = w[4] = 0;
-        w[2] = 1;
+    bounds b = {vsplat(s->tlo_r), vsplat(s->thi_r), vsplat(s->tlo_c), vsplat(s->thi_c)};
+    return b;
+}
+
+static inline v2m targets(const bounds *b, const double *tr, const double *tc, long j, v2d *yr,
+                          v2d *yc)
+{
+    v2d r = vload(tr + j), c = vload(tc + j);
+    v2m in = vand(vand(vge(r, b->lr), vlt(r, b->hr)), vand(vge(c, b->lc), vlt(c, b->hc)));
+    *yr = vsel(in, r, b->lr);
+    *yc = vsel(in, c, b->lc);
+    return in;
+}
+
+/* KN natural taps, KB-wide compact box. */
+#define DEFINE_PASS1(NAME, KN, KB, UFUN)                                                           \
+    static void NAME(const gridr__rs_src *s, const double *tr, const double *tc, long n,           \
+                     gridr__rs_work *w)                                                            \
+    {                                                                                              \
+        const v2d orr = vsplat((double)(s->org_r + (KN) / 2));                                     \
+        const v2d occ = vsplat((double)(s->org_c + (KN) / 2));                                     \
+        const bounds bd = get_bounds(s);                                                           \
+        for (long j = 0; j < n; j += 2) {                                                          \
+            v2d yr, yc, ur[(KB) + 1], uc[(KB) + 1];                                                \
+            v2m in = targets(&bd, tr, tc, j, &yr, &yc);                                            \
+            v2d fr = vfloor(yr + 0.5), fc = vfloor(yc + 0.5);                                      \
+            v2d xr = yr - fr, xc = yc - fc;                                                        \
+            v2m pr = vge(xr, vsplat(0.0)), pc = vge(xc, vsplat(0.0));                              \
+            UFUN(vabs(xr), ur);                                                                    \
+            UFUN(vabs(xc), uc);                                                                    \
+            for (int k = 0; k < (KB); k++) {                                                       \
+                vstore(&w->wr[k][j], vsel(pr, ur[(KB)-1 - k], ur[k]));                             \
+                vstore(&w->wc[k][j], vsel(pc, uc[(KB)-1 - k], uc[k]));                             \
+            }                                                                                      \
+            vstore(&w->br[j], fr - orr + vone(pr));                                                \
+            vstore(&w->bc[j], fc - occ + vone(pc));                                                \
+            memcpy(&w->ok[j], &in, sizeof in);                                                     \
+            memcpy(&w->sr[j], &pr, sizeof pr);                                                     \
+            memcpy(&w->sc[j], &pc, sizeof pc);                                                     \
+        }                                                                                          \
+    }
+
+DEFINE_PASS1(pass1_linear, 3, 2, u_linear)
+DEFINE_PASS1(pass1_cubic, 5, 4, u_cubic)
+DEFINE_PASS1(pass1_bspline3, 5, 4, u_bspline3)
+DEFINE_PASS1(pass1_bspline5, 7, 6, u_bspline5)
+DEFINE_PASS1(pass1_bspline7, 9, 8, u_bspline7)
+DEFINE_PASS1(pass1_bspline9, 11, 10, u_bspline9)
+DEFINE_PASS1(pass1_bspline11, 13, 12, u_bspline11)
+
+static void pass1_nearest(const gridr__rs_src *s, const double *tr, const double *tc, long n,
+                          gridr__rs_work *w)
+{
+    const v2d orr = vsplat((double)s->org_r), occ = vsplat((double)s->org_c);
+    const bounds bd = get_bounds(s);
+    for (long j = 0; j < n; j += 2) {
+        v2d yr, yc;
+        v2m in = targets(&bd, tr, tc, j, &yr, &yc);
+        vstore(&w->br[j], vfloor(yr + 0.5) - orr);
+        vstore(&w->bc[j], vfloor(yc + 0.5) - occ);
+        memcpy(&w->ok[j], &in, sizeof in);
     }
 }
 
-/* First tap of the compact box (the non-zero taps) inside the natural stencil. */
-static inline int off_linear(double x)
-{
-    return x < 0 ? 0 : 1;
-}
-
-static inline int off_upper(double x)
-{
-    return x > 0 ? 1 : 0;
-}
-
-/* ---- shared per-pixel steps --------------------------------------------------------------- */
-
-/* Stencil centre (window-local) and offset of a target; 0 when it is far outside the window. */
-static inline int position(const gridr__rs_src *s, double tr, double tc, long *cr, long *cc,
-                           double *xr, double *xc)
-{
-    if (!(tr >= s->tlo_r && tr < s->thi_r && tc >= s->tlo_c && tc < s->thi_c))
-        return 0;
-    double fr = gridr__floor(tr + 0.5), fc = gridr__floor(tc + 0.5);
-    *xr = tr - fr;
-    *xc = tc - fc;
-    *cr = (long)fr - s->org_r;
-    *cc = (long)fc - s->org_c;
-    return 1;
-}
+/* ---- pass 2 helpers ------------------------------------------------------------------------- */
 
 /* The kb x kb box at (br, bc) lies in the available rectangle and holds no invalid sample. */
 static inline int box_fast(const gridr__rs_src *s, long br, long bc, int kb)
@@ -85,13 +141,21 @@ static inline int box_fast(const gridr__rs_src *s, long br, long bc, int kb)
     if (!s->integ)
         return 1;
     const uint32_t *q = s->integ;
-    long w = s->cols + 1;
-    return q[(br + kb) * w + bc + kb] - q[br * w + bc + kb] - q[(br + kb) * w + bc] +
-               q[br * w + bc] ==
-           0;
+    const long w = s->cols + 1;
+    uint32_t bad =
+        q[(br + kb) * w + bc + kb] - q[br * w + bc + kb] - q[(br + kb) * w + bc] + q[br * w + bc];
+    return bad == 0;
 }
 
-/* Every tap with a non-zero weight is available. */
+/* Natural-order weights (K = kb + 1) of a box: the structural zero at the end away from x. */
+static inline void natural(const double *box, int kb, int side, double *wn)
+{
+    wn[side ? 0 : kb] = 0;
+    for (int k = 0; k < kb; k++)
+        wn[k + side] = box[k];
+}
+
+/* Every tap with a non-zero weight is available (natural stencil at r0, c0, kn taps). */
 static int taps_ok(const gridr__rs_src *s, long r0, long c0, const double *wr, const double *wc,
                    int kn)
 {
@@ -115,21 +179,21 @@ static int taps_ok(const gridr__rs_src *s, long r0, long c0, const double *wr, c
     return 1;
 }
 
-static inline void set_invalid(double *acc, long n, int bands, double nodata, uint8_t *m)
+static inline void set_invalid(double *acc, int bands, double nodata, uint8_t *m)
 {
     for (int b = 0; b < bands; b++)
-        acc[b * n] = nodata;
+        acc[b * CH] = nodata;
     *m = 0;
 }
 
-/* ---- row kernels ---------------------------------------------------------------------------- */
+/* ---- pass 2: per source dtype --------------------------------------------------------------- */
 
-/* Checked path: only taps with non-zero weights are read, in the fast path's order. */
+/* Checked path: the natural stencil, only taps with non-zero weights read, in the unchecked
+ * path's order (rows ascending; per row the column dot product from 0, then the row weight). */
 #define DEFINE_CHECKED(T, SUF)                                                                     \
-    static int checked_##SUF(const gridr__rs_src *s, long cr, long cc, const double *wr,           \
-                             const double *wc, int kn, double *acc, long n)                        \
+    static int checked_##SUF(const gridr__rs_src *s, long r0, long c0, const double *wr,           \
+                             const double *wc, int kn, double *acc)                                \
     {                                                                                              \
-        long r0 = cr - kn / 2, c0 = cc - kn / 2;                                                   \
         if (!taps_ok(s, r0, c0, wr, wc, kn))                                                       \
             return 0;                                                                              \
         for (int b = 0; b < s->bands; b++) {                                                       \
@@ -145,84 +209,100 @@ static inline void set_invalid(double *acc, long n, int bands, double nodata, ui
                 }                                                                                  \
                 a += wr[i] * d;                                                                    \
             }                                                                                      \
-            acc[b * n] = a;                                                                        \
+            acc[b * CH] = a;                                                                       \
         }                                                                                          \
         return 1;                                                                                  \
     }
 
-/* Separable kernel with KN natural taps of which the KB-wide box at OFF(x) holds the non-zero
- * ones. FLOATSRC: a NaN result of the unchecked path (a non-finite sample under a zero weight)
- * is recomputed by the checked path, which skips zero weights. */
-#define DEFINE_SEPARABLE(NAME, T, SUF, KN, KB, WFUN, OFF, FLOATSRC)                                \
-    static void NAME(const gridr__rs_src *s, const double *tr, const double *tc,                   \
-                     const uint8_t *gv, long n, double nodata, double *acc, uint8_t *m)            \
+/* Unchecked dot product of a KB x KB box (all weights, zeros included). */
+#define DEFINE_DOT(T, SUF, KB)                                                                     \
+    static inline double dot##KB##_##SUF(const T *restrict p, long rs, const double *wr,           \
+                                         const double *wc)                                         \
+    {                                                                                              \
+        double a = 0;                                                                              \
+        for (int i = 0; i < (KB); i++, p += rs) {                                                  \
+            double d = 0;                                                                          \
+            for (int k = 0; k < (KB); k++)                                                         \
+                d += wc[k] * (double)p[k];                                                         \
+            a += wr[i] * d;                                                                        \
+        }                                                                                          \
+        return a;                                                                                  \
+    }
+
+/* FLOATSRC: a NaN from the unchecked path (a non-finite sample under a zero weight) is
+ * recomputed by the checked path, which skips zero weights. */
+#define DEFINE_PASS2(NAME, T, SUF, KB, FLOATSRC)                                                   \
+    static void NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv, long n,   \
+                     double nodata, double *acc, uint8_t *m)                                       \
     {                                                                                              \
         const T *base = (const T *)s->data;                                                        \
         const long rs = s->rstride, bs = s->bstride;                                               \
+        const int nb = s->bands;                                                                   \
         for (long j = 0; j < n; j++) {                                                             \
-            double wr[KN], wc[KN], xr, xc;                                                         \
-            long cr, cc;                                                                           \
-            if (!gv[j] || !position(s, tr[j], tc[j], &cr, &cc, &xr, &xc)) {                        \
-                set_invalid(acc + j, n, s->bands, nodata, m + j);                                  \
+            if (!w->ok[j] || !gv[j]) {                                                             \
+                set_invalid(acc + j, nb, nodata, m + j);                                           \
                 continue;                                                                          \
             }                                                                                      \
-            WFUN(xr, wr);                                                                          \
-            WFUN(xc, wc);                                                                          \
-            int orr = OFF(xr), oc = OFF(xc), ok = 0;                                               \
-            long br = cr - KN / 2 + orr, bc = cc - KN / 2 + oc;                                    \
+            double wr[KB], wc[KB];                                                                 \
+            for (int k = 0; k < (KB); k++) {                                                       \
+                wr[k] = w->wr[k][j];                                                               \
+                wc[k] = w->wc[k][j];                                                               \
+            }                                                                                      \
+            long br = (long)w->br[j], bc = (long)w->bc[j];                                         \
+            int ok = 0;                                                                            \
             if (box_fast(s, br, bc, KB)) {                                                         \
-                const double *wrb = wr + orr, *wcb = wc + oc;                                      \
+                const T *p = base + br * rs + bc;                                                  \
                 ok = 1;                                                                            \
-                for (int b = 0; b < s->bands; b++) {                                               \
-                    const T *p = base + b * bs + br * rs + bc;                                     \
-                    double a = 0;                                                                  \
-                    for (int i = 0; i < KB; i++, p += rs) {                                        \
-                        double d = 0;                                                              \
-                        for (int k = 0; k < KB; k++)                                               \
-                            d += wcb[k] * (double)p[k];                                            \
-                        a += wrb[i] * d;                                                           \
-                    }                                                                              \
+                for (int b = 0; b < nb; b++, p += bs) {                                            \
+                    double a = dot##KB##_##SUF(p, rs, wr, wc);                                     \
                     if (FLOATSRC && a != a)                                                        \
                         ok = 0;                                                                    \
-                    acc[b * n + j] = a;                                                            \
+                    acc[b * CH + j] = a;                                                           \
                 }                                                                                  \
             }                                                                                      \
-            if (!ok)                                                                               \
-                ok = checked_##SUF(s, cr, cc, wr, wc, KN, acc + j, n);                             \
+            if (!ok) {                                                                             \
+                double wnr[(KB) + 1], wnc[(KB) + 1];                                               \
+                natural(wr, KB, w->sr[j] != 0, wnr);                                               \
+                natural(wc, KB, w->sc[j] != 0, wnc);                                               \
+                ok = checked_##SUF(s, br - (w->sr[j] != 0), bc - (w->sc[j] != 0), wnr, wnc,        \
+                                   (KB) + 1, acc + j);                                             \
+            }                                                                                      \
             if (ok)                                                                                \
                 m[j] = 1;                                                                          \
             else                                                                                   \
-                set_invalid(acc + j, n, s->bands, nodata, m + j);                                  \
+                set_invalid(acc + j, nb, nodata, m + j);                                           \
         }                                                                                          \
     }
 
-/* Nearest: the centre sample itself. */
+/* Nearest: the centre sample itself, no arithmetic. */
 #define DEFINE_NEAREST(NAME, T)                                                                    \
-    static void NAME(const gridr__rs_src *s, const double *tr, const double *tc,                   \
-                     const uint8_t *gv, long n, double nodata, double *acc, uint8_t *m)            \
+    static void NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv, long n,   \
+                     double nodata, double *acc, uint8_t *m)                                       \
     {                                                                                              \
         const T *base = (const T *)s->data;                                                        \
+        const long rs = s->rstride, bs = s->bstride;                                               \
+        const int nb = s->bands;                                                                   \
         for (long j = 0; j < n; j++) {                                                             \
-            double xr, xc;                                                                         \
-            long cr, cc;                                                                           \
-            if (!gv[j] || !position(s, tr[j], tc[j], &cr, &cc, &xr, &xc) || cr < s->a_r0 ||        \
-                cr >= s->a_r1 || cc < s->a_c0 || cc >= s->a_c1 ||                                  \
-                (s->map && !s->map[cr * s->cols + cc])) {                                          \
-                set_invalid(acc + j, n, s->bands, nodata, m + j);                                  \
+            long r = (long)w->br[j], c = (long)w->bc[j];                                           \
+            if (!w->ok[j] || !gv[j] || r < s->a_r0 || r >= s->a_r1 || c < s->a_c0 ||               \
+                c >= s->a_c1 || (s->map && !s->map[r * s->cols + c])) {                            \
+                set_invalid(acc + j, nb, nodata, m + j);                                           \
                 continue;                                                                          \
             }                                                                                      \
-            const T *p = base + cr * s->rstride + cc;                                              \
-            for (int b = 0; b < s->bands; b++)                                                     \
-                acc[b * n + j] = (double)p[b * s->bstride];                                        \
+            const T *p = base + r * rs + c;                                                        \
+            for (int b = 0; b < nb; b++)                                                           \
+                acc[b * CH + j] = (double)p[b * bs];                                               \
             m[j] = 1;                                                                              \
         }                                                                                          \
     }
 
 #define DEFINE_DTYPE(T, SUF, FLOATSRC)                                                             \
     DEFINE_CHECKED(T, SUF)                                                                         \
+    DEFINE_DOT(T, SUF, 2)                                                                          \
+    DEFINE_DOT(T, SUF, 4)                                                                          \
     DEFINE_NEAREST(nearest_##SUF, T)                                                               \
-    DEFINE_SEPARABLE(linear_##SUF, T, SUF, 3, 2, w_linear, off_linear, FLOATSRC)                   \
-    DEFINE_SEPARABLE(cubic_##SUF, T, SUF, 5, 4, w_cubic, off_upper, FLOATSRC)
+    DEFINE_PASS2(linear_##SUF, T, SUF, 2, FLOATSRC)                                                \
+    DEFINE_PASS2(cubic_##SUF, T, SUF, 4, FLOATSRC)
 
 DEFINE_DTYPE(uint8_t, u8, 0)
 DEFINE_DTYPE(uint16_t, u16, 0)
@@ -232,8 +312,19 @@ DEFINE_DTYPE(int32_t, i32, 0)
 DEFINE_DTYPE(float, f32, 1)
 DEFINE_DTYPE(double, f64, 1)
 
+/* B-splines read f64 coefficients. */
+DEFINE_DOT(double, f64, 6)
+DEFINE_DOT(double, f64, 8)
+DEFINE_DOT(double, f64, 10)
+DEFINE_DOT(double, f64, 12)
+DEFINE_PASS2(bspline3_f64, double, f64, 4, 1)
+DEFINE_PASS2(bspline5_f64, double, f64, 6, 1)
+DEFINE_PASS2(bspline7_f64, double, f64, 8, 1)
+DEFINE_PASS2(bspline9_f64, double, f64, 10, 1)
+DEFINE_PASS2(bspline11_f64, double, f64, 12, 1)
+
 /* [dtype][nearest, linear, cubic] */
-static const gridr__rs_row_fn table[GRIDR_DT_COUNT][3] = {
+static const gridr__rs_pass2_fn table[GRIDR_DT_COUNT][3] = {
     [GRIDR_DT_U8] = {nearest_u8, linear_u8, cubic_u8},
     [GRIDR_DT_U16] = {nearest_u16, linear_u16, cubic_u16},
     [GRIDR_DT_I16] = {nearest_i16, linear_i16, cubic_i16},
@@ -243,23 +334,51 @@ static const gridr__rs_row_fn table[GRIDR_DT_COUNT][3] = {
     [GRIDR_DT_F64] = {nearest_f64, linear_f64, cubic_f64},
 };
 
-gridr__rs_row_fn gridr__rs_row_kernel(gridr_interp_kind kind, gridr_dtype dt)
+static int get_bspline(gridr_interp_kind kind, gridr__rs_kernel *k)
 {
-    if (dt <= GRIDR_DT_UNKNOWN || dt >= GRIDR_DT_COUNT)
-        return NULL;
-    if (kind == GRIDR_INTERP_NEAREST || kind == GRIDR_INTERP_LINEAR || kind == GRIDR_INTERP_CUBIC)
-        return table[dt][kind];
-    return NULL;
+    switch (kind) {
+    case GRIDR_INTERP_BSPLINE3:
+        *k = (gridr__rs_kernel){pass1_bspline3, bspline3_f64};
+        return 0;
+    case GRIDR_INTERP_BSPLINE5:
+        *k = (gridr__rs_kernel){pass1_bspline5, bspline5_f64};
+        return 0;
+    case GRIDR_INTERP_BSPLINE7:
+        *k = (gridr__rs_kernel){pass1_bspline7, bspline7_f64};
+        return 0;
+    case GRIDR_INTERP_BSPLINE9:
+        *k = (gridr__rs_kernel){pass1_bspline9, bspline9_f64};
+        return 0;
+    case GRIDR_INTERP_BSPLINE11:
+        *k = (gridr__rs_kernel){pass1_bspline11, bspline11_f64};
+        return 0;
+    default:
+        return -1;
+    }
 }
 
-/* ---- stores ------------------------------------------------------------------------------- */
+int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k)
+{
+    static const gridr__rs_pass1_fn p1[3] = {pass1_nearest, pass1_linear, pass1_cubic};
+    if (dt <= GRIDR_DT_UNKNOWN || dt >= GRIDR_DT_COUNT)
+        return -1;
+    if (kind == GRIDR_INTERP_NEAREST || kind == GRIDR_INTERP_LINEAR || kind == GRIDR_INTERP_CUBIC) {
+        k->pass1 = p1[kind];
+        k->pass2 = table[dt][kind];
+        return 0;
+    }
+    return dt == GRIDR_DT_F64 ? get_bspline(kind, k) : -1;
+}
+
+/* ---- stores --------------------------------------------------------------------------------- */
 
 /* Round half to even for |v| < 2^52 (v already clipped to an integer type's range). */
 static inline double round_even_clipped(double v)
 {
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
     const double c = 4503599627370496.0;
-    return v >= 0 ? (v + c) - c : (v - c) + c;
+    double up = (v + c) - c, dn = (v - c) + c;
+    return v >= 0 ? up : dn;
 #else
     return gridr_round_even(v);
 #endif
@@ -269,7 +388,8 @@ static inline double round_even_clipped(double v)
     static void NAME(void *dst, const double *acc, long n)                                         \
     {                                                                                              \
         T *d = dst;                                                                                \
-        for (long j = 0; j < n; j++) {                                                             \
+        _Pragma("omp simd") for (long j = 0; j < n; j++)                                           \
+        {                                                                                          \
             double v = acc[j];                                                                     \
             v = v == v ? v : 0;                                                                    \
             v = v < (LO) ? (LO) : v;                                                               \
