@@ -1,6 +1,669 @@
-/* gridr tests: raster (being written). */
+/* gridr tests: raster I/O: round trips of every dtype, atomic outputs, georeferencing, errors. */
 #include "unit.h"
 
-static CU_TestInfo tests[] = {CU_TEST_INFO_NULL};
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wundef"
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <ogr_srs_api.h>
+#pragma GCC diagnostic pop
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+#define TMIN(a, b) ((a) < (b) ? (a) : (b))
+
+static const char *tpath(const char *name)
+{
+    static char buf[4][PATH_MAX];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", gridr_test_tmpdir(), name);
+    return buf[k];
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Redirect stderr to a file; stderr_end() restores it and returns the bytes written. */
+static int saved_stderr = -1;
+
+static void stderr_begin(void)
+{
+    fflush(stderr);
+    saved_stderr = dup(2);
+    int fd = open(tpath("stderr.txt"), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    dup2(fd, 2);
+    close(fd);
+}
+
+static long stderr_end(void)
+{
+    struct stat st;
+    fflush(stderr);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    if (stat(tpath("stderr.txt"), &st) != 0)
+        return -1;
+    return (long)st.st_size;
+}
+
+static double pattern(gridr_dtype dt, int b, long r, long c)
+{
+    switch (dt) {
+    case GRIDR_DT_U8:
+        return (double)((r * 7 + c * 3 + b * 50) % 256);
+    case GRIDR_DT_U16:
+        return (double)((r * 1031 + c * 17 + b * 9000) % 65536);
+    case GRIDR_DT_I16:
+        return (double)((r * 1031 + c * 17 + b * 9000) % 65536) - 32768.0;
+    case GRIDR_DT_U32:
+        return (double)(4000000000u - (unsigned)(r * 100003 + c * 7 + b));
+    case GRIDR_DT_I32:
+        return -2000000000.0 + (double)(r * 100003 + c * 7 + b);
+    case GRIDR_DT_F32:
+        return (double)(r - c) * 0.25 + b * 1000.5;
+    default:
+        return sin((double)r * 0.1) * 1e6 + cos((double)c) / 3.0 + b;
+    }
+}
+
+static void *fill(gridr_dtype dt, int bands, long rows, long cols)
+{
+    void *buf = malloc((size_t)bands * (size_t)(rows * cols) * gridr_dtype_size(dt));
+    for (int b = 0; b < bands; b++)
+        for (long r = 0; r < rows; r++)
+            for (long c = 0; c < cols; c++)
+                gridr_dtype_set(buf, dt, (size_t)((b * rows + r) * cols + c), pattern(dt, b, r, c));
+    return buf;
+}
+
+/* Write `a` (full raster) to `out` in windows of wr x wc, in a shuffled order. */
+static int write_shuffled(gridr_raster *out, const gridr_array *a, long wr, long wc)
+{
+    long nr = (a->rows + wr - 1) / wr, nc = (a->cols + wc - 1) / wc, n = nr * nc;
+    for (long k = 0; k < n; k++) {
+        long t = (k * 7 + 3) % n; /* n is not a multiple of 7 in these tests */
+        gridr_rect w = {(t / nc) * wr, (t % nc) * wc, 0, 0};
+        w.rows = TMIN(wr, a->rows - w.row0);
+        w.cols = TMIN(wc, a->cols - w.col0);
+        gridr_array sub;
+        if (gridr_array_sub(a, w, &sub) != 0)
+            return -1;
+        int rc = gridr_raster_write(out, w, &sub);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static const char *const small_blocks[] = {"BLOCKXSIZE=16", "BLOCKYSIZE=16", NULL};
+
+/* Create `name` with the pattern of `dt` (bands x rows x cols) and commit it. */
+static int make_raster(const char *name, gridr_dtype dt, int bands, long rows, long cols)
+{
+    gridr_raster_create_opts o = {NULL, small_blocks, "test"};
+    gridr_raster *out = NULL;
+    void *buf = fill(dt, bands, rows, cols);
+    gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
+    int rc = gridr_raster_create(tpath(name), rows, cols, bands, dt, &o, &out);
+    if (!rc)
+        rc = write_shuffled(out, &a, 10, 12);
+    if (!rc)
+        rc = gridr_raster_commit(out);
+    else
+        gridr_raster_abort(out);
+    free(buf);
+    return rc;
+}
+
+/* ---- round trips -------------------------------------------------------------------------- */
+
+static void roundtrip_one(gridr_dtype dt)
+{
+    const long rows = 37, cols = 53;
+    const int bands = 2;
+    char name[64], tmp[PATH_MAX];
+    gridr_raster_create_opts o = {NULL, small_blocks, "abc123"};
+    gridr_raster *out = NULL, *in = NULL;
+    snprintf(name, sizeof name, "rt_%s.tif", gridr_dtype_name(dt));
+    snprintf(tmp, sizeof tmp, "%s.tmp.abc123", tpath(name));
+    void *buf = fill(dt, bands, rows, cols);
+    void *back = calloc((size_t)bands * rows * cols, gridr_dtype_size(dt));
+    gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
+    ASSERT_OK(gridr_raster_create(tpath(name), rows, cols, bands, dt, &o, &out));
+    CU_ASSERT_FATAL(out != NULL);
+    CU_ASSERT_STRING_EQUAL(gridr_raster_temp_files(out)[0], tmp);
+    CU_ASSERT_PTR_NULL(gridr_raster_temp_files(out)[1]);
+    CU_ASSERT(exists(tmp));
+    CU_ASSERT(!exists(tpath(name)));
+    ASSERT_OK(write_shuffled(out, &a, 10, 12));
+    ASSERT_OK(gridr_raster_commit(out));
+    CU_ASSERT(!exists(tmp));
+    CU_ASSERT(exists(tpath(name)));
+    ASSERT_OK(gridr_raster_open(tpath(name), &in));
+    CU_ASSERT_FATAL(in != NULL);
+    gridr_raster_info info;
+    gridr_dtype got;
+    gridr_raster_get_info(in, &info);
+    CU_ASSERT(info.rows == rows && info.cols == cols && info.bands == bands);
+    CU_ASSERT(info.block_rows == 16 && info.block_cols == 16);
+    CU_ASSERT_STRING_EQUAL(info.driver, "GTiff");
+    CU_ASSERT_EQUAL(info.has_geotransform, 0);
+    ASSERT_OK(gridr_raster_band_dtype(in, 2, &got));
+    CU_ASSERT_EQUAL(got, dt);
+    gridr_array b = gridr_array_make(back, dt, bands, rows, cols);
+    ASSERT_OK(gridr_raster_read(in, (gridr_rect){0, 0, rows, cols}, NULL, bands, &b));
+    CU_ASSERT_EQUAL(memcmp(buf, back, (size_t)bands * rows * cols * gridr_dtype_size(dt)), 0);
+    gridr_raster_close(in);
+    free(buf);
+    free(back);
+}
+
+static void test_roundtrip_dtypes(void)
+{
+    for (int dt = GRIDR_DT_U8; dt < GRIDR_DT_COUNT; dt++)
+        roundtrip_one((gridr_dtype)dt);
+}
+
+static void test_strided_read(void)
+{
+    gridr_raster *in = NULL;
+    ASSERT_OK(make_raster("strided.tif", GRIDR_DT_U16, 3, 40, 30));
+    ASSERT_OK(gridr_raster_open(tpath("strided.tif"), &in));
+    CU_ASSERT_FATAL(in != NULL);
+    /* A 2-band 20 x 25 array; read bands {3, 1}, window rows [5, 17) cols [7, 22) into its
+     * sub-window at (4, 6): everything else keeps the sentinel. */
+    double big[2 * 20 * 25];
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+        big[i] = -7;
+    gridr_array a = gridr_array_make(big, GRIDR_DT_F64, 2, 20, 25), sub;
+    gridr_rect w = {5, 7, 12, 15};
+    ASSERT_OK(gridr_array_sub(&a, (gridr_rect){4, 6, 12, 15}, &sub));
+    const int bands[2] = {3, 1};
+    ASSERT_OK(gridr_raster_read(in, w, bands, 2, &sub));
+    int bad = 0, sentinels = 0;
+    for (int b = 0; b < 2; b++)
+        for (long r = 0; r < 20; r++)
+            for (long c = 0; c < 25; c++) {
+                double v = big[(b * 20 + r) * 25 + c];
+                int inside = r >= 4 && r < 16 && c >= 6 && c < 21;
+                double want =
+                    inside ? pattern(GRIDR_DT_U16, bands[b] - 1, r - 4 + 5, c - 6 + 7) : -7;
+                bad += v != want;
+                sentinels += !inside;
+            }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(sentinels, 2 * (20 * 25 - 12 * 15));
+    /* Empty window: nothing to do. */
+    ASSERT_OK(gridr_raster_read(in, (gridr_rect){0, 0, 0, 0}, NULL, 1,
+                                &(gridr_array){big, GRIDR_DT_F64, 1, 0, 0, 0, 0}));
+    /* Out of the raster, wrong shape, bad band. */
+    ASSERT_STATUS(gridr_raster_read(in, (gridr_rect){30, 0, 12, 15}, bands, 2, &sub), GRIDR_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "strided.tif"));
+    ASSERT_STATUS(gridr_raster_read(in, (gridr_rect){0, 0, 12, 14}, bands, 2, &sub), GRIDR_EINVAL);
+    const int band4[2] = {4, 1};
+    ASSERT_STATUS(gridr_raster_read(in, w, band4, 2, &sub), GRIDR_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "band 4"));
+    gridr_raster_close(in);
+}
+
+/* ---- georeferencing and metadata ---------------------------------------------------------- */
+
+static char *utm31_wkt(void)
+{
+    char *wkt = NULL, *copy;
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 32631);
+    OSRExportToWkt(srs, &wkt);
+    copy = strdup(wkt);
+    CPLFree(wkt);
+    OSRDestroySpatialReference(srs);
+    return copy;
+}
+
+static void test_georef_roundtrip(void)
+{
+    const double gt[6] = {500000.0, 10.0, 0.5, 4800000.0, -0.25, -10.0};
+    gridr_raster_create_opts o = {0};
+    gridr_raster *out = NULL, *in = NULL, *copy = NULL;
+    char *wkt = utm31_wkt();
+    uint16_t px[2 * 4 * 5] = {0};
+    gridr_array a = gridr_array_make(px, GRIDR_DT_U16, 2, 4, 5);
+    ASSERT_OK(gridr_raster_create(tpath("geo.tif"), 4, 5, 2, GRIDR_DT_U16, &o, &out));
+    CU_ASSERT_FATAL(out != NULL);
+    ASSERT_OK(gridr_raster_set_nodata(out, 2, 7));
+    ASSERT_OK(gridr_raster_set_nodata(out, 0, 65535));
+    ASSERT_STATUS(gridr_raster_set_nodata(out, 1, -1), GRIDR_EINVAL);
+    ASSERT_STATUS(gridr_raster_set_nodata(out, 1, 2.5), GRIDR_EINVAL);
+    ASSERT_STATUS(gridr_raster_set_nodata(out, 3, 0), GRIDR_ERANGE);
+    ASSERT_OK(gridr_raster_set_geotransform(out, gt));
+    ASSERT_OK(gridr_raster_set_crs_wkt(out, wkt));
+    ASSERT_OK(gridr_raster_set_metadata(out, GRIDR_RASTER_MD_RES_ROW, "10"));
+    ASSERT_OK(gridr_raster_set_metadata(out, GRIDR_RASTER_MD_RES_COL, "5"));
+    ASSERT_OK(gridr_raster_set_metadata(out, "SENSOR", "test"));
+    ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 4, 5}, &a));
+    ASSERT_OK(gridr_raster_commit(out));
+    ASSERT_OK(gridr_raster_open(tpath("geo.tif"), &in));
+    CU_ASSERT_FATAL(in != NULL);
+    gridr_raster_info info;
+    gridr_raster_get_info(in, &info);
+    CU_ASSERT_EQUAL(info.has_geotransform, 1);
+    CU_ASSERT_EQUAL(memcmp(info.geotransform, gt, sizeof gt), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.crs_wkt, "UTM zone 31N"));
+    int has = 0;
+    double nd = 0;
+    ASSERT_OK(gridr_raster_band_nodata(in, 1, &has, &nd));
+    CU_ASSERT(has && nd == 65535);
+    ASSERT_OK(gridr_raster_band_nodata(in, 2, &has, &nd));
+    CU_ASSERT(has && nd == 65535); /* GTiff: one value for all bands */
+    long rr = 0, rc = 0;
+    ASSERT_OK(gridr_raster_grid_res(in, &rr, &rc));
+    CU_ASSERT(rr == 10 && rc == 5);
+    CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "SENSOR"), "test");
+    CU_ASSERT_PTR_NULL(gridr_raster_metadata(in, "NOPE"));
+    /* Metadata copy with a band map: output band 1 <- source band 2; no GRIDR_RES_* items. */
+    ASSERT_OK(gridr_raster_create(tpath("geo2.tif"), 2, 2, 1, GRIDR_DT_F32, &o, &copy));
+    CU_ASSERT_FATAL(copy != NULL);
+    const int map[1] = {2};
+    ASSERT_OK(gridr_raster_copy_metadata(copy, in, map, 1));
+    ASSERT_STATUS(gridr_raster_set_nodata(copy, 1, NAN), 0);
+    ASSERT_OK(gridr_raster_commit(copy));
+    gridr_raster_close(in);
+    ASSERT_OK(gridr_raster_open(tpath("geo2.tif"), &in));
+    CU_ASSERT_FATAL(in != NULL);
+    CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "SENSOR"), "test");
+    CU_ASSERT_PTR_NULL(gridr_raster_metadata(in, GRIDR_RASTER_MD_RES_ROW));
+    ASSERT_OK(gridr_raster_grid_res(in, &rr, &rc));
+    CU_ASSERT(rr == 1 && rc == 1);
+    ASSERT_OK(gridr_raster_band_nodata(in, 1, &has, &nd));
+    CU_ASSERT(has && isnan(nd));
+    gridr_raster_close(in);
+    free(wkt);
+}
+
+static void test_bad_grid_res(void)
+{
+    gridr_raster *out = NULL, *in = NULL;
+    float px[4] = {0};
+    gridr_array a = gridr_array_make(px, GRIDR_DT_F32, 1, 2, 2);
+    ASSERT_OK(gridr_raster_create(tpath("badres.tif"), 2, 2, 1, GRIDR_DT_F32, NULL, &out));
+    CU_ASSERT_FATAL(out != NULL);
+    ASSERT_OK(gridr_raster_set_metadata(out, GRIDR_RASTER_MD_RES_COL, "2.5"));
+    ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 2, 2}, &a));
+    ASSERT_OK(gridr_raster_commit(out));
+    ASSERT_OK(gridr_raster_open(tpath("badres.tif"), &in));
+    long rr, rc;
+    ASSERT_STATUS(gridr_raster_grid_res(in, &rr, &rc), GRIDR_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "GRIDR_RES_COL='2.5'"));
+    gridr_raster_close(in);
+}
+
+/* ---- atomic outputs ----------------------------------------------------------------------- */
+
+static void test_abort_and_replace(void)
+{
+    gridr_raster *out = NULL, *in = NULL;
+    gridr_raster_create_opts o = {NULL, NULL, "r1"};
+    uint8_t px[6] = {1, 2, 3, 4, 5, 6}, back[6];
+    gridr_array a = gridr_array_make(px, GRIDR_DT_U8, 1, 2, 3);
+    const char *dst = tpath("atomic.tif");
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s.tmp.r1", dst);
+    /* Abort removes the temporary file and never creates the final one. */
+    ASSERT_OK(gridr_raster_create(dst, 2, 3, 1, GRIDR_DT_U8, &o, &out));
+    ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 2, 3}, &a));
+    CU_ASSERT(exists(tmp));
+    gridr_raster_abort(out);
+    CU_ASSERT(!exists(tmp) && !exists(dst));
+    gridr_raster_abort(NULL);
+    gridr_raster_close(NULL);
+    /* Closing an uncommitted output is an abort. */
+    ASSERT_OK(gridr_raster_create(dst, 2, 3, 1, GRIDR_DT_U8, &o, &out));
+    gridr_raster_close(out);
+    CU_ASSERT(!exists(tmp) && !exists(dst));
+    /* A taken temporary name is refused, not clobbered. */
+    FILE *f = fopen(tmp, "w");
+    fputs("someone else's", f);
+    fclose(f);
+    ASSERT_STATUS(gridr_raster_create(dst, 2, 3, 1, GRIDR_DT_U8, &o, &out), GRIDR_EEXIST);
+    CU_ASSERT_PTR_NULL(out);
+    CU_ASSERT(exists(tmp));
+    unlink(tmp);
+    /* Commit replaces an existing final file and its stale .aux.xml. */
+    char aux[PATH_MAX];
+    snprintf(aux, sizeof aux, "%s.aux.xml", dst);
+    f = fopen(dst, "w");
+    fputs("old", f);
+    fclose(f);
+    f = fopen(aux, "w");
+    fputs("<PAMDataset/>", f);
+    fclose(f);
+    ASSERT_OK(gridr_raster_create(dst, 2, 3, 1, GRIDR_DT_U8, &o, &out));
+    ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 2, 3}, &a));
+    ASSERT_OK(gridr_raster_commit(out));
+    CU_ASSERT(!exists(aux) && !exists(tmp));
+    ASSERT_OK(gridr_raster_open(dst, &in));
+    gridr_array b = gridr_array_make(back, GRIDR_DT_U8, 1, 2, 3);
+    ASSERT_OK(gridr_raster_read(in, (gridr_rect){0, 0, 2, 3}, NULL, 1, &b));
+    CU_ASSERT_EQUAL(memcmp(px, back, 6), 0);
+    /* Writing into a read-only raster, committing it: refused. */
+    ASSERT_STATUS(gridr_raster_write(in, (gridr_rect){0, 0, 2, 3}, &a), GRIDR_EINVAL);
+    ASSERT_STATUS(gridr_raster_commit(in), GRIDR_EINVAL); /* consumes it */
+    CU_ASSERT(exists(dst));
+}
+
+/* COG and PNG can only CreateCopy: written to a staging GTiff, copied at commit. */
+static void test_createcopy_drivers(void)
+{
+    const char *const cog_co[] = {"COMPRESS=DEFLATE", NULL};
+    const double gt[6] = {100, 2, 0, 200, 0, -2};
+    gridr_raster_create_opts o = {"COG", cog_co, "cc"};
+    gridr_raster *out = NULL, *in = NULL;
+    void *buf = fill(GRIDR_DT_U8, 3, 20, 30);
+    uint8_t back[3 * 20 * 30];
+    gridr_array a = gridr_array_make(buf, GRIDR_DT_U8, 3, 20, 30);
+    const char *names[2] = {"out_cog.tif", "out.png"};
+    for (int k = 0; k < 2; k++) {
+        o.driver = k == 0 ? "COG" : "PNG";
+        o.creation_options = k == 0 ? cog_co : NULL;
+        ASSERT_OK(gridr_raster_create(tpath(names[k]), 20, 30, 3, GRIDR_DT_U8, &o, &out));
+        CU_ASSERT_FATAL(out != NULL);
+        const char *const *tmps = gridr_raster_temp_files(out);
+        CU_ASSERT(tmps[0] && tmps[1] && !tmps[2]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(tmps[1], ".stage.tif"));
+        char stage[PATH_MAX], tmp[PATH_MAX];
+        snprintf(stage, sizeof stage, "%s", tmps[1]);
+        snprintf(tmp, sizeof tmp, "%s", tmps[0]);
+        ASSERT_OK(write_shuffled(out, &a, 7, 9));
+        ASSERT_OK(gridr_raster_set_geotransform(out, gt));
+        ASSERT_OK(gridr_raster_commit(out));
+        CU_ASSERT(!exists(stage) && !exists(tmp));
+        ASSERT_OK(gridr_raster_open(tpath(names[k]), &in));
+        CU_ASSERT_FATAL(in != NULL);
+        gridr_raster_info info;
+        gridr_raster_get_info(in, &info);
+        CU_ASSERT_STRING_EQUAL(info.driver, k == 0 ? "GTiff" : "PNG");
+        CU_ASSERT(info.has_geotransform && info.geotransform[1] == 2); /* PNG: in .aux.xml */
+        gridr_array b = gridr_array_make(back, GRIDR_DT_U8, 3, 20, 30);
+        ASSERT_OK(gridr_raster_read(in, (gridr_rect){0, 0, 20, 30}, NULL, 3, &b));
+        CU_ASSERT_EQUAL(memcmp(buf, back, sizeof back), 0);
+        gridr_raster_close(in);
+    }
+    free(buf);
+}
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+static void test_open_errors(void)
+{
+    gridr_raster *in = (gridr_raster *)1;
+    stderr_begin();
+    int rc_missing = gridr_raster_open(tpath("missing.tif"), &in);
+    char msg_missing[1024];
+    snprintf(msg_missing, sizeof msg_missing, "%s", gridr_last_error());
+    FILE *f = fopen(tpath("text.tif"), "w");
+    fputs("this is not a TIFF file\n", f);
+    fclose(f);
+    int rc_text = gridr_raster_open(tpath("text.tif"), &in);
+    char msg_text[1024];
+    snprintf(msg_text, sizeof msg_text, "%s", gridr_last_error());
+    long printed = stderr_end();
+    CU_ASSERT_EQUAL(rc_missing, GRIDR_ENOENT);
+    CU_ASSERT_PTR_NULL(in);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg_missing, "missing.tif"));
+    CU_ASSERT_EQUAL(rc_text, GRIDR_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg_text, "text.tif"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg_text, "not a raster"));
+    CU_ASSERT_EQUAL(printed, 0);
+}
+
+/* A valid TIFF cut in half: the open or the read fails with a message, nothing is printed. */
+static void test_truncated(void)
+{
+    gridr_raster *in = NULL;
+    struct stat st;
+    const char *const co[] = {"TILED=NO", NULL};
+    gridr_raster_create_opts o = {NULL, co, NULL};
+    gridr_raster *out = NULL;
+    void *buf = fill(GRIDR_DT_U16, 1, 200, 100);
+    gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 1, 200, 100);
+    ASSERT_OK(gridr_raster_create(tpath("trunc.tif"), 200, 100, 1, GRIDR_DT_U16, &o, &out));
+    ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 200, 100}, &a));
+    ASSERT_OK(gridr_raster_commit(out));
+    CU_ASSERT_FATAL(stat(tpath("trunc.tif"), &st) == 0);
+    CU_ASSERT_FATAL(truncate(tpath("trunc.tif"), st.st_size / 2) == 0);
+    stderr_begin();
+    int rc = gridr_raster_open(tpath("trunc.tif"), &in);
+    if (rc == 0)
+        rc = gridr_raster_read(in, (gridr_rect){0, 0, 200, 100}, NULL, 1, &a);
+    long printed = stderr_end();
+    CU_ASSERT(rc == GRIDR_EIO || rc == GRIDR_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "trunc.tif"));
+    CU_ASSERT_EQUAL(printed, 0);
+    gridr_raster_close(in);
+    free(buf);
+}
+
+static void test_unsupported_types(void)
+{
+    gridr_raster *in = NULL;
+    gridr_dtype dt;
+    const char *p = tpath("cint16.tif");
+    GDALAllRegister();
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), p, 4, 3, 2, GDT_CInt16, NULL);
+    CU_ASSERT_FATAL(ds != NULL);
+    GDALClose(ds);
+    ASSERT_OK(gridr_raster_open(p, &in));
+    CU_ASSERT_FATAL(in != NULL);
+    ASSERT_STATUS(gridr_raster_band_dtype(in, 2, &dt), GRIDR_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "band 2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "CInt16"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "cint16.tif"));
+    ASSERT_STATUS(gridr_raster_band_dtype(in, 3, &dt), GRIDR_ERANGE);
+    double v[12];
+    gridr_array a = gridr_array_make(v, GRIDR_DT_F64, 1, 3, 4);
+    ASSERT_STATUS(gridr_raster_read(in, (gridr_rect){0, 0, 3, 4}, NULL, 1, &a), GRIDR_EFORMAT);
+    gridr_raster_close(in);
+    /* GDAL 3.6 signed bytes: a Byte band with PIXELTYPE=SIGNEDBYTE. */
+    const char *const sb[] = {"PIXELTYPE=SIGNEDBYTE", NULL};
+    p = tpath("i8.tif");
+    ds = GDALCreate(GDALGetDriverByName("GTiff"), p, 4, 3, 1, GDT_Byte, (char **)sb);
+    CU_ASSERT_FATAL(ds != NULL);
+    GDALClose(ds);
+    ASSERT_OK(gridr_raster_open(p, &in));
+    ASSERT_STATUS(gridr_raster_band_dtype(in, 1, &dt), GRIDR_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "signed byte"));
+    gridr_raster_close(in);
+}
+
+static void test_output_errors(void)
+{
+    gridr_raster *out = (gridr_raster *)1;
+    const char *const bad_co[] = {"COMPRESS=NOPE", NULL};
+    const char *const not_kv[] = {"TILED", NULL};
+    gridr_raster_create_opts o = {NULL, bad_co, NULL};
+    FILE *f = fopen(tpath("plainfile"), "w");
+    fclose(f);
+    stderr_begin();
+    int rc_nodir = gridr_raster_create(tpath("nodir/out.tif"), 2, 2, 1, GRIDR_DT_U8, NULL, &out);
+    char m_nodir[1024];
+    snprintf(m_nodir, sizeof m_nodir, "%s", gridr_last_error());
+    int rc_filedir = gridr_raster_check_output(tpath("plainfile/out.tif"), NULL);
+    char m_filedir[1024];
+    snprintf(m_filedir, sizeof m_filedir, "%s", gridr_last_error());
+    int rc_isdir = gridr_raster_check_output(gridr_test_tmpdir(), NULL);
+    int rc_drv = gridr_raster_check_output(tpath("x.tif"), "NoSuchDriver");
+    char m_drv[1024];
+    snprintf(m_drv, sizeof m_drv, "%s", gridr_last_error());
+    int rc_co = gridr_raster_create(tpath("co.tif"), 2, 2, 1, GRIDR_DT_U8, &o, &out);
+    char m_co[1024];
+    snprintf(m_co, sizeof m_co, "%s", gridr_last_error());
+    o.creation_options = not_kv;
+    int rc_kv = gridr_raster_create(tpath("co.tif"), 2, 2, 1, GRIDR_DT_U8, &o, &out);
+    int rc_shape = gridr_raster_create(tpath("co.tif"), 0, 2, 1, GRIDR_DT_U8, NULL, &out);
+    long printed = stderr_end();
+    CU_ASSERT_EQUAL(rc_nodir, GRIDR_ENOENT);
+    CU_ASSERT_PTR_NULL(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m_nodir, "nodir"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m_nodir, "output directory"));
+    CU_ASSERT_EQUAL(rc_filedir, GRIDR_ENOENT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m_filedir, "plainfile"));
+    CU_ASSERT_EQUAL(rc_isdir, GRIDR_EINVAL);
+    CU_ASSERT_EQUAL(rc_drv, GRIDR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m_drv, "NoSuchDriver"));
+    CU_ASSERT_EQUAL(rc_co, GRIDR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m_co, "NOPE"));
+    CU_ASSERT_EQUAL(rc_kv, GRIDR_EINVAL);
+    CU_ASSERT_EQUAL(rc_shape, GRIDR_EINVAL);
+    CU_ASSERT(!exists(tpath("co.tif")));
+    CU_ASSERT_EQUAL(printed, 0);
+    if (geteuid() == 0) {
+        fprintf(stderr, "\n  [skipped: read-only directory check (root ignores modes)] ");
+        return;
+    }
+    mkdir(tpath("ro"), 0500);
+    ASSERT_STATUS(gridr_raster_check_output(tpath("ro/out.tif"), NULL), GRIDR_EPERM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "not writable"));
+    chmod(tpath("ro"), 0700);
+}
+
+/* Disk full: a 128 KiB tmpfs in a private mount namespace (root only), in a child process; the
+ * child reports through its exit status: 0 ok, 77 skipped, else the failed check number. */
+static int disk_full_child(const char *dir)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=128k") != 0)
+        return 77;
+    char dst[PATH_MAX];
+    snprintf(dst, sizeof dst, "%s/full.tif", dir);
+    gridr_raster *out = NULL;
+    void *buf = fill(GRIDR_DT_F64, 1, 256, 256); /* 512 KiB */
+    gridr_array a = gridr_array_make(buf, GRIDR_DT_F64, 1, 256, 256);
+    if (gridr_raster_create(dst, 256, 256, 1, GRIDR_DT_F64, NULL, &out) != 0)
+        return 1;
+    int rc = write_shuffled(out, &a, 64, 64);
+    if (rc == 0)
+        rc = gridr_raster_commit(out);
+    else
+        gridr_raster_abort(out);
+    if (rc != GRIDR_ENOSPC)
+        return 2;
+    if (!strstr(gridr_last_error(), "full.tif"))
+        return 3;
+    struct stat st;
+    if (stat(dst, &st) == 0)
+        return 4;
+    if (rmdir(dir) == 0 || errno != EBUSY) /* the tmpfs is still mounted */
+        return 5;
+    /* Nothing left in the directory. */
+    char cmd[PATH_MAX + 32];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s')\"", dir);
+    return system(cmd) == 0 ? 0 : 6;
+}
+
+static void test_disk_full(void)
+{
+    const char *dir = tpath("fullfs");
+    mkdir(dir, 0700);
+    stderr_begin();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(disk_full_child(dir));
+    int st = 0;
+    waitpid(pid, &st, 0);
+    long printed = stderr_end();
+    CU_ASSERT_FATAL(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 77) {
+        fprintf(stderr, "\n  [skipped: disk full needs root for a private tmpfs] ");
+        return;
+    }
+    if (WEXITSTATUS(st) != 0)
+        fprintf(stderr, "\n  disk-full child failed check %d\n", WEXITSTATUS(st));
+    CU_ASSERT_EQUAL(WEXITSTATUS(st), 0);
+    CU_ASSERT_EQUAL(printed, 0);
+}
+
+static void test_zoom_geotransform(void)
+{
+    const double src[6] = {500000.0, 10.0, 1.0, 4800000.0, 2.0, -10.0};
+    double out[6];
+    gridr_raster_zoom_geotransform(src, 4.0, 2.0, out);
+    const double want[6] = {500000.0, 5.0, 0.25, 4800000.0, 1.0, -2.5};
+    CU_ASSERT_EQUAL(memcmp(out, want, sizeof want), 0);
+    /* Output pixel centre (i, j) lands on the geo position of source centre
+     * ((i + 0.5) / fy - 0.5, (j + 0.5) / fx - 0.5). */
+    const double fy = 3.0, fx = 0.5;
+    gridr_raster_zoom_geotransform(src, fy, fx, out);
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++) {
+            double ox = out[0] + (j + 0.5) * out[1] + (i + 0.5) * out[2];
+            double oy = out[3] + (j + 0.5) * out[4] + (i + 0.5) * out[5];
+            double si = (i + 0.5) / fy - 0.5, sj = (j + 0.5) / fx - 0.5;
+            double sx = src[0] + (sj + 0.5) * src[1] + (si + 0.5) * src[2];
+            double sy = src[3] + (sj + 0.5) * src[4] + (si + 0.5) * src[5];
+            CU_ASSERT_DOUBLE_EQUAL(ox, sx, 1e-6);
+            CU_ASSERT_DOUBLE_EQUAL(oy, sy, 1e-6);
+        }
+}
+
+static void test_sample_data(void)
+{
+    gridr_raster *in = NULL;
+    gridr_raster_info info;
+    gridr_dtype dt;
+    int has = 0;
+    double nd = 0;
+    long rr = 0, rc = 0;
+    ASSERT_OK(gridr_raster_open(gridr_test_data("sample.tif"), &in));
+    CU_ASSERT_FATAL(in != NULL);
+    gridr_raster_get_info(in, &info);
+    CU_ASSERT(info.bands == 3 && info.has_geotransform);
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.crs_wkt, "UTM zone 31N"));
+    ASSERT_OK(gridr_raster_band_dtype(in, 1, &dt));
+    CU_ASSERT_EQUAL(dt, GRIDR_DT_U16);
+    ASSERT_OK(gridr_raster_band_nodata(in, 3, &has, &nd));
+    CU_ASSERT(has);
+    gridr_raster_close(in);
+    ASSERT_OK(gridr_raster_open(gridr_test_data("sample_grid.tif"), &in));
+    CU_ASSERT_FATAL(in != NULL);
+    ASSERT_OK(gridr_raster_grid_res(in, &rr, &rc));
+    CU_ASSERT(rr == 10 && rc == 10);
+    ASSERT_OK(gridr_raster_band_dtype(in, 2, &dt));
+    CU_ASSERT_EQUAL(dt, GRIDR_DT_F64);
+    gridr_raster_close(in);
+}
+
+static CU_TestInfo tests[] = {
+    {"round trip of every dtype, shuffled windows", test_roundtrip_dtypes},
+    {"strided read, band map, conversion", test_strided_read},
+    {"nodata, geotransform, CRS, metadata", test_georef_roundtrip},
+    {"malformed grid oversampling item", test_bad_grid_res},
+    {"abort, close, taken temp name, replace", test_abort_and_replace},
+    {"CreateCopy-only drivers (COG, PNG)", test_createcopy_drivers},
+    {"open errors, nothing on stderr", test_open_errors},
+    {"truncated TIFF", test_truncated},
+    {"unsupported band types", test_unsupported_types},
+    {"output directory and option errors", test_output_errors},
+    {"disk full on commit", test_disk_full},
+    {"zoom geotransform", test_zoom_geotransform},
+    {"sample data", test_sample_data},
+    CU_TEST_INFO_NULL,
+};
 
 CU_SuiteInfo gridr_test_raster_suite = {"raster", NULL, NULL, NULL, NULL, tests};

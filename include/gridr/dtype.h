@@ -68,7 +68,6 @@ GRIDR_API void gridr_dtype_set(void *buf, gridr_dtype dt, size_t i, double v);
 GRIDR_API int gridr_dtype_convert(const void *src, gridr_dtype sdt, void *dst, gridr_dtype ddt,
                                   size_t n);
 
-
 /** A pixel rectangle: rows [row0, row0 + rows) x cols [col0, col0 + cols). */
 typedef struct gridr_rect {
     long row0, col0;
@@ -97,8 +96,8 @@ GRIDR_API int gridr_array_sub(const gridr_array *a, gridr_rect win, gridr_array 
 /** Address of sample (band, row, col). */
 static inline void *gridr_array_at(const gridr_array *a, int band, long row, long col)
 {
-    size_t off = (size_t)band * (size_t)a->band_stride + (size_t)row * (size_t)a->row_stride +
-                 (size_t)col;
+    size_t off =
+        (size_t)band * (size_t)a->band_stride + (size_t)row * (size_t)a->row_stride + (size_t)col;
     return (char *)a->data + off * gridr_dtype_size(a->dtype);
 }
 

@@ -1,7 +1,158 @@
-/* gridr: raster (interface being written; see docs/design.md). */
+/* gridr: raster I/O behind one backend-neutral interface (GDAL backend). */
 #ifndef GRIDR_RASTER_H
 #define GRIDR_RASTER_H
 
+#include <stddef.h>
+
+#include "gridr/dtype.h"
 #include "gridr/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Metadata items (default domain) giving a grid's oversampling factors: grid node (I, J) sits on
+ *  full-resolution output pixel (I * GRIDR_RES_ROW, J * GRIDR_RES_COL). Positive integers. */
+#define GRIDR_RASTER_MD_RES_ROW "GRIDR_RES_ROW"
+#define GRIDR_RASTER_MD_RES_COL "GRIDR_RES_COL"
+
+/** Default output driver and the default GTiff creation options (added unless the user gives the
+ *  same key; the block sizes only when the output is tiled). */
+#define GRIDR_RASTER_DEFAULT_DRIVER "GTiff"
+#define GRIDR_RASTER_DEFAULT_BLOCK 256
+
+/** An open raster: read-only (gridr_raster_open) or an output being written under a temporary
+ *  name (gridr_raster_create). Opaque; owns a backend dataset. One thread at a time; never use
+ *  one across fork(). */
+typedef struct gridr_raster gridr_raster;
+
+/** What every raster reports. Ownership: a value; the strings are borrowed from the raster. */
+typedef struct gridr_raster_info {
+    long rows, cols;
+    int bands;
+    long block_rows, block_cols; /* natural block of band 1 */
+    int has_geotransform;        /* 0: geotransform holds GDAL's default (0,1,0,0,0,1) */
+    double geotransform[6];      /* x = gt[0] + col*gt[1] + row*gt[2]; y = gt[3] + col*gt[4] +
+                                    row*gt[5], (row, col) at pixel corners */
+    const char *crs_wkt;         /* "" when none */
+    const char *driver;          /* backend driver short name ("GTiff") */
+} gridr_raster_info;
+
+/** Open `path` read-only (any raster format GDAL reads). Fails with GRIDR_ENOENT (no such file),
+ *  GRIDR_EFORMAT (not a raster GDAL reads), message naming the file. Bands of unsupported types
+ *  do not fail the open; using them does (gridr_raster_band_dtype, gridr_raster_read).
+ *  Ownership: caller closes *out with gridr_raster_close(). */
+GRIDR_API int gridr_raster_open(const char *path, gridr_raster **out);
+
+/** Close a raster. On an output that was not committed this is gridr_raster_abort(). Accepts
+ *  NULL. */
+GRIDR_API void gridr_raster_close(gridr_raster *r);
+
+/** Path given at open or create (the final path for an output). Ownership: borrowed. */
+GRIDR_API const char *gridr_raster_path(const gridr_raster *r);
+
+/** Shape, georeferencing and driver. */
+GRIDR_API void gridr_raster_get_info(const gridr_raster *r, gridr_raster_info *info);
+
+/** The gridr type of band `band` (1-based). GRIDR_EFORMAT for a type gridr does not handle
+ *  (64-bit integers, complex, signed bytes), GRIDR_ERANGE for a bad band; message names the file
+ *  and the band. */
+GRIDR_API int gridr_raster_band_dtype(const gridr_raster *r, int band, gridr_dtype *out);
+
+/** Nodata of band `band` (1-based): *has = 1 and *value set when the band declares one, else
+ *  *has = 0. GRIDR_ERANGE for a bad band. */
+GRIDR_API int gridr_raster_band_nodata(const gridr_raster *r, int band, int *has, double *value);
+
+/** Metadata item `key` of the dataset's default domain, NULL when absent. Ownership: borrowed,
+ *  valid until the next call on `r`. */
+GRIDR_API const char *gridr_raster_metadata(const gridr_raster *r, const char *key);
+
+/** A grid's oversampling factors from GRIDR_RES_ROW / GRIDR_RES_COL; an absent item gives 1.
+ *  GRIDR_EFORMAT (naming file and item) when an item is not a positive integer. */
+GRIDR_API int gridr_raster_grid_res(const gridr_raster *r, long *res_row, long *res_col);
+
+/** Read window `win` of bands `bands[0 .. nbands)` (1-based; NULL means 1 .. nbands) into `arr`,
+ *  which must have nbands bands, win.rows rows and win.cols cols (any strides). Samples are
+ *  converted to arr->dtype by GDAL when it differs from the band type (clamped, rounded to
+ *  nearest). The window must lie inside the raster: callers read padding-free sub-views.
+ *  Errors: GRIDR_EINVAL (shapes), GRIDR_ERANGE (window or band outside the raster), GRIDR_EFORMAT
+ *  (unsupported band type), GRIDR_EIO (the backend failed: corrupt or truncated file); the
+ *  message names the file, the window and the backend's message. */
+GRIDR_API int gridr_raster_read(gridr_raster *r, gridr_rect win, const int *bands, int nbands,
+                                gridr_array *arr);
+
+/** Check, before any work, that an output can be written at `path` with driver `driver` (NULL:
+ *  "GTiff"): the driver exists and writes rasters, the directory exists, is a directory and is
+ *  writable, `path` is not a directory. GRIDR_EINVAL (driver), GRIDR_ENOENT, GRIDR_EPERM;
+ *  the message names the driver or the directory. */
+GRIDR_API int gridr_raster_check_output(const char *path, const char *driver);
+
+/** Options of gridr_raster_create(). Zero-initialise, then set what you need. */
+typedef struct gridr_raster_create_opts {
+    const char *driver;                  /* NULL: "GTiff" */
+    const char *const *creation_options; /* NULL-terminated "KEY=VALUE" list, or NULL */
+    const char *tag;                     /* temporary name suffix (the run id); NULL: random */
+} gridr_raster_create_opts;
+
+/** Create an output of rows x cols x bands samples of type `dt` that becomes `path` only when
+ *  committed. The data go to `<path>.tmp.<tag>` (same directory, reserved with O_EXCL). Drivers
+ *  that can only CreateCopy (COG, PNG, JPEG...) are written to a staging GTiff
+ *  `<path>.tmp.<tag>.stage.tif` and copied at commit. Unknown creation options are an error.
+ *  Errors as gridr_raster_check_output, GRIDR_EEXIST (temporary name taken), GRIDR_EIO /
+ *  GRIDR_ENOSPC (backend); nothing is left on disk on failure.
+ *  Ownership: caller ends *out with gridr_raster_commit() or gridr_raster_abort(). */
+GRIDR_API int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr_dtype dt,
+                                  const gridr_raster_create_opts *opts, gridr_raster **out);
+
+/** Temporary files of an output being written (the temporary output, then the staging file if
+ *  any), NULL-terminated; for gridr_registry_add_file(). Empty list for a read-only raster.
+ *  Ownership: borrowed from `r`. */
+GRIDR_API const char *const *gridr_raster_temp_files(const gridr_raster *r);
+
+/** Write window `win` of all bands from `arr` (arr->bands == the raster's bands, win.rows x
+ *  win.cols, any strides, any dtype: GDAL converts, clamped and rounded to nearest). Windows may
+ *  come in any order. Errors: GRIDR_EINVAL, GRIDR_ERANGE, GRIDR_EIO, GRIDR_ENOSPC. */
+GRIDR_API int gridr_raster_write(gridr_raster *r, gridr_rect win, const gridr_array *arr);
+
+/** Set the nodata value of band `band` (1-based; 0 = every band). The value must be
+ *  representable in the band type (an integer in range, or any float / NaN for f32/f64). */
+GRIDR_API int gridr_raster_set_nodata(gridr_raster *r, int band, double value);
+
+/** Set the geotransform (see gridr_raster_info). */
+GRIDR_API int gridr_raster_set_geotransform(gridr_raster *r, const double gt[6]);
+
+/** Set the CRS from WKT ("" or NULL: none). */
+GRIDR_API int gridr_raster_set_crs_wkt(gridr_raster *r, const char *wkt);
+
+/** Set one metadata item of the default domain (value NULL removes it). */
+GRIDR_API int gridr_raster_set_metadata(gridr_raster *r, const char *key, const char *value);
+
+/** Copy descriptive metadata from `src`: dataset default-domain items, and for output band k
+ *  (1-based) the description, colour interpretation and default-domain items (except
+ *  STATISTICS_*) of source band bands[k-1] (NULL: band k). Not copied: nodata, geotransform,
+ *  CRS (set them explicitly). */
+GRIDR_API int gridr_raster_copy_metadata(gridr_raster *dst, const gridr_raster *src,
+                                         const int *bands, int nbands);
+
+/** Finish an output: flush and close (checking the backend's error state, as GDAL 3.6 close and
+ *  flush return nothing), CreateCopy from the staging file if any, fsync the file, rename it (and
+ *  `<tmp>.aux.xml` if the backend wrote one) to the final path, fsync the directory. A stale
+ *  `<path>.aux.xml` of a replaced file is removed. On failure the temporary files are removed and
+ *  the final path is untouched (GRIDR_EIO, GRIDR_ENOSPC; the message names the file).
+ *  Always consumes `r`. */
+GRIDR_API int gridr_raster_commit(gridr_raster *r);
+
+/** Give up an output: close it and remove its temporary files. Accepts NULL; consumes `r`. */
+GRIDR_API void gridr_raster_abort(gridr_raster *r);
+
+/** The geotransform of a zoom by factors (fy, fx) of a raster with geotransform `src`: output
+ *  pixel centre (i, j) maps to source pixel centre ((i + 0.5) / fy - 0.5, (j + 0.5) / fx - 0.5),
+ *  so the origin is kept and the column terms (gt[1], gt[4]) are divided by fx, the row terms
+ *  (gt[2], gt[5]) by fy. */
+GRIDR_API void gridr_raster_zoom_geotransform(const double src[6], double fy, double fx,
+                                              double out[6]);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -15,6 +15,10 @@ extern "C" {
 /** The registry of one run. Opaque; owns a journal file in the state directory. */
 typedef struct gridr_registry gridr_registry;
 
+/** The registry is not thread-safe: use it from one thread. gridr_registry_new_name(),
+ *  gridr_registry_release(), gridr_registry_add_file() and gridr_registry_forget_file() return
+ *  GRIDR_EINVAL in any process other than the one that opened the registry. */
+
 /** Open a registry: draws an 8-hex run id from getrandom() and creates the journal
  *  `<state_dir>/<run id>.journal` (O_EXCL, 0600) holding pid, process start time, boot id and
  *  uid. `state_dir` NULL means the default: $XDG_RUNTIME_DIR/gridr, else $TMPDIR/gridr-<uid>
@@ -56,15 +60,17 @@ GRIDR_API size_t gridr_registry_count(const gridr_registry *reg);
  *  loop) use gridr_registry_close(). Does nothing in a process other than the owner. */
 GRIDR_API void gridr_registry_emergency_unlink(gridr_registry *reg);
 
-/** Called by the stale sweep for each object it removes (or would remove, on a dry run). */
-typedef void (*gridr_sweep_fn)(void *user, const char *run_id, const char *what,
-                               const char *name);
+/** Called by the stale sweep for each object it removes (or would remove, on a dry run): `what`
+ *  is "shm" (name is the segment name), "file" or "journal" (name is the path). A journal that
+ *  cannot be parsed is reported with what = "unreadable" and left in place. */
+typedef void (*gridr_sweep_fn)(void *user, const char *run_id, const char *what, const char *name);
 
 /** Remove what dead runs of this user left: for each journal in `state_dir` (NULL = default)
  *  whose process is gone (pid missing, pid reused with another start time, or another boot),
  *  unlink its segments and temporary files and remove the journal. Live runs and other users'
  *  objects are never touched. `dry_run` only reports. `*removed` (may be NULL) counts the
- *  objects removed or reported. */
+ *  objects removed or reported ("unreadable" journals are not counted). A missing state
+ *  directory is not an error (nothing to sweep). */
 GRIDR_API int gridr_registry_sweep(const char *state_dir, int dry_run, gridr_sweep_fn fn,
                                    void *user, size_t *removed);
 

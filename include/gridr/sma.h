@@ -26,7 +26,9 @@ typedef struct gridr_sma gridr_sma;
  *  gives GRIDR_ENOSPC, never SIGBUS later). A name that already exists is never adopted: another
  *  name is drawn (the foreign segment is left untouched).
  *  Ownership: *out is the caller's; gridr_sma_detach() unmaps it, gridr_registry_release()
- *  or gridr_registry_close() unlinks the name. On failure *out is NULL and nothing is left. */
+ *  or gridr_registry_close() unlinks the name. On failure *out is NULL and nothing is left.
+ *  Dimensions may be 0 (empty array); negative ones are GRIDR_EINVAL, too large GRIDR_ERANGE.
+ *  Only the process that opened `reg` may create (GRIDR_EINVAL in a forked child). */
 GRIDR_API int gridr_sma_create(struct gridr_registry *reg, gridr_dtype dt, int bands, long rows,
                                long cols, gridr_sma **out);
 
@@ -51,10 +53,12 @@ GRIDR_API gridr_array gridr_sma_array(const gridr_sma *a);
  *  array_slice. Returns 0 or GRIDR_ERANGE. The view borrows the mapping. */
 GRIDR_API int gridr_sma_view(const gridr_sma *a, gridr_rect win, gridr_array *out);
 
-/** Byte size of the mapping (>= bands*rows*cols*dtype size). */
+/** Byte size of the mapping (>= bands*rows*cols*dtype size): whole pages, at least one, so an
+ *  empty array (a zero dimension) still has a valid, non-NULL mapping. */
 GRIDR_API size_t gridr_sma_bytes(const gridr_sma *a);
 
-/** Bytes a (bands, rows, cols) array of dt needs, or 0 on overflow. */
+/** Bytes a (bands, rows, cols) array of dt needs, or 0 on overflow (also 0 for an empty shape,
+ *  a negative dimension or an unknown dtype; gridr_sma_create() tells these apart). */
 GRIDR_API size_t gridr_sma_bytes_for(gridr_dtype dt, int bands, long rows, long cols);
 
 #ifdef __cplusplus

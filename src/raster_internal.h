@@ -1,0 +1,77 @@
+/* gridr: what src/raster.c and src/raster_write.c share (GDAL handles, message capture). */
+#ifndef GRIDR_RASTER_INTERNAL_H
+#define GRIDR_RASTER_INTERNAL_H
+
+/* GDAL's headers test undefined macros (__clang_major__): keep -Wundef for our code only. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wundef"
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#pragma GCC diagnostic pop
+
+#include "gridr/raster.h"
+
+struct gridr_raster {
+    GDALDatasetH ds; /* read: the dataset; output: the file being written (or the stage) */
+    char *path;      /* as given; for an output, the final path */
+    int writable;
+    long rows, cols;
+    int bands;
+    gridr_dtype *dtypes;  /* per band, GRIDR_DT_UNKNOWN when unsupported */
+    GDALDataType *gtypes; /* per band, as the backend reports it */
+    int *signed_byte;     /* per band: GDAL 3.6 Byte band with PIXELTYPE=SIGNEDBYTE */
+    int *has_nodata;
+    double *nodata;
+    int has_gt;
+    double gt[6];
+    char *wkt;
+    long block_rows, block_cols;
+    char driver[64];
+    /* outputs only */
+    char *tmp;   /* <path>.tmp.<tag> */
+    char *stage; /* <tmp>.stage.tif when the driver can only CreateCopy, else NULL */
+    GDALDriverH final_drv;
+    char **copy_opts; /* creation options for the CreateCopy at commit */
+    const char *temp_list[3];
+};
+
+/** GDAL messages captured during one scoped call sequence. */
+typedef struct gridr__gdal_capture {
+    int failed;    /* saw CE_Failure or CE_Fatal */
+    int sys_errno; /* errno when the first failure was reported */
+    size_t len;
+    char msg[768];  /* failure messages joined with "; " */
+    char warn[384]; /* last warning */
+} gridr__gdal_capture;
+
+/** GDALAllRegister() and the quiet global handler, once per process (thread-safe). */
+void gridr__gdal_init(void);
+
+/** Start capturing GDAL messages of this thread into `c` (also resets CPL's last error). */
+void gridr__gdal_begin(gridr__gdal_capture *c);
+
+/** Stop capturing; notes a failure recorded by CPL but not seen by the handler. */
+void gridr__gdal_end(gridr__gdal_capture *c);
+
+/** The captured failure text (or CPL's last message, or "unknown GDAL error"). */
+const char *gridr__gdal_msg(const gridr__gdal_capture *c);
+
+/** GRIDR_ENOSPC when the capture or the file system of `path` says the disk is full, else
+ *  GRIDR_EIO. */
+int gridr__gdal_io_status(const gridr__gdal_capture *c, const char *path);
+
+/** The GDAL type of a gridr type (GDT_Unknown for GRIDR_DT_UNKNOWN). */
+GDALDataType gridr__gdal_type(gridr_dtype dt);
+
+/** Fill the shape, band types, nodata, georeferencing of `r` from r->ds. */
+int gridr__raster_describe(gridr_raster *r);
+
+/** Check a window and an array against the raster and do one RasterIO. */
+int gridr__raster_io(gridr_raster *r, GDALRWFlag rw, gridr_rect win, const int *bands, int nbands,
+                     const gridr_array *arr);
+
+/** Free everything `r` owns except the dataset (already closed). */
+void gridr__raster_free(gridr_raster *r);
+
+#endif
