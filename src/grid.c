@@ -284,7 +284,7 @@ void gridr_grid_eval_row(const gridr_grid *g, long row, long col0, long n, doubl
 
 static void bbox_add(double r, double c, double *bb, int *any)
 {
-    if (!isfinite(r) || !isfinite(c))
+    if (r != r || c != c)
         return;
     if (!*any) {
         bb[0] = bb[1] = r;
@@ -312,8 +312,8 @@ static void metrics_affine(const gridr_grid *g, gridr_rect out, double *bb, int 
     }
 }
 
-/* Extremes of the finite values of one node row (+ shift) into bb (min r, max r, min c, max c);
- * two lanes at a time, no branch. */
+/* Extremes of the non-NaN values of one node row (+ shift) into bb (min r, max r, min c,
+ * max c); two lanes at a time. */
 static void row_extremes(const double *pr, const double *pc, long n, double s0, double s1,
                          double *bb)
 {
@@ -321,11 +321,10 @@ static void row_extremes(const double *pr, const double *pc, long n, double s0, 
     long j = 0;
     for (; j + 2 <= n; j += 2) {
         v2d r = vload(pr + j) + s0, c = vload(pc + j) + s1;
-        v2m fin = vand(veq(r - r, vsplat(0.0)), veq(c - c, vsplat(0.0)));
-        rmin = vsel(vand(fin, vlt(r, rmin)), r, rmin);
-        rmax = vsel(vand(fin, vgt(r, rmax)), r, rmax);
-        cmin = vsel(vand(fin, vlt(c, cmin)), c, cmin);
-        cmax = vsel(vand(fin, vgt(c, cmax)), c, cmax);
+        rmin = vmin(r, rmin);
+        rmax = vmax(r, rmax);
+        cmin = vmin(c, cmin);
+        cmax = vmax(c, cmax);
     }
     bb[0] = fmin(vlane(rmin, 0), vlane(rmin, 1));
     bb[1] = fmax(vlane(rmax, 0), vlane(rmax, 1));
@@ -333,7 +332,7 @@ static void row_extremes(const double *pr, const double *pc, long n, double s0, 
     bb[3] = fmax(vlane(cmax, 0), vlane(cmax, 1));
     for (; j < n; j++) {
         double r = pr[j] + s0, c = pc[j] + s1;
-        if (isfinite(r) && isfinite(c)) {
+        if (r == r && c == c) {
             bb[0] = fmin(bb[0], r);
             bb[1] = fmax(bb[1], r);
             bb[2] = fmin(bb[2], c);

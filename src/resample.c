@@ -43,261 +43,9 @@ void gridr_resample_opts_init(gridr_resample_opts *o)
     o->boundary = GRIDR_BC_NONE;
 }
 
-/* ---- kernel facts ------------------------------------------------------------------------- */
-
 static int kernel_known(gridr_interp_kind k)
 {
-    return k == GRIDR_INTERP_NEAREST || k == GRIDR_INTERP_LINEAR || k == GRIDR_INTERP_CUBIC;
-}
-
-/* Halo of the availability rule and of source windows. */
-static long rs_halo(const gridr_resample_opts *o)
-{
-    switch (o->interp) {
-    case GRIDR_INTERP_CUBIC:
-        return 2;
-    default:
-        return 1;
-    }
-}
-
-/* Natural stencil size K. */
-static int rs_taps(const gridr_resample_opts *o)
-{
-    switch (o->interp) {
-    case GRIDR_INTERP_NEAREST:
-        return 1;
-    case GRIDR_INTERP_LINEAR:
-        return 3;
-    default:
-        return 5;
-    }
-}
-
-/* ---- boundary conditions ------------------------------------------------------------------ */
-
-static long pmod(long a, long p)
-{
-    long m = a % p;
-    return m < 0 ? m + p : m;
-}
-
-/* The raster index whose value a padded index r takes (numpy.pad semantics). */
-static long bc_map(gridr_boundary bc, long r, long n)
-{
-    long m;
-    switch (bc) {
-    case GRIDR_BC_EDGE:
-        return r < 0 ? 0 : (r >= n ? n - 1 : r);
-    case GRIDR_BC_REFLECT:
-        if (n == 1)
-            return 0;
-        m = pmod(r, 2 * (n - 1));
-        return m >= n ? 2 * (n - 1) - m : m;
-    case GRIDR_BC_SYMMETRIC:
-        m = pmod(r, 2 * n);
-        return m >= n ? 2 * n - 1 - m : m;
-    case GRIDR_BC_WRAP:
-        return pmod(r, n);
-    default:
-        return r;
-    }
-}
-
-static int padding_trusted(const gridr_resample_opts *o)
-{
-    return o->boundary != GRIDR_BC_NONE && o->trust_padding;
-}
-
-/* ---- setup -------------------------------------------------------------------------------- */
-
-typedef struct rs_setup {
-    const gridr_resample_opts *o;
-    gridr_source *src;
-    long halo;
-    uint8_t *ok_r, *ok_c; /* structural availability per window row / column */
-    uint8_t *map;
-    uint32_t *integ;
-    gridr__rs_src s;
-} rs_setup;
-
-static void setup_free(rs_setup *st)
-{
-    free(st->ok_r);
-    free(st->ok_c);
-    free(st->map);
-    free(st->integ);
-}
-
-/* ok[i] for window index i (raster index w0 + i) on an axis of n raster samples. */
-static void axis_avail(const rs_setup *st, long w0, long len, long n, uint8_t *ok)
-{
-    const gridr_resample_opts *o = st->o;
-    int trusted = padding_trusted(o);
-    for (long i = 0; i < len; i++) {
-        long r = w0 + i;
-        if (r < -st->halo || r >= n + st->halo)
-            ok[i] = 0;
-        else if (r >= 0 && r < n)
-            ok[i] = 1;
-        else if (!trusted)
-            ok[i] = 0;
-        else if (o->boundary == GRIDR_BC_CONSTANT)
-            ok[i] = 1;
-        else {
-            long m = bc_map(o->boundary, r, n);
-            ok[i] = m >= w0 && m < w0 + len;
-        }
-    }
-}
-
-/* The single run of ones of ok[0..len), or -1 when there are several. */
-static int single_run(const uint8_t *ok, long len, long *a0, long *a1)
-{
-    long i = 0;
-    while (i < len && !ok[i])
-        i++;
-    *a0 = i;
-    while (i < len && ok[i])
-        i++;
-    *a1 = i;
-    while (i < len && !ok[i])
-        i++;
-    if (*a0 == len)
-        *a0 = *a1 = 0;
-    return i == len ? 0 : -1;
-}
-
-/* Write the boundary condition's value into every available padded sample of the window. */
-static void fill_padding(rs_setup *st)
-{
-    const gridr_source *src = st->src;
-    const gridr_array *a = &src->data;
-    const gridr_resample_opts *o = st->o;
-    const size_t es = gridr_dtype_size(a->dtype);
-    unsigned char cval[8];
-    gridr_dtype_set(cval, a->dtype, 0, o->boundary_value);
-    for (long i = 0; i < a->rows; i++) {
-        long r = src->row0 + i;
-        int row_in = r >= 0 && r < src->raster_rows;
-        if (!st->ok_r[i])
-            continue;
-        long mi = bc_map(o->boundary, r, src->raster_rows) - src->row0;
-        for (long j = 0; j < a->cols; j++) {
-            long c = src->col0 + j;
-            if (!st->ok_c[j] || (row_in && c >= 0 && c < src->raster_cols))
-                continue;
-            long mj = bc_map(o->boundary, c, src->raster_cols) - src->col0;
-            for (int b = 0; b < a->bands; b++) {
-                void *dst = gridr_array_at(a, b, i, j);
-                if (o->boundary == GRIDR_BC_CONSTANT)
-                    memcpy(dst, cval, es);
-                else
-                    memcpy(dst, gridr_array_at(a, b, mi, mj), es);
-            }
-        }
-    }
-}
-
-/* Sample (i, j) (all bands) is not equal to the source nodata (NaN nodata matches NaN). */
-static int not_nodata(const gridr_source *src, const gridr_resample_opts *o, long i, long j)
-{
-    const gridr_array *a = &src->data;
-    size_t off = (size_t)i * (size_t)a->row_stride + (size_t)j;
-    for (int b = 0; b < a->bands; b++) {
-        double v = gridr_dtype_get(a->data, a->dtype, off + (size_t)b * (size_t)a->band_stride);
-        if (v == o->src_nodata || (o->src_nodata != o->src_nodata && v != v))
-            return 0;
-    }
-    return 1;
-}
-
-static uint8_t sample_ok(const rs_setup *st, long i, long j)
-{
-    const gridr_source *src = st->src;
-    if (!st->ok_r[i] || !st->ok_c[j])
-        return 0;
-    if (src->mask.data) {
-        long r = src->row0 + i, c = src->col0 + j, mi = i, mj = j;
-        if (r < 0 || r >= src->raster_rows || c < 0 || c >= src->raster_cols) {
-            if (st->o->boundary == GRIDR_BC_CONSTANT)
-                goto nodata;
-            mi = bc_map(st->o->boundary, r, src->raster_rows) - src->row0;
-            mj = bc_map(st->o->boundary, c, src->raster_cols) - src->col0;
-        }
-        if (!((const uint8_t *)src->mask.data)[mi * src->mask.row_stride + mj])
-            return 0;
-    }
-nodata:
-    return st->o->has_src_nodata ? (uint8_t)not_nodata(src, st->o, i, j) : 1;
-}
-
-/* Availability map and its prefix sums (for the O(1) "whole box valid" test). */
-static int build_map(rs_setup *st, long rows, long cols)
-{
-    st->map = malloc((size_t)rows * (size_t)cols + 1);
-    st->integ = malloc((size_t)(rows + 1) * (size_t)(cols + 1) * sizeof *st->integ);
-    if (!st->map || !st->integ)
-        return gridr__fail(GRIDR_ENOMEM, "resample: no memory for a %ldx%ld availability map", rows,
-                           cols);
-    uint32_t *q = st->integ;
-    memset(q, 0, (size_t)(cols + 1) * sizeof *q);
-    for (long i = 0; i < rows; i++) {
-        uint32_t run = 0;
-        uint32_t *prev = q + i * (cols + 1), *cur = prev + cols + 1;
-        cur[0] = 0;
-        for (long j = 0; j < cols; j++) {
-            uint8_t v = sample_ok(st, i, j);
-            st->map[i * cols + j] = v;
-            run += !v;
-            cur[j + 1] = prev[j + 1] + run;
-        }
-    }
-    return 0;
-}
-
-static int setup(rs_setup *st, const gridr_resample_opts *o, gridr_source *src)
-{
-    const gridr_array *a = &src->data;
-    memset(st, 0, sizeof *st);
-    st->o = o;
-    st->src = src;
-    st->halo = rs_halo(o);
-    st->ok_r = malloc((size_t)a->rows + 1);
-    st->ok_c = malloc((size_t)a->cols + 1);
-    if (!st->ok_r || !st->ok_c)
-        return gridr__fail(GRIDR_ENOMEM, "resample: no memory for a %ldx%ld window", a->rows,
-                           a->cols);
-    axis_avail(st, src->row0, a->rows, src->raster_rows, st->ok_r);
-    axis_avail(st, src->col0, a->cols, src->raster_cols, st->ok_c);
-    if (padding_trusted(o))
-        fill_padding(st);
-    gridr__rs_src *s = &st->s;
-    s->data = a->data;
-    s->dtype = a->dtype;
-    s->bands = a->bands;
-    s->bstride = a->band_stride;
-    s->rstride = a->row_stride;
-    s->rows = a->rows;
-    s->cols = a->cols;
-    s->org_r = src->row0;
-    s->org_c = src->col0;
-    int kn = rs_taps(o);
-    s->tlo_r = (double)(src->row0 - kn);
-    s->thi_r = (double)(src->row0 + a->rows + kn);
-    s->tlo_c = (double)(src->col0 - kn);
-    s->thi_c = (double)(src->col0 + a->cols + kn);
-    int runs = single_run(st->ok_r, a->rows, &s->a_r0, &s->a_r1) |
-               single_run(st->ok_c, a->cols, &s->a_c0, &s->a_c1);
-    if (runs == 0 && !src->mask.data && !o->has_src_nodata)
-        return 0;
-    s->a_r0 = s->a_c0 = 0;
-    s->a_r1 = a->rows;
-    s->a_c1 = a->cols;
-    int rc = build_map(st, a->rows, a->cols);
-    s->map = st->map;
-    s->integ = st->integ;
-    return rc;
+    return gridr_interp_taps(k) > 0;
 }
 
 /* ---- argument checks ---------------------------------------------------------------------- */
@@ -317,6 +65,10 @@ static int check_opts(const gridr_resample_opts *o)
                            o->mask_influence);
     if (o->threads < 0)
         return gridr__fail(GRIDR_EINVAL, "resample: thread count %d < 0", o->threads);
+    if (o->bspline_mask_rule != GRIDR_BSPLINE_MASK_TAPS &&
+        o->bspline_mask_rule != GRIDR_BSPLINE_MASK_SUPPORT)
+        return gridr__fail(GRIDR_EINVAL, "resample: unknown B-spline mask rule %d",
+                           o->bspline_mask_rule);
     return 0;
 }
 
@@ -328,6 +80,12 @@ static int check_source(const gridr_source *src)
         return gridr__fail(
             GRIDR_EINVAL, "resample: bad source window (%s, %d bands, %ldx%ld, strides %ld/%ld)",
             gridr_dtype_name(a->dtype), a->bands, a->rows, a->cols, a->band_stride, a->row_stride);
+    if (labs(src->row0) > (1L << 30) || labs(src->col0) > (1L << 30) || a->rows > (1L << 30) ||
+        a->cols > (1L << 30))
+        return gridr__fail(GRIDR_EINVAL,
+                           "resample: source window at (%ld, %ld) of %ldx%ld is "
+                           "beyond the supported 2^30 coordinates",
+                           src->row0, src->col0, a->rows, a->cols);
     if (src->raster_rows < 1 || src->raster_cols < 1)
         return gridr__fail(GRIDR_EINVAL, "resample: raster size %ldx%ld is empty", src->raster_rows,
                            src->raster_cols);
@@ -401,7 +159,8 @@ static void run_row(const rs_run *r, long i, char *scr)
     for (long j0 = 0; j0 < n; j0 += GRIDR__RS_CHUNK) {
         long len = GRIDR__MIN(GRIDR__RS_CHUNK, n - j0);
         gridr_grid_eval_row(r->g, r->ow.row0 + i, r->ow.col0 + j0, len, tr, tc, gv);
-        tr[len] = tc[len] = 0; /* pass 1 works on pairs (len < GRIDR__RS_CHUNK when odd) */
+        if (len & 1) /* pass 1 works on pairs; len < GRIDR__RS_CHUNK here */
+            tr[len] = tc[len] = 0;
         r->k.pass1(r->s, tr, tc, len, w);
         r->k.pass2(r->s, w, gv, len, r->nodata, acc, m);
         for (int b = 0; b < r->out->bands; b++)
@@ -417,6 +176,8 @@ static int run_rows(rs_run *r, int threads)
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if (nt > r->ow.rows)
         nt = (int)r->ow.rows;
+    if (r->ow.rows * r->ow.cols < GRIDR__RS_MIN_PARALLEL)
+        nt = 1;
     if (nt < 1)
         nt = 1;
     r->per_thread = sizeof(gridr__rs_work) +
@@ -449,8 +210,8 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
         rc = check_outputs(src, out_win, out, out_mask);
     if (rc)
         return rc;
-    rs_setup st;
-    rc = setup(&st, o, src);
+    gridr__rs_setup st;
+    rc = gridr__rs_setup_init(&st, o, src, o->threads);
     if (rc == 0) {
         rs_run run = {g, out_win, &st.s, {NULL, NULL}, o->out_nodata, out, out_mask, NULL, 0};
         if (gridr__rs_get_kernel(o->interp, st.s.dtype, &run.k) != 0)
@@ -459,7 +220,7 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
         else
             rc = run_rows(&run, o->threads);
     }
-    setup_free(&st);
+    gridr__rs_setup_free(&st);
     return rc;
 }
 
@@ -474,7 +235,7 @@ static void add_mirrors(gridr_boundary bc, long n, long *lo, long *hi)
             r = n - 1; /* skip the inside */
             continue;
         }
-        long m = bc_map(bc, r, n);
+        long m = gridr__rs_bc_map(bc, r, n);
         *lo = GRIDR__MIN(*lo, m);
         *hi = GRIDR__MAX(*hi, m);
     }
@@ -513,11 +274,11 @@ int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid 
     rc = gridr_grid_metrics(g, out_win, &rmin, &rmax, &cmin, &cmax, &any);
     if (rc || !any)
         return rc;
-    long h = rs_halo(o), r0, r1, c0, c1;
+    long h = gridr__rs_halo(o), r0, r1, c0, c1;
     if (!axis_window(rmin, rmax, h, raster_rows, &r0, &r1) ||
         !axis_window(cmin, cmax, h, raster_cols, &c0, &c1))
         return 0;
-    if (padding_trusted(o) && o->boundary != GRIDR_BC_CONSTANT) {
+    if (gridr__rs_mirror_bc(o)) {
         add_mirrors(o->boundary, raster_rows, &r0, &r1);
         add_mirrors(o->boundary, raster_cols, &c0, &c1);
     }

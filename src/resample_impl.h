@@ -92,6 +92,46 @@ static inline v2d vabs(v2d v)
     return _mm_andnot_pd(_mm_set1_pd(-0.0), v);
 }
 
+/* Lane minimum / maximum; a NaN in v gives m (MINPD/MAXPD return the second operand). */
+static inline v2d vmin(v2d v, v2d m)
+{
+    return _mm_min_pd(v, m);
+}
+
+static inline v2d vmax(v2d v, v2d m)
+{
+    return _mm_max_pd(v, m);
+}
+
+/* v clamped to [lo, hi]; NaN gives lo (MAXPD returns its second operand on NaN). */
+static inline v2d vclamp(v2d v, v2d lo, v2d hi)
+{
+    return _mm_min_pd(_mm_max_pd(v, lo), hi);
+}
+
+/* floor of values known to lie within the int32 range (two conversions, no 2^52 trick). */
+static inline v2d vfloor_small(v2d v)
+{
+    v2d t = _mm_cvtepi32_pd(_mm_cvttpd_epi32(v));
+    return t - _mm_and_pd(_mm_cmpgt_pd(t, v), _mm_set1_pd(1.0));
+}
+
+/* Two values into the lanes (a, b). */
+static inline v2d vpair(double a, double b)
+{
+    return _mm_set_pd(b, a);
+}
+
+static inline v2d vload2(const double *a, const double *b)
+{
+    return _mm_loadh_pd(_mm_load_sd(a), b);
+}
+
+static inline int vany_nan(v2d v)
+{
+    return _mm_movemask_pd(_mm_cmpunord_pd(v, v)) != 0;
+}
+
 static inline double vlane(v2d v, int i)
 {
     double d[2];
@@ -145,6 +185,37 @@ static inline v2d vabs(v2d v)
     return (v2d)((gridr__v2l)v & (gridr__v2l){INT64_MAX, INT64_MAX});
 }
 
+static inline v2d vmin(v2d v, v2d m)
+{
+    return vsel(vlt(v, m), v, m);
+}
+
+static inline v2d vmax(v2d v, v2d m)
+{
+    return vsel(vgt(v, m), v, m);
+}
+
+static inline v2d vclamp(v2d v, v2d lo, v2d hi)
+{
+    v2d r = vsel(vge(v, lo), v, lo); /* NaN -> lo */
+    return vsel(vgt(r, hi), hi, r);
+}
+
+static inline v2d vpair(double a, double b)
+{
+    return (v2d){a, b};
+}
+
+static inline v2d vload2(const double *a, const double *b)
+{
+    return (v2d){*a, *b};
+}
+
+static inline int vany_nan(v2d v)
+{
+    return v[0] != v[0] || v[1] != v[1];
+}
+
 static inline double vlane(v2d v, int i)
 {
     return v[i];
@@ -166,6 +237,13 @@ static inline v2d vfloor(v2d v)
     r = r - vone(vgt(r, v));
     return vsel(vlt(vabs(v), c), r, v);
 }
+
+#if !defined(__SSE2__)
+static inline v2d vfloor_small(v2d v)
+{
+    return vfloor(v);
+}
+#endif
 
 /* gridr__round12 on two lanes. */
 static inline v2d vround12(v2d t)
@@ -190,6 +268,10 @@ typedef struct gridr__rs_src {
     const uint32_t *integ; /* with map: (rows+1) x (cols+1) prefix sums of invalid samples */
 } gridr__rs_src;
 
+/* Below this many samples (or output pixels) a call stays on one thread: a parallel region
+ * costs more than it saves, and waiting threads spin. */
+#define GRIDR__RS_MIN_PARALLEL 65536
+
 /* Pixels per chunk of an output row, and the widest compact stencil (B-spline 11: 12 taps). */
 #define GRIDR__RS_CHUNK 256
 #define GRIDR__RS_KBMAX 12
@@ -197,11 +279,12 @@ typedef struct gridr__rs_src {
 /* Per-thread arrays of one chunk, filled by pass 1 (vectorised): for each pixel the first row
  * and column of its compact box (the taps that can have non-zero weights; window-local, as
  * doubles), their weights, its side flags (x >= 0 puts the box one tap later in the natural
- * stencil) and whether its target is usable at all. */
+ * stencil), whether its target is usable at all (ok) and whether its box lies in the available
+ * rectangle (fast). Nearest: br is the sample's offset in the source, bc in the map. */
 typedef struct gridr__rs_work {
     double br[GRIDR__RS_CHUNK], bc[GRIDR__RS_CHUNK];
     double wr[GRIDR__RS_KBMAX][GRIDR__RS_CHUNK], wc[GRIDR__RS_KBMAX][GRIDR__RS_CHUNK];
-    int64_t ok[GRIDR__RS_CHUNK], sr[GRIDR__RS_CHUNK], sc[GRIDR__RS_CHUNK];
+    int64_t ok[GRIDR__RS_CHUNK], fast[GRIDR__RS_CHUNK], sr[GRIDR__RS_CHUNK], sc[GRIDR__RS_CHUNK];
 } gridr__rs_work;
 
 /* Pass 1: targets (tr, tc from gridr_grid_eval_row, n <= GRIDR__RS_CHUNK) -> w. */
@@ -222,6 +305,35 @@ typedef struct gridr__rs_kernel {
 /* The kernel for an interpolation kind reading samples of type dt (B-splines: f64
  * coefficients only). Returns 0, or -1 when the pair is not supported. */
 int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k);
+
+/* A window prepared for the kernels: availability, boundary fill, maps, B-spline coefficients. */
+typedef struct gridr__rs_setup {
+    const gridr_resample_opts *o;
+    gridr_source *src;
+    long halo;
+    uint8_t *ax_r, *ax_c; /* per window row / column: exists, has a value, counts as valid */
+    uint8_t *map;         /* sample (direct kernels) or coefficient (B-splines) availability */
+    uint32_t *integ;      /* prefix sums of the zeros of map */
+    double *x, *coef;     /* B-splines: f64 samples, then coefficients */
+    gridr__rs_src s;      /* what the kernels read */
+} gridr__rs_setup;
+
+/* Prepare `src` for the kernels (may write the padding band of src->data). threads: for the
+ * B-spline prefilter. Returns 0, GRIDR_EINVAL or GRIDR_ENOMEM; free with _setup_free. */
+int gridr__rs_setup_init(gridr__rs_setup *st, const gridr_resample_opts *o, gridr_source *src,
+                         int threads);
+void gridr__rs_setup_free(gridr__rs_setup *st);
+
+/* Halo of the availability rule and of source windows (B-splines: also the mask dilation). */
+long gridr__rs_halo(const gridr_resample_opts *o);
+
+/* Whether padded samples take mirrored raster values that a window must contain (edge, reflect,
+ * symmetric, wrap when the padding is trusted, or always for B-splines, whose prefilter reads
+ * them). */
+int gridr__rs_mirror_bc(const gridr_resample_opts *o);
+
+/* The raster index whose value padded index r takes (numpy.pad semantics). */
+long gridr__rs_bc_map(gridr_boundary bc, long r, long n);
 
 /* Store n values of acc into dst (type dt) with clip and round half to even (gridr_dtype_set
  * semantics). */

@@ -37,8 +37,10 @@ static inline __attribute__((always_inline)) void u_bspline(const int n, v2d a, 
 {
     v2d g = 1.0 - a;
     u[0] = vsplat(1.0);
+#pragma GCC unroll 16
     for (int k = 1; k <= n; k++) {
         u[k] = g * u[k - 1];
+#pragma GCC unroll 16
         for (int j = k - 1; j >= 1; j--)
             u[j] = (a + (double)j) * u[j] + (g + (double)(k - j)) * u[j - 1];
         u[0] = a * u[0];
@@ -59,26 +61,36 @@ DEFINE_U_BSPLINE(11)
 
 /* ---- pass 1: positions and weights ---------------------------------------------------------- */
 
-/* Targets outside [tlo, thi) (far outside the window, NaN) get ok = 0 and harmless values. Works
- * on pairs: tr[n], tc[n] must be readable when n is odd. */
+/* Targets outside [tlo, thi] (far outside the window, NaN) get ok = 0 and a clamped value; the
+ * window's coordinates fit in int32 (checked by the caller), so the clamped values floor with
+ * vfloor_small. Works on pairs: tr[n], tc[n] must be readable when n is odd. */
 typedef struct bounds {
-    v2d lr, hr, lc, hc;
+    v2d lr, hr, lc, hc;     /* usable targets */
+    v2d ar0, ar1, ac0, ac1; /* a kb-wide box starting in [ar0, ar1] x [ac0, ac1] is available */
 } bounds;
 
-static inline bounds get_bounds(const gridr__rs_src *s)
+static inline bounds get_bounds(const gridr__rs_src *s, int kb)
 {
-    bounds b = {vsplat(s->tlo_r), vsplat(s->thi_r), vsplat(s->tlo_c), vsplat(s->thi_c)};
+    bounds b = {vsplat(s->tlo_r),        vsplat(s->thi_r),
+                vsplat(s->tlo_c),        vsplat(s->thi_c),
+                vsplat((double)s->a_r0), vsplat((double)(s->a_r1 - kb)),
+                vsplat((double)s->a_c0), vsplat((double)(s->a_c1 - kb))};
     return b;
+}
+
+/* The box starting at (br, bc) lies in the available rectangle. */
+static inline v2m in_rect(const bounds *b, v2d br, v2d bc)
+{
+    return vand(vand(vge(br, b->ar0), vge(b->ar1, br)), vand(vge(bc, b->ac0), vge(b->ac1, bc)));
 }
 
 static inline v2m targets(const bounds *b, const double *tr, const double *tc, long j, v2d *yr,
                           v2d *yc)
 {
     v2d r = vload(tr + j), c = vload(tc + j);
-    v2m in = vand(vand(vge(r, b->lr), vlt(r, b->hr)), vand(vge(c, b->lc), vlt(c, b->hc)));
-    *yr = vsel(in, r, b->lr);
-    *yc = vsel(in, c, b->lc);
-    return in;
+    *yr = vclamp(r, b->lr, b->hr);
+    *yc = vclamp(c, b->lc, b->hc);
+    return vand(veq(*yr, r), veq(*yc, c));
 }
 
 /* KN natural taps, KB-wide compact box. */
@@ -88,11 +100,11 @@ static inline v2m targets(const bounds *b, const double *tr, const double *tc, l
     {                                                                                              \
         const v2d orr = vsplat((double)(s->org_r + (KN) / 2));                                     \
         const v2d occ = vsplat((double)(s->org_c + (KN) / 2));                                     \
-        const bounds bd = get_bounds(s);                                                           \
+        const bounds bd = get_bounds(s, KB);                                                       \
         for (long j = 0; j < n; j += 2) {                                                          \
             v2d yr, yc, ur[(KB) + 1], uc[(KB) + 1];                                                \
             v2m in = targets(&bd, tr, tc, j, &yr, &yc);                                            \
-            v2d fr = vfloor(yr + 0.5), fc = vfloor(yc + 0.5);                                      \
+            v2d fr = vfloor_small(yr + 0.5), fc = vfloor_small(yc + 0.5);                          \
             v2d xr = yr - fr, xc = yc - fc;                                                        \
             v2m pr = vge(xr, vsplat(0.0)), pc = vge(xc, vsplat(0.0));                              \
             UFUN(vabs(xr), ur);                                                                    \
@@ -101,9 +113,12 @@ static inline v2m targets(const bounds *b, const double *tr, const double *tc, l
                 vstore(&w->wr[k][j], vsel(pr, ur[(KB)-1 - k], ur[k]));                             \
                 vstore(&w->wc[k][j], vsel(pc, uc[(KB)-1 - k], uc[k]));                             \
             }                                                                                      \
-            vstore(&w->br[j], fr - orr + vone(pr));                                                \
-            vstore(&w->bc[j], fc - occ + vone(pc));                                                \
+            v2d br = fr - orr + vone(pr), bc = fc - occ + vone(pc);                                \
+            v2m fast = vand(in, in_rect(&bd, br, bc));                                             \
+            vstore(&w->br[j], br);                                                                 \
+            vstore(&w->bc[j], bc);                                                                 \
             memcpy(&w->ok[j], &in, sizeof in);                                                     \
+            memcpy(&w->fast[j], &fast, sizeof fast);                                               \
             memcpy(&w->sr[j], &pr, sizeof pr);                                                     \
             memcpy(&w->sc[j], &pc, sizeof pc);                                                     \
         }                                                                                          \
@@ -117,27 +132,31 @@ DEFINE_PASS1(pass1_bspline7, 9, 8, u_bspline7)
 DEFINE_PASS1(pass1_bspline9, 11, 10, u_bspline9)
 DEFINE_PASS1(pass1_bspline11, 13, 12, u_bspline11)
 
+/* Nearest: ok = usable and inside the available rectangle; br = the sample's offset from the
+ * window's first sample (exact in a double: window coordinates are < 2^30). */
 static void pass1_nearest(const gridr__rs_src *s, const double *tr, const double *tc, long n,
                           gridr__rs_work *w)
 {
     const v2d orr = vsplat((double)s->org_r), occ = vsplat((double)s->org_c);
-    const bounds bd = get_bounds(s);
+    const v2d rs = vsplat((double)s->rstride);
+    const bounds bd = get_bounds(s, 1);
     for (long j = 0; j < n; j += 2) {
         v2d yr, yc;
         v2m in = targets(&bd, tr, tc, j, &yr, &yc);
-        vstore(&w->br[j], vfloor(yr + 0.5) - orr);
-        vstore(&w->bc[j], vfloor(yc + 0.5) - occ);
-        memcpy(&w->ok[j], &in, sizeof in);
+        v2d r = vfloor_small(yr + 0.5) - orr, c = vfloor_small(yc + 0.5) - occ;
+        v2m ok = vand(in, in_rect(&bd, r, c));
+        vstore(&w->br[j], r * rs + c);
+        vstore(&w->bc[j], r * vsplat((double)s->cols) + c);
+        memcpy(&w->ok[j], &ok, sizeof ok);
     }
 }
 
 /* ---- pass 2 helpers ------------------------------------------------------------------------- */
 
-/* The kb x kb box at (br, bc) lies in the available rectangle and holds no invalid sample. */
-static inline int box_fast(const gridr__rs_src *s, long br, long bc, int kb)
+/* The kb x kb box at (br, bc), known to lie in the available rectangle, holds no invalid
+ * sample. */
+static inline int box_clean(const gridr__rs_src *s, long br, long bc, int kb)
 {
-    if (br < s->a_r0 || br + kb > s->a_r1 || bc < s->a_c0 || bc + kb > s->a_c1)
-        return 0;
     if (!s->integ)
         return 1;
     const uint32_t *q = s->integ;
@@ -214,7 +233,8 @@ static inline void set_invalid(double *acc, int bands, double nodata, uint8_t *m
         return 1;                                                                                  \
     }
 
-/* Unchecked dot product of a KB x KB box (all weights, zeros included). */
+/* Unchecked dot product of a KB x KB box (all weights, zeros included): per row the column dot
+ * product from 0, then the row weight; the same order as the checked path. */
 #define DEFINE_DOT(T, SUF, KB)                                                                     \
     static inline double dot##KB##_##SUF(const T *restrict p, long rs, const double *wr,           \
                                          const double *wc)                                         \
@@ -227,69 +247,126 @@ static inline void set_invalid(double *acc, int bands, double nodata, uint8_t *m
             a += wr[i] * d;                                                                        \
         }                                                                                          \
         return a;                                                                                  \
+    }                                                                                              \
+    /* The same for pixels j and j + 1 at once, one per lane (identical operations per lane). */   \
+    static inline v2d pdot##KB##_##SUF(const T *restrict p0, const T *restrict p1, long rs,        \
+                                       const gridr__rs_work *w, long j)                            \
+    {                                                                                              \
+        v2d a = vsplat(0.0);                                                                       \
+        for (int i = 0; i < (KB); i++, p0 += rs, p1 += rs) {                                       \
+            v2d d = vsplat(0.0);                                                                   \
+            for (int k = 0; k < (KB); k++)                                                         \
+                d = d + vload(&w->wc[k][j]) * LOAD2_##SUF(p0 + k, p1 + k);                         \
+            a = a + vload(&w->wr[i][j]) * d;                                                       \
+        }                                                                                          \
+        return a;                                                                                  \
     }
 
-/* FLOATSRC: a NaN from the unchecked path (a non-finite sample under a zero weight) is
- * recomputed by the checked path, which skips zero weights. */
+#define LOAD2_f64(a, b) vload2(a, b)
+#define LOAD2_f32(a, b) vpair((double)*(a), (double)*(b))
+#define LOAD2_u8 LOAD2_f32
+#define LOAD2_u16 LOAD2_f32
+#define LOAD2_i16 LOAD2_f32
+#define LOAD2_u32 LOAD2_f32
+#define LOAD2_i32 LOAD2_f32
+
+/* One pixel; FLOATSRC: a NaN from the unchecked path (a non-finite sample under a zero weight)
+ * is recomputed by the checked path, which skips zero weights. */
+#define DEFINE_ONE(NAME, T, SUF, KB, FLOATSRC)                                                     \
+    static void NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv, long j,   \
+                     double nodata, double *acc, uint8_t *m)                                       \
+    {                                                                                              \
+        const int nb = s->bands;                                                                   \
+        if (!w->ok[j] || !gv[j]) {                                                                 \
+            set_invalid(acc + j, nb, nodata, m + j);                                               \
+            return;                                                                                \
+        }                                                                                          \
+        double wr[KB], wc[KB];                                                                     \
+        for (int k = 0; k < (KB); k++) {                                                           \
+            wr[k] = w->wr[k][j];                                                                   \
+            wc[k] = w->wc[k][j];                                                                   \
+        }                                                                                          \
+        long br = (long)w->br[j], bc = (long)w->bc[j];                                             \
+        int ok = 0;                                                                                \
+        if (w->fast[j] && box_clean(s, br, bc, KB)) {                                              \
+            const T *p = (const T *)s->data + br * s->rstride + bc;                                \
+            ok = 1;                                                                                \
+            for (int b = 0; b < nb; b++, p += s->bstride) {                                        \
+                double a = dot##KB##_##SUF(p, s->rstride, wr, wc);                                 \
+                if (FLOATSRC && a != a)                                                            \
+                    ok = 0;                                                                        \
+                acc[b * CH + j] = a;                                                               \
+            }                                                                                      \
+        }                                                                                          \
+        if (!ok) {                                                                                 \
+            double wnr[(KB) + 1], wnc[(KB) + 1];                                                   \
+            natural(wr, KB, w->sr[j] != 0, wnr);                                                   \
+            natural(wc, KB, w->sc[j] != 0, wnc);                                                   \
+            ok = checked_##SUF(s, br - (w->sr[j] != 0), bc - (w->sc[j] != 0), wnr, wnc, (KB) + 1,  \
+                               acc + j);                                                           \
+        }                                                                                          \
+        if (ok)                                                                                    \
+            m[j] = 1;                                                                              \
+        else                                                                                       \
+            set_invalid(acc + j, nb, nodata, m + j);                                               \
+    }
+
+/* Pixels j and j + 1 together when both take the unchecked path; 0 otherwise (nothing written
+ * that the single-pixel path does not overwrite). */
+#define DEFINE_PAIR(NAME, T, SUF, KB, FLOATSRC)                                                    \
+    static inline int NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv,     \
+                           long j, double *acc)                                                    \
+    {                                                                                              \
+        if (!(w->fast[j] & w->fast[j + 1]) || !(gv[j] & gv[j + 1]))                                \
+            return 0;                                                                              \
+        long br0 = (long)w->br[j], bc0 = (long)w->bc[j];                                           \
+        long br1 = (long)w->br[j + 1], bc1 = (long)w->bc[j + 1];                                   \
+        if (s->integ && (!box_clean(s, br0, bc0, KB) || !box_clean(s, br1, bc1, KB)))              \
+            return 0;                                                                              \
+        const T *p0 = (const T *)s->data + br0 * s->rstride + bc0;                                 \
+        const T *p1 = (const T *)s->data + br1 * s->rstride + bc1;                                 \
+        for (int b = 0; b < s->bands; b++, p0 += s->bstride, p1 += s->bstride) {                   \
+            v2d a = pdot##KB##_##SUF(p0, p1, s->rstride, w, j);                                    \
+            if (FLOATSRC && vany_nan(a))                                                           \
+                return 0;                                                                          \
+            vstore(acc + b * CH + j, a);                                                           \
+        }                                                                                          \
+        return 1;                                                                                  \
+    }
+
 #define DEFINE_PASS2(NAME, T, SUF, KB, FLOATSRC)                                                   \
+    DEFINE_ONE(NAME##_one, T, SUF, KB, FLOATSRC)                                                   \
+    DEFINE_PAIR(NAME##_pair, T, SUF, KB, FLOATSRC)                                                 \
     static void NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv, long n,   \
                      double nodata, double *acc, uint8_t *m)                                       \
     {                                                                                              \
-        const T *base = (const T *)s->data;                                                        \
-        const long rs = s->rstride, bs = s->bstride;                                               \
-        const int nb = s->bands;                                                                   \
-        for (long j = 0; j < n; j++) {                                                             \
-            if (!w->ok[j] || !gv[j]) {                                                             \
-                set_invalid(acc + j, nb, nodata, m + j);                                           \
+        long j = 0;                                                                                \
+        while (j < n) {                                                                            \
+            if (j + 1 < n && NAME##_pair(s, w, gv, j, acc)) {                                      \
+                m[j] = m[j + 1] = 1;                                                               \
+                j += 2;                                                                            \
                 continue;                                                                          \
             }                                                                                      \
-            double wr[KB], wc[KB];                                                                 \
-            for (int k = 0; k < (KB); k++) {                                                       \
-                wr[k] = w->wr[k][j];                                                               \
-                wc[k] = w->wc[k][j];                                                               \
-            }                                                                                      \
-            long br = (long)w->br[j], bc = (long)w->bc[j];                                         \
-            int ok = 0;                                                                            \
-            if (box_fast(s, br, bc, KB)) {                                                         \
-                const T *p = base + br * rs + bc;                                                  \
-                ok = 1;                                                                            \
-                for (int b = 0; b < nb; b++, p += bs) {                                            \
-                    double a = dot##KB##_##SUF(p, rs, wr, wc);                                     \
-                    if (FLOATSRC && a != a)                                                        \
-                        ok = 0;                                                                    \
-                    acc[b * CH + j] = a;                                                           \
-                }                                                                                  \
-            }                                                                                      \
-            if (!ok) {                                                                             \
-                double wnr[(KB) + 1], wnc[(KB) + 1];                                               \
-                natural(wr, KB, w->sr[j] != 0, wnr);                                               \
-                natural(wc, KB, w->sc[j] != 0, wnc);                                               \
-                ok = checked_##SUF(s, br - (w->sr[j] != 0), bc - (w->sc[j] != 0), wnr, wnc,        \
-                                   (KB) + 1, acc + j);                                             \
-            }                                                                                      \
-            if (ok)                                                                                \
-                m[j] = 1;                                                                          \
-            else                                                                                   \
-                set_invalid(acc + j, nb, nodata, m + j);                                           \
+            NAME##_one(s, w, gv, j, nodata, acc, m);                                               \
+            j++;                                                                                   \
         }                                                                                          \
     }
 
-/* Nearest: the centre sample itself, no arithmetic. */
+/* Nearest: the centre sample itself, no arithmetic (pass 1 did the bounds and offsets). */
 #define DEFINE_NEAREST(NAME, T)                                                                    \
     static void NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv, long n,   \
                      double nodata, double *acc, uint8_t *m)                                       \
     {                                                                                              \
         const T *base = (const T *)s->data;                                                        \
-        const long rs = s->rstride, bs = s->bstride;                                               \
+        const long bs = s->bstride;                                                                \
         const int nb = s->bands;                                                                   \
+        const uint8_t *map = s->map;                                                               \
         for (long j = 0; j < n; j++) {                                                             \
-            long r = (long)w->br[j], c = (long)w->bc[j];                                           \
-            if (!w->ok[j] || !gv[j] || r < s->a_r0 || r >= s->a_r1 || c < s->a_c0 ||               \
-                c >= s->a_c1 || (s->map && !s->map[r * s->cols + c])) {                            \
+            if (!(w->ok[j] & gv[j]) || (map && !map[(long)w->bc[j]])) {                            \
                 set_invalid(acc + j, nb, nodata, m + j);                                           \
                 continue;                                                                          \
             }                                                                                      \
-            const T *p = base + r * rs + c;                                                        \
+            const T *p = base + (long)w->br[j];                                                    \
             for (int b = 0; b < nb; b++)                                                           \
                 acc[b * CH + j] = (double)p[b * bs];                                               \
             m[j] = 1;                                                                              \

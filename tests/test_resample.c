@@ -11,9 +11,7 @@
 
 static const char *kname(gridr_interp_kind k)
 {
-    static char buf[16];
-    snprintf(buf, sizeof buf, "kernel %d", (int)k);
-    return buf;
+    return gridr_interp_name(k);
 }
 
 /* ---- fixtures ----------------------------------------------------------------------------- */
@@ -527,14 +525,14 @@ static void tiled_case(gridr_interp_kind kind, gridr_dtype dt, int masked)
 {
     const long R = 41, C = 47;
     const int rr = 3, rc = 4;
-    const long nr = 20, nc = 16; /* output 58 x 61 */
+    const long nr = 20, nc = 70; /* output 58 x 277: rows of two chunks */
     tcase t = {.dt = dt, .odt = dt, .bands = 2, .R = R, .C = C, .garbage = 0xc3};
     gridr_resample_opts_init(&t.o);
     t.o.interp = kind;
     t.o.out_nodata = 3;
-    t.o.threads = 2;
+    t.o.threads = 1;
     double *nodes = warp_nodes(nr, nc, rr, rc, R, C);
-    uint8_t gmask[20 * 16];
+    uint8_t gmask[20 * 70];
     memset(gmask, 1, sizeof gmask);
     gmask[5 * nc + 7] = 0;
     CU_ASSERT_EQUAL_FATAL(
@@ -544,8 +542,9 @@ static void tiled_case(gridr_interp_kind kind, gridr_dtype dt, int masked)
     if (masked) {
         t.g.mask = gridr_array_make(gmask, GRIDR_DT_U8, 1, nr, nc);
         mask = malloc((size_t)(R * C));
+        double p = gridr_interp_is_bspline(kind) ? 0.002 : 0.03; /* B-splines: wider stencils */
         for (long k = 0; k < R * C; k++)
-            mask[k] = urand() > 0.03;
+            mask[k] = urand() > p;
         t.mask = mask;
         t.o.boundary = masked == 1 ? GRIDR_BC_REFLECT : GRIDR_BC_WRAP;
         t.o.trust_padding = 1;
@@ -558,24 +557,34 @@ static void tiled_case(gridr_interp_kind kind, gridr_dtype dt, int masked)
     free(t.data);
 }
 
+static const gridr_interp_kind all_kernels[] = {GRIDR_INTERP_NEAREST,  GRIDR_INTERP_LINEAR,
+                                                GRIDR_INTERP_CUBIC,    GRIDR_INTERP_BSPLINE3,
+                                                GRIDR_INTERP_BSPLINE5, GRIDR_INTERP_BSPLINE11};
+
 static void test_tiled_equals_whole(void)
 {
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 5; k++)
         for (size_t d = 0; d < 7; d++)
             for (int masked = 0; masked < 3; masked++)
-                tiled_case(direct_kernels[k], all_dtypes[d], masked);
+                tiled_case(all_kernels[k], all_dtypes[d], masked);
+    tiled_case(GRIDR_INTERP_BSPLINE11, GRIDR_DT_U16, 1);
 }
 
+/* Large enough (> GRIDR__RS_MIN_PARALLEL pixels and samples) for the calls to use threads. */
 static void test_threads_identical(void)
 {
-    const long R = 64, C = 80;
-    for (int k = 0; k < 3; k++) {
+    const long R = 280, C = 300;
+    uint8_t *mask = malloc((size_t)(R * C));
+    for (long k = 0; k < R * C; k++)
+        mask[k] = urand() > 0.002;
+    for (int k = 0; k < 5; k++) {
         tcase t = {.dt = GRIDR_DT_U16, .odt = GRIDR_DT_F32, .bands = 1, .R = R, .C = C};
         gridr_resample_opts_init(&t.o);
-        t.o.interp = direct_kernels[k];
-        double *nodes = warp_nodes(22, 21, 3, 4, R, C);
+        t.o.interp = all_kernels[k];
+        t.mask = k % 2 ? mask : NULL;
+        double *nodes = warp_nodes(96, 81, 3, 4, R, C);
         CU_ASSERT_EQUAL_FATAL(
-            gridr_grid_init_array(&t.g, gridr_array_make(nodes, GRIDR_DT_F64, 2, 22, 21), 3, 4), 0);
+            gridr_grid_init_array(&t.g, gridr_array_make(nodes, GRIDR_DT_F64, 2, 96, 81), 3, 4), 0);
         t.data = make_raster(t.dt, 1, R, C, v_random);
         void *ref = NULL;
         uint8_t *refm = NULL;
@@ -599,6 +608,205 @@ static void test_threads_identical(void)
         free(nodes);
         free(t.data);
     }
+    free(mask);
+}
+
+/* ---- B-splines ----------------------------------------------------------------------------- */
+
+static int bspline_H(int n, double eps)
+{
+    int H = -1;
+    CU_ASSERT_EQUAL(gridr_bspline_fir(n, eps, NULL, &H), 0);
+    return H;
+}
+
+/* An identity grid reproduces the samples to eps * max wherever the output is valid; with BC
+ * none the outer floor(n/2) ring is nodata (its taps reach the invalid padding). */
+static void test_bspline_identity(void)
+{
+    const long R = 40, C = 45;
+    const gridr_interp_kind ks[] = {GRIDR_INTERP_BSPLINE3, GRIDR_INTERP_BSPLINE5,
+                                    GRIDR_INTERP_BSPLINE7};
+    double *nodes;
+    tcase t = {.dt = GRIDR_DT_F64, .odt = GRIDR_DT_F64, .bands = 1, .R = R, .C = C};
+    gridr_resample_opts_init(&t.o);
+    identity_array_grid(&t.g, &nodes, R, C);
+    t.data = make_raster(GRIDR_DT_F64, 1, R, C, v_random);
+    for (int k = 0; k < 3; k++) {
+        for (int bc = 0; bc < 2; bc++) {
+            t.o.interp = ks[k];
+            t.o.boundary = bc ? GRIDR_BC_REFLECT : GRIDR_BC_NONE;
+            t.o.trust_padding = bc;
+            double *out;
+            uint8_t *om;
+            ASSERT_OK(run_whole(&t, (void **)&out, &om));
+            long m = bc ? 0 : (long)ks[k] / 2, nvalid = 0, bad = 0;
+            double err = 0;
+            for (long i = 0; i < R; i++)
+                for (long j = 0; j < C; j++) {
+                    int inner = i >= m && i < R - m && j >= m && j < C - m;
+                    nvalid += om[i * C + j];
+                    bad += om[i * C + j] != inner;
+                    if (om[i * C + j])
+                        err = fmax(err, fabs(out[i * C + j] - ((double *)t.data)[i * C + j]));
+                }
+            CU_ASSERT_EQUAL(bad, 0);
+            CU_ASSERT_EQUAL(nvalid, (R - 2 * m) * (C - 2 * m));
+            CU_ASSERT(err <= 1e-6 * 250);
+            free(out);
+            free(om);
+        }
+    }
+    free(t.data);
+    free(nodes);
+}
+
+static void test_bspline_ramp(void)
+{
+    const long R = 70, C = 75;
+    const double shifts[][2] = {{0.3, -0.2}, {-0.45, 0.5}, {0.5, -0.5}};
+    tcase t = {.dt = GRIDR_DT_F64, .odt = GRIDR_DT_F64, .bands = 2, .R = R, .C = C};
+    gridr_resample_opts_init(&t.o);
+    t.data = make_raster(GRIDR_DT_F64, 2, R, C, v_ramp);
+    for (int n = 3; n <= 5; n += 2) {
+        t.o.interp = (gridr_interp_kind)n;
+        long margin = bspline_H(n, t.o.bspline_eps) + n / 2 + 1;
+        for (size_t s = 0; s < 3; s++) {
+            shift_grid(&t.g, shifts[s][0], shifts[s][1], R, C);
+            CU_ASSERT(max_err(&t, shifts[s][0], shifts[s][1], margin, f_ramp) <= 1e-9);
+        }
+    }
+    free(t.data);
+}
+
+/* Natural-order reference: sum_i wr[i] sum_j wc[j] v(c_r - K/2 + i, c_c - K/2 + j), summed from
+ * 0 in increasing order, with gridr_interp_weights. */
+static double reference(gridr_interp_kind k, const double *v, long stride, long r0, long c0,
+                        double tr, double tc)
+{
+    double wr[GRIDR_INTERP_MAX_TAPS], wc[GRIDR_INTERP_MAX_TAPS];
+    tr = floor(1e12 * tr + 0.5) / 1e12;
+    tc = floor(1e12 * tc + 0.5) / 1e12;
+    double fr = floor(tr + 0.5), fc = floor(tc + 0.5), a = 0;
+    int K = gridr_interp_taps(k);
+    gridr_interp_weights(k, tr - fr, wr);
+    gridr_interp_weights(k, tc - fc, wc);
+    for (int i = 0; i < K; i++) {
+        double d = 0;
+        for (int j = 0; j < K; j++)
+            if (wc[j] != 0)
+                d += wc[j] * v[((long)fr - K / 2 + i - r0) * stride + (long)fc - K / 2 + j - c0];
+        if (wr[i] != 0)
+            a += wr[i] * d;
+    }
+    return a;
+}
+
+/* Every kernel gives, bit for bit, the natural-order formula with interp's weights (on the
+ * samples, or on coefficients from gridr_bspline_prefilter for B-splines). */
+static void test_reference_formula(void)
+{
+    const long R = 50, C = 60, N = 400;
+    double pts[2 * 400], val[400];
+    uint8_t m[400];
+    for (long k = 0; k < N; k++) {
+        pts[2 * k] = 18 + 14 * urand();
+        pts[2 * k + 1] = 20 + 19 * urand();
+    }
+    pts[0] = 25;
+    pts[1] = 30.5; /* integer and half-integer positions */
+    tcase t = {.dt = GRIDR_DT_F64, .bands = 1, .R = R, .C = C};
+    gridr_resample_opts_init(&t.o);
+    t.data = make_raster(GRIDR_DT_F64, 1, R, C, v_random);
+    for (int q = 0; q < 6; q++) {
+        gridr_interp_kind k = all_kernels[q];
+        t.o.interp = k;
+        run_targets(&t, pts, N, val, m);
+        const double *v = t.data;
+        double *coef = NULL;
+        long stride = C, r0 = 0, c0 = 0, bad = 0;
+        if (gridr_interp_is_bspline(k)) { /* the window [-h, R + h) with zero padding */
+            long h = gridr_interp_halo(k, t.o.bspline_eps), wr = R + 2 * h, wc = C + 2 * h;
+            double *x = calloc((size_t)(wr * wc), sizeof *x), hh[1025];
+            int H;
+            coef = calloc((size_t)(wr * wc), sizeof *coef);
+            for (long i = 0; i < R; i++)
+                memcpy(x + (i + h) * wc + h, v + i * C, (size_t)C * sizeof *x);
+            ASSERT_OK(gridr_bspline_fir((int)k, t.o.bspline_eps, hh, &H));
+            ASSERT_OK(gridr_bspline_prefilter(hh, H, x, wc, wr, wc, coef, wc, 0, wr));
+            free(x);
+            v = coef;
+            stride = wc;
+            r0 = c0 = -h;
+        }
+        for (long p = 0; p < N; p++) {
+            double ref = reference(k, v, stride, r0, c0, pts[2 * p], pts[2 * p + 1]);
+            if (bad < 3 && (!m[p] || val[p] != ref))
+                fprintf(stderr, "\n%s (%.17g, %.17g): %d %.17g vs %.17g", gridr_interp_name(k),
+                        pts[2 * p], pts[2 * p + 1], m[p], val[p], ref);
+            bad += !m[p] || val[p] != ref;
+        }
+        if (bad)
+            fprintf(stderr, "\n%s: %ld values differ from the reference\n", gridr_interp_name(k),
+                    bad);
+        CU_ASSERT_EQUAL(bad, 0);
+        free(coef);
+    }
+    free(t.data);
+}
+
+/* Count the invalid outputs of an identity grid inside [margin, 29 - margin]^2 of a 30x30
+ * raster whose sample (15, 15) is masked (the margin skips the nodata ring along the raster
+ * edges, whose padding is invalid with BC none). */
+static long masked_footprint(gridr_bspline_mask_rule rule, double eps, double influence,
+                             long margin)
+{
+    const long R = 30;
+    uint8_t mask[900];
+    double *nodes;
+    memset(mask, 1, sizeof mask);
+    mask[15 * R + 15] = 0;
+    tcase t = {.dt = GRIDR_DT_F64, .odt = GRIDR_DT_F64, .bands = 1, .R = R, .C = R, .mask = mask};
+    gridr_resample_opts_init(&t.o);
+    t.o.interp = GRIDR_INTERP_BSPLINE3;
+    t.o.bspline_eps = eps;
+    t.o.bspline_mask_rule = rule;
+    t.o.mask_influence = influence;
+    identity_array_grid(&t.g, &nodes, R, R);
+    t.data = make_raster(GRIDR_DT_F64, 1, R, R, v_random);
+    void *out;
+    uint8_t *om;
+    long n = 0;
+    ASSERT_OK(run_whole(&t, &out, &om));
+    for (long i = margin; i < R - margin; i++)
+        for (long j = margin; j < R - margin; j++)
+            n += !om[i * R + j];
+    free(out);
+    free(om);
+    free(nodes);
+    free(t.data);
+    return n;
+}
+
+static void test_bspline_masks(void)
+{
+    /* GridR's rule: the taps (+-1 at integer positions) of the masked sample. */
+    CU_ASSERT_EQUAL(masked_footprint(GRIDR_BSPLINE_MASK_TAPS, 1e-2, 1, 1), 9);
+    /* Strict rule: the FIR support (+-H) grown by the taps. */
+    long H = bspline_H(3, 1e-2), w = 2 * (H + 1) + 1;
+    CU_ASSERT(H >= 3 && H <= 6);
+    CU_ASSERT_EQUAL(masked_footprint(GRIDR_BSPLINE_MASK_SUPPORT, 1e-2, 1, H + 1), w * w);
+    /* Dilation s = 0.01: d = 3.5, L1 ball of radius 3 grown by the 3x3 taps. */
+    long expect = 0;
+    for (long i = -4; i <= 4; i++)
+        for (long j = -4; j <= 4; j++) {
+            int hit = 0;
+            for (long a = -1; a <= 1; a++)
+                for (long b = -1; b <= 1; b++)
+                    hit |= labs(i + a) + labs(j + b) <= 3;
+            expect += hit;
+        }
+    CU_ASSERT_EQUAL(masked_footprint(GRIDR_BSPLINE_MASK_TAPS, 1e-2, 0.01, 5), expect);
 }
 
 /* ---- source windows and argument errors --------------------------------------------------- */
@@ -679,6 +887,10 @@ static CU_TestInfo tests[] = {
     {"output dtypes: clip and round half to even", test_output_dtypes},
     {"tiled == whole (kernels x dtypes x mask/BC)", test_tiled_equals_whole},
     {"1, 2, 3 threads give the same bytes", test_threads_identical},
+    {"B-splines: identity within eps, nodata ring", test_bspline_identity},
+    {"B-splines: sub-pixel shift of a ramp is exact", test_bspline_ramp},
+    {"all kernels == natural-order formula, bit for bit", test_reference_formula},
+    {"B-spline masks: GridR taps, strict support, dilation", test_bspline_masks},
     {"source windows", test_source_window},
     {"argument errors", test_argument_errors},
     CU_TEST_INFO_NULL,
