@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resample_impl.h"
@@ -175,13 +176,53 @@ static inline int node_ok(const gridr_grid *g, long i, long j)
 }
 
 /* dst[k] = round12(src[k] + shift), two lanes at a time (src may be dst). */
-static void round12_copy(double *dst, const double *src, long n, double shift)
+static void round12_copy_sse2(double *dst, const double *src, long n, double shift)
 {
     long k = 0;
     for (; k + 2 <= n; k += 2)
         vstore(dst + k, vround12(vload(src + k) + shift));
     for (; k < n; k++)
         dst[k] = gridr__round12(src[k] + shift);
+}
+
+#if GRIDR__HAVE_AVX2_KERN
+#include <immintrin.h>
+
+/* The same four lanes at a time (identical IEEE operations, so identical bits). */
+__attribute__((target("avx2"))) static void round12_copy_avx2(double *dst, const double *src,
+                                                              long n, double shift)
+{
+    const __m256d c = _mm256_set1_pd(4503599627370496.0), one = _mm256_set1_pd(1.0);
+    const __m256d sign = _mm256_set1_pd(-0.0), zero = _mm256_setzero_pd();
+    long k = 0;
+    for (; k + 4 <= n; k += 4) {
+        __m256d v = (_mm256_loadu_pd(src + k) + shift) * 1e12 + 0.5;
+        __m256d up = (v + c) - c, dn = (v - c) + c;
+        __m256d r = _mm256_blendv_pd(dn, up, _mm256_cmp_pd(v, zero, _CMP_GE_OQ));
+        r = r - _mm256_and_pd(_mm256_cmp_pd(r, v, _CMP_GT_OQ), one);
+        __m256d small = _mm256_cmp_pd(_mm256_andnot_pd(sign, v), c, _CMP_LT_OQ);
+        _mm256_storeu_pd(dst + k, _mm256_blendv_pd(v, r, small) / 1e12);
+    }
+    round12_copy_sse2(dst + k, src + k, n - k, shift);
+}
+#endif
+
+static void round12_copy(double *dst, const double *src, long n, double shift)
+{
+#if GRIDR__HAVE_AVX2_KERN
+    static int use_avx2 = -1; /* decided once (GRIDR_NO_AVX2 read at the first call) */
+    int avx2 = __atomic_load_n(&use_avx2, __ATOMIC_RELAXED);
+    if (avx2 < 0) {
+        const char *no = getenv("GRIDR_NO_AVX2");
+        avx2 = __builtin_cpu_supports("avx2") && !(no && *no && *no != '0');
+        __atomic_store_n(&use_avx2, avx2, __ATOMIC_RELAXED);
+    }
+    if (avx2) {
+        round12_copy_avx2(dst, src, n, shift);
+        return;
+    }
+#endif
+    round12_copy_sse2(dst, src, n, shift);
 }
 
 static void eval_affine(const gridr_grid *g, long row, long col0, long n, double *restrict sr,

@@ -159,8 +159,8 @@ static void run_row(const rs_run *r, long i, char *scr)
     for (long j0 = 0; j0 < n; j0 += GRIDR__RS_CHUNK) {
         long len = GRIDR__MIN(GRIDR__RS_CHUNK, n - j0);
         gridr_grid_eval_row(r->g, r->ow.row0 + i, r->ow.col0 + j0, len, tr, tc, gv);
-        if (len & 1) /* pass 1 works on pairs; len < GRIDR__RS_CHUNK here */
-            tr[len] = tc[len] = 0;
+        for (long k = len; k < GRIDR__RS_CHUNK && (k & 3); k++) /* pass 1 works on 2/4 lanes */
+            tr[k] = tc[k] = 0;
         r->k.pass1(r->s, tr, tc, len, w);
         r->k.pass2(r->s, w, gv, len, r->nodata, acc, m);
         for (int b = 0; b < r->out->bands; b++)

@@ -303,8 +303,18 @@ typedef struct gridr__rs_kernel {
 } gridr__rs_kernel;
 
 /* The kernel for an interpolation kind reading samples of type dt (B-splines: f64
- * coefficients only). Returns 0, or -1 when the pair is not supported. */
+ * coefficients only): the AVX2 build when the CPU has it (and GRIDR_NO_AVX2 is unset or 0),
+ * else the SSE2/generic one; both give the same bits. Returns 0, or -1 when the pair is not
+ * supported. */
 int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k);
+int gridr__rs_get_kernel_base(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k);
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define GRIDR__HAVE_AVX2_KERN 1
+int gridr__rs_get_kernel_base_avx2(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k);
+#else
+#define GRIDR__HAVE_AVX2_KERN 0
+#endif
 
 /* A window prepared for the kernels: availability, boundary fill, maps, B-spline coefficients. */
 typedef struct gridr__rs_setup {

@@ -4,11 +4,109 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resample_impl.h"
 
 #define CH GRIDR__RS_CHUNK
+
+/* ---- pass-1 vectors --------------------------------------------------------------------------
+ * This file is compiled twice: as is (SSE2, two lanes) and from resample_kern_avx2.c under
+ * `#pragma GCC target("avx2")` with GRIDR__KERN_AVX2 (four lanes, VEX encoding); the dispatcher
+ * picks at run time. Lane operations are the same IEEE operations in both (no FMA: -std=c11
+ * turns contraction off), so both give the same bits. */
+#if defined(GRIDR__KERN_AVX2)
+#include <immintrin.h>
+#define WL 4
+typedef __m256d vw;
+typedef __m256d vwm;
+#define KFN(name) name##_avx2
+
+static inline vw wsplat(double x)
+{
+    return _mm256_set1_pd(x);
+}
+
+static inline vw wload(const double *p)
+{
+    return _mm256_loadu_pd(p);
+}
+
+static inline void wstore(double *p, vw v)
+{
+    _mm256_storeu_pd(p, v);
+}
+
+static inline vwm wge(vw a, vw b)
+{
+    return _mm256_cmp_pd(a, b, _CMP_GE_OQ);
+}
+
+static inline vwm wgt(vw a, vw b)
+{
+    return _mm256_cmp_pd(a, b, _CMP_GT_OQ);
+}
+
+static inline vwm weq(vw a, vw b)
+{
+    return _mm256_cmp_pd(a, b, _CMP_EQ_OQ);
+}
+
+static inline vwm wand(vwm a, vwm b)
+{
+    return _mm256_and_pd(a, b);
+}
+
+static inline vw wsel(vwm m, vw a, vw b)
+{
+    return _mm256_blendv_pd(b, a, m);
+}
+
+static inline vw wabs(vw v)
+{
+    return _mm256_andnot_pd(_mm256_set1_pd(-0.0), v);
+}
+
+static inline vw wclamp(vw v, vw lo, vw hi)
+{
+    return _mm256_min_pd(_mm256_max_pd(v, lo), hi); /* NaN -> lo */
+}
+
+static inline vw wfloor_small(vw v)
+{
+    vw t = _mm256_cvtepi32_pd(_mm256_cvttpd_epi32(v));
+    return t - _mm256_and_pd(wgt(t, v), wsplat(1.0));
+}
+
+static inline vw wone(vwm m)
+{
+    return _mm256_and_pd(m, wsplat(1.0));
+}
+#else
+#define WL 2
+typedef v2d vw;
+typedef v2m vwm;
+#define KFN(name) name
+#define wsplat vsplat
+#define wload vload
+#define wstore vstore
+#define wge vge
+#define wgt vgt
+#define weq veq
+#define wand vand
+#define wsel vsel
+#define wabs vabs
+#define wclamp vclamp
+#define wfloor_small vfloor_small
+#define wone vone
+#endif
+
+/* Store a lane mask as WL int64 flags (-1 / 0). */
+static inline void wstore_mask(int64_t *p, vwm m)
+{
+    memcpy(p, &m, sizeof m);
+}
 
 /* ---- compact weights -----------------------------------------------------------------------
  * For offset x = t - c, a = |x|: u[0..KB) are the weights of the compact box (the taps that can
@@ -16,15 +114,15 @@
  * tap later in the natural stencil (c - K/2 + 1). The expressions are exactly those of interp's
  * natural-order weights (gridr_interp_weights), so both orders give the same bits. */
 
-static inline void u_linear(v2d a, v2d *u)
+static inline void u_linear(vw a, vw *u)
 {
     u[0] = a;
     u[1] = 1.0 - a;
 }
 
-static inline void u_cubic(v2d a, v2d *u)
+static inline void u_cubic(vw a, vw *u)
 {
-    v2d a2 = a * a, a3 = a2 * a;
+    vw a2 = a * a, a3 = a2 * a;
     u[0] = 0.5 * a3 - 0.5 * a2;            /* far */
     u[1] = -1.5 * a3 + 2.0 * a2 + 0.5 * a; /* near */
     u[2] = 1.5 * a3 - 2.5 * a2 + 1.0;      /* centre */
@@ -33,10 +131,10 @@ static inline void u_cubic(v2d a, v2d *u)
 
 /* Un-normalised B-spline b_n (n! beta_n): u[j] = B_n(a + j), B_n(y) = b_n(y - (n+1)/2), by the
  * division-free Cox-de Boor recurrence B_k(y) = y B_{k-1}(y) + (k + 1 - y) B_{k-1}(y - 1). */
-static inline __attribute__((always_inline)) void u_bspline(const int n, v2d a, v2d *u)
+static inline __attribute__((always_inline)) void u_bspline(const int n, vw a, vw *u)
 {
-    v2d g = 1.0 - a;
-    u[0] = vsplat(1.0);
+    vw g = 1.0 - a;
+    u[0] = wsplat(1.0);
 #pragma GCC unroll 16
     for (int k = 1; k <= n; k++) {
         u[k] = g * u[k - 1];
@@ -48,7 +146,7 @@ static inline __attribute__((always_inline)) void u_bspline(const int n, v2d a, 
 }
 
 #define DEFINE_U_BSPLINE(N)                                                                        \
-    static inline void u_bspline##N(v2d a, v2d *u)                                                 \
+    static inline void u_bspline##N(vw a, vw *u)                                                   \
     {                                                                                              \
         u_bspline(N, a, u);                                                                        \
     }
@@ -63,34 +161,34 @@ DEFINE_U_BSPLINE(11)
 
 /* Targets outside [tlo, thi] (far outside the window, NaN) get ok = 0 and a clamped value; the
  * window's coordinates fit in int32 (checked by the caller), so the clamped values floor with
- * vfloor_small. Works on pairs: tr[n], tc[n] must be readable when n is odd. */
+ * wfloor_small. Works on pairs: tr[n], tc[n] must be readable when n is odd. */
 typedef struct bounds {
-    v2d lr, hr, lc, hc;     /* usable targets */
-    v2d ar0, ar1, ac0, ac1; /* a kb-wide box starting in [ar0, ar1] x [ac0, ac1] is available */
+    vw lr, hr, lc, hc;     /* usable targets */
+    vw ar0, ar1, ac0, ac1; /* a kb-wide box starting in [ar0, ar1] x [ac0, ac1] is available */
 } bounds;
 
 static inline bounds get_bounds(const gridr__rs_src *s, int kb)
 {
-    bounds b = {vsplat(s->tlo_r),        vsplat(s->thi_r),
-                vsplat(s->tlo_c),        vsplat(s->thi_c),
-                vsplat((double)s->a_r0), vsplat((double)(s->a_r1 - kb)),
-                vsplat((double)s->a_c0), vsplat((double)(s->a_c1 - kb))};
+    bounds b = {wsplat(s->tlo_r),        wsplat(s->thi_r),
+                wsplat(s->tlo_c),        wsplat(s->thi_c),
+                wsplat((double)s->a_r0), wsplat((double)(s->a_r1 - kb)),
+                wsplat((double)s->a_c0), wsplat((double)(s->a_c1 - kb))};
     return b;
 }
 
 /* The box starting at (br, bc) lies in the available rectangle. */
-static inline v2m in_rect(const bounds *b, v2d br, v2d bc)
+static inline vwm in_rect(const bounds *b, vw br, vw bc)
 {
-    return vand(vand(vge(br, b->ar0), vge(b->ar1, br)), vand(vge(bc, b->ac0), vge(b->ac1, bc)));
+    return wand(wand(wge(br, b->ar0), wge(b->ar1, br)), wand(wge(bc, b->ac0), wge(b->ac1, bc)));
 }
 
-static inline v2m targets(const bounds *b, const double *tr, const double *tc, long j, v2d *yr,
-                          v2d *yc)
+static inline vwm targets(const bounds *b, const double *tr, const double *tc, long j, vw *yr,
+                          vw *yc)
 {
-    v2d r = vload(tr + j), c = vload(tc + j);
-    *yr = vclamp(r, b->lr, b->hr);
-    *yc = vclamp(c, b->lc, b->hc);
-    return vand(veq(*yr, r), veq(*yc, c));
+    vw r = wload(tr + j), c = wload(tc + j);
+    *yr = wclamp(r, b->lr, b->hr);
+    *yc = wclamp(c, b->lc, b->hc);
+    return wand(weq(*yr, r), weq(*yc, c));
 }
 
 /* KN natural taps, KB-wide compact box. */
@@ -98,29 +196,30 @@ static inline v2m targets(const bounds *b, const double *tr, const double *tc, l
     static void NAME(const gridr__rs_src *s, const double *tr, const double *tc, long n,           \
                      gridr__rs_work *w)                                                            \
     {                                                                                              \
-        const v2d orr = vsplat((double)(s->org_r + (KN) / 2));                                     \
-        const v2d occ = vsplat((double)(s->org_c + (KN) / 2));                                     \
+        const vw orr = wsplat((double)(s->org_r + (KN) / 2));                                      \
+        const vw occ = wsplat((double)(s->org_c + (KN) / 2));                                      \
         const bounds bd = get_bounds(s, KB);                                                       \
-        for (long j = 0; j < n; j += 2) {                                                          \
-            v2d yr, yc, ur[(KB) + 1], uc[(KB) + 1];                                                \
-            v2m in = targets(&bd, tr, tc, j, &yr, &yc);                                            \
-            v2d fr = vfloor_small(yr + 0.5), fc = vfloor_small(yc + 0.5);                          \
-            v2d xr = yr - fr, xc = yc - fc;                                                        \
-            v2m pr = vge(xr, vsplat(0.0)), pc = vge(xc, vsplat(0.0));                              \
-            UFUN(vabs(xr), ur);                                                                    \
-            UFUN(vabs(xc), uc);                                                                    \
-            for (int k = 0; k < (KB); k++) {                                                       \
-                vstore(&w->wr[k][j], vsel(pr, ur[(KB)-1 - k], ur[k]));                             \
-                vstore(&w->wc[k][j], vsel(pc, uc[(KB)-1 - k], uc[k]));                             \
+        for (long j = 0; j < n; j += WL) {                                                         \
+            vw yr, yc, ur[(KB) + 1], uc[(KB) + 1];                                                 \
+            vwm in = targets(&bd, tr, tc, j, &yr, &yc);                                            \
+            vw fr = wfloor_small(yr + 0.5), fc = wfloor_small(yc + 0.5);                           \
+            vw xr = yr - fr, xc = yc - fc;                                                         \
+            vwm pr = wge(xr, wsplat(0.0)), pc = wge(xc, wsplat(0.0));                              \
+            UFUN(wabs(xr), ur);                                                                    \
+            UFUN(wabs(xc), uc);                                                                    \
+            _Pragma("GCC unroll 16") for (int k = 0; k < (KB); k++)                                \
+            {                                                                                      \
+                wstore(&w->wr[k][j], wsel(pr, ur[(KB)-1 - k], ur[k]));                             \
+                wstore(&w->wc[k][j], wsel(pc, uc[(KB)-1 - k], uc[k]));                             \
             }                                                                                      \
-            v2d br = fr - orr + vone(pr), bc = fc - occ + vone(pc);                                \
-            v2m fast = vand(in, in_rect(&bd, br, bc));                                             \
-            vstore(&w->br[j], br);                                                                 \
-            vstore(&w->bc[j], bc);                                                                 \
-            memcpy(&w->ok[j], &in, sizeof in);                                                     \
-            memcpy(&w->fast[j], &fast, sizeof fast);                                               \
-            memcpy(&w->sr[j], &pr, sizeof pr);                                                     \
-            memcpy(&w->sc[j], &pc, sizeof pc);                                                     \
+            vw br = fr - orr + wone(pr), bc = fc - occ + wone(pc);                                 \
+            vwm fast = wand(in, in_rect(&bd, br, bc));                                             \
+            wstore(&w->br[j], br);                                                                 \
+            wstore(&w->bc[j], bc);                                                                 \
+            wstore_mask(&w->ok[j], in);                                                            \
+            wstore_mask(&w->fast[j], fast);                                                        \
+            wstore_mask(&w->sr[j], pr);                                                            \
+            wstore_mask(&w->sc[j], pc);                                                            \
         }                                                                                          \
     }
 
@@ -137,17 +236,17 @@ DEFINE_PASS1(pass1_bspline11, 13, 12, u_bspline11)
 static void pass1_nearest(const gridr__rs_src *s, const double *tr, const double *tc, long n,
                           gridr__rs_work *w)
 {
-    const v2d orr = vsplat((double)s->org_r), occ = vsplat((double)s->org_c);
-    const v2d rs = vsplat((double)s->rstride);
+    const vw orr = wsplat((double)s->org_r), occ = wsplat((double)s->org_c);
+    const vw rs = wsplat((double)s->rstride);
     const bounds bd = get_bounds(s, 1);
-    for (long j = 0; j < n; j += 2) {
-        v2d yr, yc;
-        v2m in = targets(&bd, tr, tc, j, &yr, &yc);
-        v2d r = vfloor_small(yr + 0.5) - orr, c = vfloor_small(yc + 0.5) - occ;
-        v2m ok = vand(in, in_rect(&bd, r, c));
-        vstore(&w->br[j], r * rs + c);
-        vstore(&w->bc[j], r * vsplat((double)s->cols) + c);
-        memcpy(&w->ok[j], &ok, sizeof ok);
+    for (long j = 0; j < n; j += WL) {
+        vw yr, yc;
+        vwm in = targets(&bd, tr, tc, j, &yr, &yc);
+        vw r = wfloor_small(yr + 0.5) - orr, c = wfloor_small(yc + 0.5) - occ;
+        vwm ok = wand(in, in_rect(&bd, r, c));
+        wstore(&w->br[j], r * rs + c);
+        wstore(&w->bc[j], r * wsplat((double)s->cols) + c);
+        wstore_mask(&w->ok[j], ok);
     }
 }
 
@@ -240,10 +339,10 @@ static inline void set_invalid(double *acc, int bands, double nodata, uint8_t *m
                                          const double *wc)                                         \
     {                                                                                              \
         double a = 0;                                                                              \
-        for (int i = 0; i < (KB); i++, p += rs) {                                                  \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (KB); i++, p += rs)                           \
+        {                                                                                          \
             double d = 0;                                                                          \
-            for (int k = 0; k < (KB); k++)                                                         \
-                d += wc[k] * (double)p[k];                                                         \
+            _Pragma("GCC unroll 16") for (int k = 0; k < (KB); k++) d += wc[k] * (double)p[k];     \
             a += wr[i] * d;                                                                        \
         }                                                                                          \
         return a;                                                                                  \
@@ -253,10 +352,11 @@ static inline void set_invalid(double *acc, int bands, double nodata, uint8_t *m
                                        const gridr__rs_work *w, long j)                            \
     {                                                                                              \
         v2d a = vsplat(0.0);                                                                       \
-        for (int i = 0; i < (KB); i++, p0 += rs, p1 += rs) {                                       \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (KB); i++, p0 += rs, p1 += rs)                \
+        {                                                                                          \
             v2d d = vsplat(0.0);                                                                   \
-            for (int k = 0; k < (KB); k++)                                                         \
-                d = d + vload(&w->wc[k][j]) * LOAD2_##SUF(p0 + k, p1 + k);                         \
+            _Pragma("GCC unroll 16") for (int k = 0; k < (KB); k++) d =                            \
+                d + vload(&w->wc[k][j]) * LOAD2_##SUF(p0 + k, p1 + k);                             \
             a = a + vload(&w->wr[i][j]) * d;                                                       \
         }                                                                                          \
         return a;                                                                                  \
@@ -434,7 +534,7 @@ static int get_bspline(gridr_interp_kind kind, gridr__rs_kernel *k)
     }
 }
 
-int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k)
+int KFN(gridr__rs_get_kernel_base)(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k)
 {
     static const gridr__rs_pass1_fn p1[3] = {pass1_nearest, pass1_linear, pass1_cubic};
     if (dt <= GRIDR_DT_UNKNOWN || dt >= GRIDR_DT_COUNT)
@@ -447,7 +547,18 @@ int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kerne
     return dt == GRIDR_DT_F64 ? get_bspline(kind, k) : -1;
 }
 
-/* ---- stores --------------------------------------------------------------------------------- */
+#if !defined(GRIDR__KERN_AVX2)
+int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k)
+{
+#if GRIDR__HAVE_AVX2_KERN
+    const char *no = getenv("GRIDR_NO_AVX2");
+    if (__builtin_cpu_supports("avx2") && !(no && *no && *no != '0'))
+        return gridr__rs_get_kernel_base_avx2(kind, dt, k);
+#endif
+    return gridr__rs_get_kernel_base(kind, dt, k);
+}
+
+/* ---- stores  --------------------------------------------------------------------------------- */
 
 /* Round half to even for |v| < 2^52 (v already clipped to an integer type's range). */
 static inline double round_even_clipped(double v)
@@ -522,3 +633,4 @@ void gridr__rs_store(void *dst, gridr_dtype dt, const double *acc, long n)
         break;
     }
 }
+#endif

@@ -284,40 +284,123 @@ static double clean(const gridr_resample_opts *o, double v)
     return is_nodata(o, v) || !isfinite(v) ? 0.0 : v;
 }
 
-/* The f64 prefilter input of band b: the raster samples, the boundary fill in the padding
- * (0 for BC none and for samples that do not exist). */
-static void fill_band(const gridr__rs_setup *st, int b, double *x)
+/* In-raster part [j0, j1) of the window's columns. */
+static void raster_cols(const gridr_source *src, long *j0, long *j1)
+{
+    *j0 = GRIDR__MIN(GRIDR__MAX(-src->col0, 0L), src->data.cols);
+    *j1 = GRIDR__MAX(GRIDR__MIN(src->raster_cols - src->col0, src->data.cols), *j0);
+}
+
+#define CONVERT_ROW(T, FLOATSRC)                                                                   \
+    do {                                                                                           \
+        const T *q = (const T *)p;                                                                 \
+        for (long j = 0; j < n; j++) {                                                             \
+            double v = (double)q[j];                                                               \
+            int bad = (o->has_src_nodata && v == nd) || (FLOATSRC && v - v != 0);                  \
+            x[j] = bad ? 0.0 : v;                                                                  \
+        }                                                                                          \
+    } while (0)
+
+/* n samples of type dt -> cleaned doubles (one switch per row, not per sample). */
+static void convert_row(const void *p, gridr_dtype dt, long n, const gridr_resample_opts *o,
+                        double *x)
+{
+    const double nd = o->src_nodata;
+    switch (dt) {
+    case GRIDR_DT_U8:
+        CONVERT_ROW(uint8_t, 0);
+        break;
+    case GRIDR_DT_U16:
+        CONVERT_ROW(uint16_t, 0);
+        break;
+    case GRIDR_DT_I16:
+        CONVERT_ROW(int16_t, 0);
+        break;
+    case GRIDR_DT_U32:
+        CONVERT_ROW(uint32_t, 0);
+        break;
+    case GRIDR_DT_I32:
+        CONVERT_ROW(int32_t, 0);
+        break;
+    case GRIDR_DT_F32:
+        CONVERT_ROW(float, 1);
+        break;
+    default:
+        CONVERT_ROW(double, 1);
+        break;
+    }
+}
+
+/* The prefilter input value of a padded (or non-existent) sample of band b. */
+static double pad_value(const gridr__rs_setup *st, int b, long i, long j)
+{
+    const gridr_source *src = st->src;
+    const gridr_resample_opts *o = st->o;
+    if (!(st->ax_r[i] & st->ax_c[j] & AX_FILLED) || o->boundary == GRIDR_BC_NONE)
+        return 0;
+    if (o->boundary == GRIDR_BC_CONSTANT)
+        return clean(o, o->boundary_value);
+    long mi = mirror_index(st, i, src->row0, src->raster_rows);
+    long mj = mirror_index(st, j, src->col0, src->raster_cols);
+    return clean(
+        o, gridr_dtype_get(gridr_array_at(&src->data, b, mi, 0), src->data.dtype, (size_t)mj));
+}
+
+/* The f64 prefilter input of band b (row stride xs): the cleaned raster samples (when `inside`)
+ * and the boundary fill in the padding (0 for BC none and for samples that do not exist). */
+static void fill_band(const gridr__rs_setup *st, int b, double *x, long xs, int inside)
 {
     const gridr_source *src = st->src;
     const gridr_array *a = &src->data;
-    const gridr_resample_opts *o = st->o;
-    double cval = clean(o, o->boundary_value);
+    long j0, j1;
+    raster_cols(src, &j0, &j1);
     for (long i = 0; i < a->rows; i++) {
-        long r = src->row0 + i, mi = mirror_index(st, i, src->row0, src->raster_rows);
-        int row_in = r >= 0 && r < src->raster_rows;
-        double *xr = x + i * a->cols;
-        for (long j = 0; j < a->cols; j++) {
-            long c = src->col0 + j;
-            if (!(st->ax_r[i] & st->ax_c[j] & AX_FILLED)) {
-                xr[j] = 0;
-            } else if (row_in && c >= 0 && c < src->raster_cols) {
-                xr[j] = clean(o, gridr_dtype_get(gridr_array_at(a, b, i, 0), a->dtype, (size_t)j));
-            } else if (o->boundary == GRIDR_BC_NONE) {
-                xr[j] = 0;
-            } else if (o->boundary == GRIDR_BC_CONSTANT) {
-                xr[j] = cval;
-            } else {
-                long mj = mirror_index(st, j, src->col0, src->raster_cols);
-                xr[j] =
-                    clean(o, gridr_dtype_get(gridr_array_at(a, b, mi, 0), a->dtype, (size_t)mj));
-            }
+        long r = src->row0 + i;
+        double *xr = x + i * xs;
+        if (r >= 0 && r < src->raster_rows && j1 > j0) {
+            if (inside)
+                convert_row(gridr_array_at(a, b, i, j0), a->dtype, j1 - j0, st->o, xr + j0);
+            for (long j = 0; j < j0; j++)
+                xr[j] = pad_value(st, b, i, j);
+            for (long j = j1; j < a->cols; j++)
+                xr[j] = pad_value(st, b, i, j);
+        } else {
+            for (long j = 0; j < a->cols; j++)
+                xr[j] = pad_value(st, b, i, j);
         }
     }
 }
 
+/* An f64 window whose raster samples are all finite and not nodata can be prefiltered in place
+ * (only its padding band is written), saving a copy. */
+static int clean_f64(const gridr__rs_setup *st)
+{
+    const gridr_source *src = st->src;
+    const gridr_array *a = &src->data;
+    const double nd = st->o->src_nodata;
+    const int hn = st->o->has_src_nodata;
+    long j0, j1, bad = 0;
+    if (a->dtype != GRIDR_DT_F64)
+        return 0;
+    raster_cols(src, &j0, &j1);
+    for (int b = 0; b < a->bands; b++)
+        for (long i = 0; i < a->rows; i++) {
+            long r = src->row0 + i;
+            if (r < 0 || r >= src->raster_rows)
+                continue;
+            const double *p = gridr_array_at(a, b, i, 0);
+            for (long j = j0; j < j1; j++)
+                bad += (p[j] - p[j] != 0) | (hn && p[j] == nd);
+            if (bad)
+                return 0;
+        }
+    return 1;
+}
+
 /* Prefilter every band, (band, row block) pairs split over the OpenMP threads (fixed
  * per-coefficient sums: identical for any thread count); small windows stay on one thread. */
-static int prefilter_all(gridr__rs_setup *st, const double *h, int H, int threads)
+static int prefilter_all(gridr__rs_setup *st, const double *x, long xbs, long xrs, const double *h,
+                         int H, int threads)
 {
     const gridr_array *a = &st->src->data;
     const long rows = a->rows, cols = a->cols, plane = rows * cols, step = 32;
@@ -328,8 +411,8 @@ static int prefilter_all(gridr__rs_setup *st, const double *h, int H, int thread
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(| : failed)
     for (long k = 0; k < njobs; k++) {
         long b = k / nblocks, r0 = (k % nblocks) * step;
-        failed |= gridr_bspline_prefilter(h, H, st->x + b * plane, cols, rows, cols,
-                                          st->coef + b * plane, cols, r0, r0 + step) != 0;
+        failed |= gridr_bspline_prefilter(h, H, x + b * xbs, xrs, rows, cols, st->coef + b * plane,
+                                          cols, r0, r0 + step) != 0;
     }
     return failed ? gridr__fail(GRIDR_ENOMEM,
                                 "resample: B-spline prefilter of a %ldx%ld window failed (out of "
@@ -355,17 +438,21 @@ static int setup_bspline(gridr__rs_setup *st, int threads)
         return rc;
     if (o->mask_influence < 1)
         d = gridr_bspline_mask_radius(n, o->mask_influence);
-    st->x = malloc(plane * (size_t)a->bands * sizeof(double) + 8);
-    st->coef = calloc(plane * (size_t)a->bands + 1, sizeof(double));
+    int in_place = clean_f64(st);
+    if (!in_place)
+        st->x = malloc(plane * (size_t)a->bands * sizeof(double) + 8);
+    st->coef = malloc(plane * (size_t)a->bands * sizeof(double) + 8);
     st->map = malloc(plane + 1);
-    if (!st->x || !st->coef || !st->map)
+    if ((!in_place && !st->x) || !st->coef || !st->map)
         return gridr__fail(GRIDR_ENOMEM,
                            "resample: no memory for the B-spline coefficients of "
                            "a %d x %ldx%ld window",
                            a->bands, a->rows, a->cols);
+    double *x = in_place ? (double *)a->data : st->x;
+    long xbs = in_place ? a->band_stride : (long)plane, xrs = in_place ? a->row_stride : a->cols;
     for (int b = 0; b < a->bands; b++)
-        fill_band(st, b, st->x + (size_t)b * plane);
-    rc = prefilter_all(st, h, H, threads);
+        fill_band(st, b, x + b * xbs, xrs, !in_place);
+    rc = prefilter_all(st, x, xbs, xrs, h, H, threads);
     free(st->x);
     st->x = NULL;
     uint8_t *smap = NULL;

@@ -809,6 +809,42 @@ static void test_bspline_masks(void)
     CU_ASSERT_EQUAL(masked_footprint(GRIDR_BSPLINE_MASK_TAPS, 1e-2, 0.01, 5), expect);
 }
 
+/* The SSE2 and AVX2 builds of the kernels give the same bytes (GRIDR_NO_AVX2 picks SSE2; on a
+ * CPU without AVX2 both runs use SSE2). */
+static void test_sse2_equals_avx2(void)
+{
+    const long R = 60, C = 70;
+    uint8_t *mask = malloc((size_t)(R * C));
+    for (long k = 0; k < R * C; k++)
+        mask[k] = urand() > 0.01;
+    for (int k = 0; k < 6; k++) {
+        tcase t = {.dt = GRIDR_DT_I16, .odt = GRIDR_DT_F64, .bands = 2, .R = R, .C = C};
+        gridr_resample_opts_init(&t.o);
+        t.o.interp = all_kernels[k];
+        t.mask = k % 2 ? mask : NULL;
+        double *nodes = warp_nodes(30, 35, 2, 2, R, C);
+        CU_ASSERT_EQUAL_FATAL(
+            gridr_grid_init_array(&t.g, gridr_array_make(nodes, GRIDR_DT_F64, 2, 30, 35), 2, 2), 0);
+        t.data = make_raster(t.dt, 2, R, C, v_random);
+        void *o1, *o2;
+        uint8_t *m1, *m2;
+        setenv("GRIDR_NO_AVX2", "1", 1);
+        ASSERT_OK(run_whole(&t, &o1, &m1));
+        unsetenv("GRIDR_NO_AVX2");
+        ASSERT_OK(run_whole(&t, &o2, &m2));
+        size_t n = (size_t)(t.g.out_rows * t.g.out_cols);
+        CU_ASSERT_EQUAL(memcmp(o1, o2, 2 * n * sizeof(double)), 0);
+        CU_ASSERT_EQUAL(memcmp(m1, m2, n), 0);
+        free(o1);
+        free(o2);
+        free(m1);
+        free(m2);
+        free(nodes);
+        free(t.data);
+    }
+    free(mask);
+}
+
 /* ---- source windows and argument errors --------------------------------------------------- */
 
 static void test_source_window(void)
@@ -891,6 +927,7 @@ static CU_TestInfo tests[] = {
     {"B-splines: sub-pixel shift of a ramp is exact", test_bspline_ramp},
     {"all kernels == natural-order formula, bit for bit", test_reference_formula},
     {"B-spline masks: GridR taps, strict support, dilation", test_bspline_masks},
+    {"SSE2 and AVX2 kernels give the same bytes", test_sse2_equals_avx2},
     {"source windows", test_source_window},
     {"argument errors", test_argument_errors},
     CU_TEST_INFO_NULL,
