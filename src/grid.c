@@ -300,14 +300,16 @@ static void eval_dense(const gridr_grid *g, long row, long col0, long n, double 
     long J = col0 / rc, b = col0 % rc;
     for (long k = 0; k < n; k++) {
         long lj = J - g->node_col0;
-        sr[k] = gridr__round12(densify(g, 0, li, lj, a, b));
-        sc[k] = gridr__round12(densify(g, 1, li, lj, a, b));
+        sr[k] = densify(g, 0, li, lj, a, b);
+        sc[k] = densify(g, 1, li, lj, a, b);
         valid[k] = (uint8_t)(!check || mesh_ok(g, li, lj, a, b));
         if (++b == rc) {
             b = 0;
             J++;
         }
     }
+    round12_copy(sr, sr, n, 0.0); /* v + 0.0 == v (a -0 becomes +0, which rounds the same) */
+    round12_copy(sc, sc, n, 0.0);
 }
 
 void gridr_grid_eval_row(const gridr_grid *g, long row, long col0, long n, double *src_row,
