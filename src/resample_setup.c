@@ -120,6 +120,13 @@ static long mirror_index(const gridr__rs_setup *st, long i, long w0, long n)
 
 /* ---- direct kernels: boundary fill and availability map ----------------------------------- */
 
+/* In-raster part [j0, j1) of the window's columns. */
+static void raster_cols(const gridr_source *src, long *j0, long *j1)
+{
+    *j0 = GRIDR__MIN(GRIDR__MAX(-src->col0, 0L), src->data.cols);
+    *j1 = GRIDR__MAX(GRIDR__MIN(src->raster_cols - src->col0, src->data.cols), *j0);
+}
+
 /* Write the boundary condition's value into every valid padded sample of the window. */
 static void fill_padding(gridr__rs_setup *st)
 {
@@ -215,11 +222,73 @@ static int build_integral(gridr__rs_setup *st, const uint8_t *map, long rows, lo
     return 0;
 }
 
+#define NODATA_ROW(T, FLOATSRC)                                                                    \
+    do {                                                                                           \
+        const T *q = (const T *)p;                                                                 \
+        for (long j = 0; j < n; j++) {                                                             \
+            double v = (double)q[j];                                                               \
+            m[j] &= (uint8_t)(!(v == nd || (FLOATSRC && nan_nd && v != v)));                       \
+        }                                                                                          \
+    } while (0)
+
+/* m[j] = 0 where sample j of a row of type dt equals the nodata value (one switch per row). */
+static void nodata_row(const void *p, gridr_dtype dt, long n, double nd, uint8_t *m)
+{
+    const int nan_nd = nd != nd;
+    switch (dt) {
+    case GRIDR_DT_U8:
+        NODATA_ROW(uint8_t, 0);
+        break;
+    case GRIDR_DT_U16:
+        NODATA_ROW(uint16_t, 0);
+        break;
+    case GRIDR_DT_I16:
+        NODATA_ROW(int16_t, 0);
+        break;
+    case GRIDR_DT_U32:
+        NODATA_ROW(uint32_t, 0);
+        break;
+    case GRIDR_DT_I32:
+        NODATA_ROW(int32_t, 0);
+        break;
+    case GRIDR_DT_F32:
+        NODATA_ROW(float, 1);
+        break;
+    default:
+        NODATA_ROW(double, 1);
+        break;
+    }
+}
+
+/* Row i of the sample map: raster samples by rows of typed loops, padded ones one by one. */
+static void map_row(const gridr__rs_setup *st, long i, long j0, long j1, uint8_t *m)
+{
+    const gridr_source *src = st->src;
+    const gridr_array *a = &src->data;
+    long r = src->row0 + i;
+    if (r < 0 || r >= src->raster_rows || j1 <= j0) {
+        for (long j = 0; j < a->cols; j++)
+            m[j] = sample_ok(st, i, j);
+        return;
+    }
+    for (long j = 0; j < j0; j++)
+        m[j] = sample_ok(st, i, j);
+    for (long j = j1; j < a->cols; j++)
+        m[j] = sample_ok(st, i, j);
+    const uint8_t *mk =
+        src->mask.data ? (const uint8_t *)src->mask.data + i * src->mask.row_stride : NULL;
+    for (long j = j0; j < j1; j++)
+        m[j] = (uint8_t)(mk ? mk[j] != 0 : 1);
+    if (st->o->has_src_nodata)
+        for (int b = 0; b < a->bands; b++)
+            nodata_row(gridr_array_at(a, b, i, j0), a->dtype, j1 - j0, st->o->src_nodata, m + j0);
+}
+
 /* The sample validity map of the window (NULL in *map when every sample is valid). */
 static int sample_map(gridr__rs_setup *st, uint8_t **map)
 {
     const gridr_array *a = &st->src->data;
-    long r0, r1, c0, c1;
+    long r0, r1, c0, c1, j0, j1;
     *map = NULL;
     int runs = single_run(st->ax_r, a->rows, AX_VALID, &r0, &r1) |
                single_run(st->ax_c, a->cols, AX_VALID, &c0, &c1);
@@ -230,9 +299,9 @@ static int sample_map(gridr__rs_setup *st, uint8_t **map)
     if (!*map)
         return gridr__fail(GRIDR_ENOMEM, "resample: no memory for a %ldx%ld mask", a->rows,
                            a->cols);
+    raster_cols(st->src, &j0, &j1);
     for (long i = 0; i < a->rows; i++)
-        for (long j = 0; j < a->cols; j++)
-            (*map)[i * a->cols + j] = sample_ok(st, i, j);
+        map_row(st, i, j0, j1, *map + i * a->cols);
     return 0;
 }
 
@@ -282,13 +351,6 @@ static int setup_direct(gridr__rs_setup *st)
 static double clean(const gridr_resample_opts *o, double v)
 {
     return is_nodata(o, v) || !isfinite(v) ? 0.0 : v;
-}
-
-/* In-raster part [j0, j1) of the window's columns. */
-static void raster_cols(const gridr_source *src, long *j0, long *j1)
-{
-    *j0 = GRIDR__MIN(GRIDR__MAX(-src->col0, 0L), src->data.cols);
-    *j1 = GRIDR__MAX(GRIDR__MIN(src->raster_cols - src->col0, src->data.cols), *j0);
 }
 
 #define CONVERT_ROW(T, FLOATSRC)                                                                   \
