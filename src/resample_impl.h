@@ -320,6 +320,7 @@ int gridr__rs_get_kernel_base_avx2(gridr_interp_kind kind, gridr_dtype dt, gridr
 typedef struct gridr__rs_setup {
     const gridr_resample_opts *o;
     gridr_source *src;
+    int threads; /* opts.threads of the call */
     long halo;
     uint8_t *ax_r, *ax_c; /* per window row / column: exists, has a value, counts as valid */
     uint8_t *map;         /* sample (direct kernels) or coefficient (B-splines) availability */

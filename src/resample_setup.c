@@ -284,6 +284,8 @@ static void map_row(const gridr__rs_setup *st, long i, long j0, long j1, uint8_t
             nodata_row(gridr_array_at(a, b, i, j0), a->dtype, j1 - j0, st->o->src_nodata, m + j0);
 }
 
+static int setup_threads(const gridr__rs_setup *st, int threads);
+
 /* The sample validity map of the window (NULL in *map when every sample is valid). */
 static int sample_map(gridr__rs_setup *st, uint8_t **map)
 {
@@ -300,8 +302,10 @@ static int sample_map(gridr__rs_setup *st, uint8_t **map)
         return gridr__fail(GRIDR_ENOMEM, "resample: no memory for a %ldx%ld mask", a->rows,
                            a->cols);
     raster_cols(st->src, &j0, &j1);
+    uint8_t *mp = *map;
+#pragma omp parallel for schedule(static) num_threads(setup_threads(st, st->threads))
     for (long i = 0; i < a->rows; i++)
-        map_row(st, i, j0, j1, *map + i * a->cols);
+        map_row(st, i, j0, j1, mp + i * a->cols);
     return 0;
 }
 
@@ -410,53 +414,70 @@ static double pad_value(const gridr__rs_setup *st, int b, long i, long j)
 
 /* The f64 prefilter input of band b (row stride xs): the cleaned raster samples (when `inside`)
  * and the boundary fill in the padding (0 for BC none and for samples that do not exist). */
-static void fill_band(const gridr__rs_setup *st, int b, double *x, long xs, int inside)
+static void fill_row(const gridr__rs_setup *st, int b, long i, double *xr, int inside)
 {
     const gridr_source *src = st->src;
     const gridr_array *a = &src->data;
-    long j0, j1;
+    long r = src->row0 + i, j0, j1;
     raster_cols(src, &j0, &j1);
-    for (long i = 0; i < a->rows; i++) {
-        long r = src->row0 + i;
-        double *xr = x + i * xs;
-        if (r >= 0 && r < src->raster_rows && j1 > j0) {
-            if (inside)
-                convert_row(gridr_array_at(a, b, i, j0), a->dtype, j1 - j0, st->o, xr + j0);
-            for (long j = 0; j < j0; j++)
-                xr[j] = pad_value(st, b, i, j);
-            for (long j = j1; j < a->cols; j++)
-                xr[j] = pad_value(st, b, i, j);
-        } else {
-            for (long j = 0; j < a->cols; j++)
-                xr[j] = pad_value(st, b, i, j);
-        }
+    if (r >= 0 && r < src->raster_rows && j1 > j0) {
+        if (inside)
+            convert_row(gridr_array_at(a, b, i, j0), a->dtype, j1 - j0, st->o, xr + j0);
+        for (long j = 0; j < j0; j++)
+            xr[j] = pad_value(st, b, i, j);
+        for (long j = j1; j < a->cols; j++)
+            xr[j] = pad_value(st, b, i, j);
+    } else {
+        for (long j = 0; j < a->cols; j++)
+            xr[j] = pad_value(st, b, i, j);
     }
+}
+
+/* Threads for a pass over the window (one for small windows). */
+static int setup_threads(const gridr__rs_setup *st, int threads)
+{
+    const gridr_array *a = &st->src->data;
+    if (a->rows * a->cols * a->bands < GRIDR__RS_MIN_PARALLEL)
+        return 1;
+    return threads > 0 ? threads : omp_get_max_threads();
+}
+
+/* The f64 prefilter input (band stride xbs, row stride xrs): the cleaned raster samples (when
+ * `inside`) and the boundary fill in the padding (0 for BC none and for samples that do not
+ * exist). Rows over the OpenMP threads (independent writes). */
+static void fill_input(const gridr__rs_setup *st, double *x, long xbs, long xrs, int inside,
+                       int threads)
+{
+    const gridr_array *a = &st->src->data;
+    const long rows = a->rows, n = rows * a->bands;
+#pragma omp parallel for schedule(static) num_threads(setup_threads(st, threads))
+    for (long k = 0; k < n; k++)
+        fill_row(st, (int)(k / rows), k % rows, x + (k / rows) * xbs + (k % rows) * xrs, inside);
 }
 
 /* An f64 window whose raster samples are all finite and not nodata can be prefiltered in place
  * (only its padding band is written), saving a copy. */
-static int clean_f64(const gridr__rs_setup *st)
+static int clean_f64(const gridr__rs_setup *st, int threads)
 {
     const gridr_source *src = st->src;
     const gridr_array *a = &src->data;
     const double nd = st->o->src_nodata;
     const int hn = st->o->has_src_nodata;
+    const long rows = a->rows, n = rows * a->bands;
     long j0, j1, bad = 0;
     if (a->dtype != GRIDR_DT_F64)
         return 0;
     raster_cols(src, &j0, &j1);
-    for (int b = 0; b < a->bands; b++)
-        for (long i = 0; i < a->rows; i++) {
-            long r = src->row0 + i;
-            if (r < 0 || r >= src->raster_rows)
-                continue;
-            const double *p = gridr_array_at(a, b, i, 0);
-            for (long j = j0; j < j1; j++)
-                bad += (p[j] - p[j] != 0) | (hn && p[j] == nd);
-            if (bad)
-                return 0;
-        }
-    return 1;
+#pragma omp parallel for schedule(static) num_threads(setup_threads(st, threads)) reduction(+ : bad)
+    for (long k = 0; k < n; k++) {
+        long i = k % rows, r = src->row0 + i;
+        if (r < 0 || r >= src->raster_rows)
+            continue;
+        const double *p = gridr_array_at(a, (int)(k / rows), i, 0);
+        for (long j = j0; j < j1; j++)
+            bad += (p[j] - p[j] != 0) | (hn && p[j] == nd);
+    }
+    return bad == 0;
 }
 
 /* Prefilter every band, (band, row block) pairs split over the OpenMP threads (fixed
@@ -500,7 +521,7 @@ static int setup_bspline(gridr__rs_setup *st, int threads)
         return rc;
     if (o->mask_influence < 1)
         d = gridr_bspline_mask_radius(n, o->mask_influence);
-    int in_place = clean_f64(st);
+    int in_place = clean_f64(st, threads);
     if (!in_place)
         st->x = malloc(plane * (size_t)a->bands * sizeof(double) + 8);
     st->coef = malloc(plane * (size_t)a->bands * sizeof(double) + 8);
@@ -512,8 +533,7 @@ static int setup_bspline(gridr__rs_setup *st, int threads)
                            a->bands, a->rows, a->cols);
     double *x = in_place ? (double *)a->data : st->x;
     long xbs = in_place ? a->band_stride : (long)plane, xrs = in_place ? a->row_stride : a->cols;
-    for (int b = 0; b < a->bands; b++)
-        fill_band(st, b, x + b * xbs, xrs, !in_place);
+    fill_input(st, x, xbs, xrs, !in_place, threads);
     rc = prefilter_all(st, x, xbs, xrs, h, H, threads);
     free(st->x);
     st->x = NULL;
@@ -545,6 +565,7 @@ int gridr__rs_setup_init(gridr__rs_setup *st, const gridr_resample_opts *o, grid
     memset(st, 0, sizeof *st);
     st->o = o;
     st->src = src;
+    st->threads = threads;
     st->halo = gridr__rs_halo(o);
     st->ax_r = malloc((size_t)a->rows + 1);
     st->ax_c = malloc((size_t)a->cols + 1);
