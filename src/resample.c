@@ -144,6 +144,7 @@ typedef struct rs_run {
     gridr__rs_kernel k;
     double nodata;
     gridr_array *out, *om;
+    int direct;    /* one f64 output band: kernels write the output row itself */
     char *scratch; /* per thread: work, tr, tc, acc (bands x chunk) doubles, then gv, m bytes */
     size_t per_thread;
 } rs_run;
@@ -162,12 +163,13 @@ static void run_row(const rs_run *r, long i, char *scr)
         for (long k = len; k < GRIDR__RS_CHUNK && (k & 3); k++) /* pass 1 works on 2/4 lanes */
             tr[k] = tc[k] = 0;
         r->k.pass1(r->s, tr, tc, len, w);
-        r->k.pass2(r->s, w, gv, len, r->nodata, acc, m);
-        for (int b = 0; b < r->out->bands; b++)
+        /* One f64 band and the mask are written in place; anything else through stores. */
+        double *a = r->direct ? gridr_array_at(r->out, 0, i, j0) : acc;
+        uint8_t *mm = r->om && r->om->data ? gridr_array_at(r->om, 0, i, j0) : m;
+        r->k.pass2(r->s, w, gv, len, r->nodata, a, mm);
+        for (int b = 0; !r->direct && b < r->out->bands; b++)
             gridr__rs_store(gridr_array_at(r->out, b, i, j0), r->out->dtype,
                             acc + (size_t)b * GRIDR__RS_CHUNK, len);
-        if (r->om && r->om->data)
-            memcpy(gridr_array_at(r->om, 0, i, j0), m, (size_t)len);
     }
 }
 
@@ -213,7 +215,16 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
     gridr__rs_setup st;
     rc = gridr__rs_setup_init(&st, o, src, o->threads);
     if (rc == 0) {
-        rs_run run = {g, out_win, &st.s, {NULL, NULL}, o->out_nodata, out, out_mask, NULL, 0};
+        rs_run run = {g,
+                      out_win,
+                      &st.s,
+                      {NULL, NULL},
+                      o->out_nodata,
+                      out,
+                      out_mask,
+                      out->dtype == GRIDR_DT_F64 && out->bands == 1,
+                      NULL,
+                      0};
         if (gridr__rs_get_kernel(o->interp, st.s.dtype, &run.k) != 0)
             rc = gridr__fail(GRIDR_EINVAL, "resample: kernel %d cannot read %s samples",
                              (int)o->interp, gridr_dtype_name(st.s.dtype));
