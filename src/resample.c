@@ -1,6 +1,7 @@
 /* gridr: resample one window (setup, availability, boundary conditions, OpenMP rows). */
 #include "internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -285,6 +286,14 @@ int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid 
     rc = gridr_grid_metrics(g, out_win, &rmin, &rmax, &cmin, &cmax, &any);
     if (rc || !any)
         return rc;
+    if (g->kind == GRIDR_GRID_ARRAY && (g->res_row > 1 || g->res_col > 1)) {
+        /* A densified value can pass the nodes' extreme by a few ulps before rounding, and a
+         * B-spline halo (L0 >= H + n/2) may have no slack for that: widen by that much. */
+        rmin -= 16 * DBL_EPSILON * fabs(rmin) + 1e-12;
+        rmax += 16 * DBL_EPSILON * fabs(rmax) + 1e-12;
+        cmin -= 16 * DBL_EPSILON * fabs(cmin) + 1e-12;
+        cmax += 16 * DBL_EPSILON * fabs(cmax) + 1e-12;
+    }
     long h = gridr__rs_halo(o), r0, r1, c0, c1;
     if (!axis_window(rmin, rmax, h, raster_rows, &r0, &r1) ||
         !axis_window(cmin, cmax, h, raster_cols, &c0, &c1))
