@@ -572,25 +572,63 @@ static inline double round_even_clipped(double v)
 #endif
 }
 
+/* v NaN -> 0, clipped to [lo, hi], rounded half to even (lo, hi integers). */
+static inline double clip_round(double v, double lo, double hi)
+{
+    v = v == v ? v : 0;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return round_even_clipped(v);
+}
+
+#if defined(__SSE2__) && FLT_EVAL_METHOD == 0
+/* The same on two lanes, to int32 (types whose range fits in int32). */
+static inline __m128i vclip_round_i32(v2d v, v2d lo, v2d hi)
+{
+    const v2d c = vsplat(4503599627370496.0);
+    v = vsel(veq(v, v), v, vsplat(0.0));
+    v = vmin(vmax(v, lo), hi);
+    v2d up = (v + c) - c, dn = (v - c) + c;
+    return _mm_cvttpd_epi32(vsel(vge(v, vsplat(0.0)), up, dn));
+}
+
 #define DEFINE_STORE_INT(NAME, T, LO, HI)                                                          \
     static void NAME(void *dst, const double *acc, long n)                                         \
     {                                                                                              \
         T *d = dst;                                                                                \
-        _Pragma("omp simd") for (long j = 0; j < n; j++)                                           \
-        {                                                                                          \
-            double v = acc[j];                                                                     \
-            v = v == v ? v : 0;                                                                    \
-            v = v < (LO) ? (LO) : v;                                                               \
-            v = v > (HI) ? (HI) : v;                                                               \
-            d[j] = (T)round_even_clipped(v);                                                       \
+        const v2d lo = vsplat(LO), hi = vsplat(HI);                                                \
+        long j = 0;                                                                                \
+        for (; j + 2 <= n; j += 2) {                                                               \
+            int32_t q[4];                                                                          \
+            _mm_storeu_si128((__m128i *)q, vclip_round_i32(vload(acc + j), lo, hi));               \
+            d[j] = (T)q[0];                                                                        \
+            d[j + 1] = (T)q[1];                                                                    \
         }                                                                                          \
+        for (; j < n; j++)                                                                         \
+            d[j] = (T)clip_round(acc[j], LO, HI);                                                  \
     }
+#else
+#define DEFINE_STORE_INT(NAME, T, LO, HI)                                                          \
+    static void NAME(void *dst, const double *acc, long n)                                         \
+    {                                                                                              \
+        T *d = dst;                                                                                \
+        for (long j = 0; j < n; j++)                                                               \
+            d[j] = (T)clip_round(acc[j], LO, HI);                                                  \
+    }
+#endif
 
 DEFINE_STORE_INT(store_u8, uint8_t, 0.0, 255.0)
 DEFINE_STORE_INT(store_u16, uint16_t, 0.0, 65535.0)
 DEFINE_STORE_INT(store_i16, int16_t, -32768.0, 32767.0)
-DEFINE_STORE_INT(store_u32, uint32_t, 0.0, 4294967295.0)
 DEFINE_STORE_INT(store_i32, int32_t, -2147483648.0, 2147483647.0)
+
+/* u32 does not fit in int32: scalar, through int64. */
+static void store_u32(void *dst, const double *acc, long n)
+{
+    uint32_t *d = dst;
+    for (long j = 0; j < n; j++)
+        d[j] = (uint32_t)(int64_t)clip_round(acc[j], 0.0, 4294967295.0);
+}
 
 static void store_f32(void *dst, const double *acc, long n)
 {
