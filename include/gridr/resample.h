@@ -68,15 +68,19 @@ typedef struct gridr_source {
  *  outside raster + padding, masked, equal to src nodata, or in an untrusted padding band, or a
  *  grid node with non-zero weight invalid -> out_nodata on every band and mask 0.
  *  The result does not depend on how the output is cut into windows, nor on the thread count.
- *  B-splines: the prefilter runs inside this call on an f64 copy of the source window.
+ *  B-splines: the prefilter runs inside this call on an f64 copy of the source window (an f64
+ *  window with no NaN, infinity or nodata sample is prefiltered in place: only its padding band
+ *  is written).
  *  Returns 0, GRIDR_EINVAL (inconsistent shapes or options, message says which) or GRIDR_ENOMEM. */
 GRIDR_API int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g,
                                     gridr_rect out_win, gridr_source *src, gridr_array *out,
                                     gridr_array *out_mask);
 
 /** The source window a given output window needs: bounding box of its targets grown by the
- *  kernel's halo, intersected with the raster grown by the halo (the padding band). *empty = 1
- *  when no valid target can be computed (the window is all nodata). */
+ *  kernel's halo, intersected with the raster grown by the halo (the padding band), plus the
+ *  raster samples its padding mirrors when a mirror boundary condition's values can matter
+ *  (for wrap that can be a whole axis). *empty = 1 when no valid target can be computed (the
+ *  window is all nodata). */
 GRIDR_API int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid *g,
                                            gridr_rect out_win, long raster_rows, long raster_cols,
                                            gridr_rect *src_win, int *empty);
