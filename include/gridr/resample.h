@@ -15,12 +15,12 @@ extern "C" {
 
 /** What fills the padding band (the part of a source window outside the raster). */
 typedef enum gridr_boundary {
-    GRIDR_BC_NONE = 0,     /* padded samples are invalid */
-    GRIDR_BC_CONSTANT = 1, /* boundary_value */
-    GRIDR_BC_EDGE = 2,     /* nearest edge sample: aaa|abcd|ddd */
-    GRIDR_BC_REFLECT = 3,  /* mirror without repeating the edge: cb|abcd|cb (numpy "reflect") */
+    GRIDR_BC_NONE = 0,      /* padded samples are invalid */
+    GRIDR_BC_CONSTANT = 1,  /* boundary_value */
+    GRIDR_BC_EDGE = 2,      /* nearest edge sample: aaa|abcd|ddd */
+    GRIDR_BC_REFLECT = 3,   /* mirror without repeating the edge: cb|abcd|cb (numpy "reflect") */
     GRIDR_BC_SYMMETRIC = 4, /* mirror repeating the edge: ba|abcd|dc (numpy "symmetric") */
-    GRIDR_BC_WRAP = 5      /* periodic: cd|abcd|ab */
+    GRIDR_BC_WRAP = 5       /* periodic: cd|abcd|ab */
 } gridr_boundary;
 
 /** Parse "none", "constant", "edge", "reflect", "symmetric", "wrap". */
@@ -32,16 +32,17 @@ GRIDR_API const char *gridr_boundary_name(gridr_boundary bc);
 /** Options of a resampling; initialise with gridr_resample_opts_init(). New fields are only ever
  *  added at the end. */
 typedef struct gridr_resample_opts {
-    gridr_interp_kind interp;  /* default linear */
-    double bspline_eps;        /* default GRIDR_BSPLINE_DEFAULT_EPS */
-    double mask_influence;     /* B-spline mask dilation threshold s; default 1 (no dilation) */
-    int has_src_nodata;        /* a source sample equal to src_nodata is invalid */
+    gridr_interp_kind interp; /* default linear */
+    double bspline_eps;       /* default GRIDR_BSPLINE_DEFAULT_EPS */
+    double mask_influence;    /* B-spline mask dilation threshold s; default 1 (no dilation) */
+    int has_src_nodata;       /* a source sample equal to src_nodata is invalid */
     double src_nodata;
-    double out_nodata;         /* default 0 */
-    gridr_boundary boundary;   /* default GRIDR_BC_NONE */
-    double boundary_value;     /* for GRIDR_BC_CONSTANT */
-    int trust_padding;         /* padded samples count as valid (with a BC other than none) */
-    int threads;               /* OpenMP threads for this call; 0 = OpenMP's default */
+    double out_nodata;       /* default 0 */
+    gridr_boundary boundary; /* default GRIDR_BC_NONE */
+    double boundary_value;   /* for GRIDR_BC_CONSTANT */
+    int trust_padding;       /* padded samples count as valid (with a BC other than none) */
+    int threads;             /* OpenMP threads for this call; 0 = OpenMP's default */
+    int bspline_mask_rule;   /* gridr_bspline_mask_rule; default GRIDR_BSPLINE_MASK_TAPS */
 } gridr_resample_opts;
 
 /** Defaults listed above. */
@@ -67,18 +68,22 @@ typedef struct gridr_source {
  *  outside raster + padding, masked, equal to src nodata, or in an untrusted padding band, or a
  *  grid node with non-zero weight invalid -> out_nodata on every band and mask 0.
  *  The result does not depend on how the output is cut into windows, nor on the thread count.
- *  B-splines: the prefilter runs inside this call on an f64 copy of the source window.
+ *  B-splines: the prefilter runs inside this call on an f64 copy of the source window (an f64
+ *  window with no NaN, infinity or nodata sample is prefiltered in place: only its padding band
+ *  is written).
  *  Returns 0, GRIDR_EINVAL (inconsistent shapes or options, message says which) or GRIDR_ENOMEM. */
 GRIDR_API int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g,
                                     gridr_rect out_win, gridr_source *src, gridr_array *out,
                                     gridr_array *out_mask);
 
 /** The source window a given output window needs: bounding box of its targets grown by the
- *  kernel's halo, intersected with the raster grown by the halo (the padding band). *empty = 1
- *  when no valid target can be computed (the window is all nodata). */
+ *  kernel's halo, intersected with the raster grown by the halo (the padding band), plus the
+ *  raster samples its padding mirrors when a mirror boundary condition's values can matter
+ *  (for wrap that can be a whole axis). *empty = 1 when no valid target can be computed (the
+ *  window is all nodata). */
 GRIDR_API int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid *g,
-                                           gridr_rect out_win, long raster_rows,
-                                           long raster_cols, gridr_rect *src_win, int *empty);
+                                           gridr_rect out_win, long raster_rows, long raster_cols,
+                                           gridr_rect *src_win, int *empty);
 
 #ifdef __cplusplus
 }
