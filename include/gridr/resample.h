@@ -15,12 +15,12 @@ extern "C" {
 
 /** What fills the padding band (the part of a source window outside the raster). */
 typedef enum gridr_boundary {
-    GRIDR_BC_NONE = 0,     /* padded samples are invalid */
-    GRIDR_BC_CONSTANT = 1, /* boundary_value */
-    GRIDR_BC_EDGE = 2,     /* nearest edge sample: aaa|abcd|ddd */
-    GRIDR_BC_REFLECT = 3,  /* mirror without repeating the edge: cb|abcd|cb (numpy "reflect") */
+    GRIDR_BC_NONE = 0,      /* padded samples are invalid */
+    GRIDR_BC_CONSTANT = 1,  /* boundary_value */
+    GRIDR_BC_EDGE = 2,      /* nearest edge sample: aaa|abcd|ddd */
+    GRIDR_BC_REFLECT = 3,   /* mirror without repeating the edge: cb|abcd|cb (numpy "reflect") */
     GRIDR_BC_SYMMETRIC = 4, /* mirror repeating the edge: ba|abcd|dc (numpy "symmetric") */
-    GRIDR_BC_WRAP = 5      /* periodic: cd|abcd|ab */
+    GRIDR_BC_WRAP = 5       /* periodic: cd|abcd|ab */
 } gridr_boundary;
 
 /** Parse "none", "constant", "edge", "reflect", "symmetric", "wrap". */
@@ -32,16 +32,17 @@ GRIDR_API const char *gridr_boundary_name(gridr_boundary bc);
 /** Options of a resampling; initialise with gridr_resample_opts_init(). New fields are only ever
  *  added at the end. */
 typedef struct gridr_resample_opts {
-    gridr_interp_kind interp;  /* default linear */
-    double bspline_eps;        /* default GRIDR_BSPLINE_DEFAULT_EPS */
-    double mask_influence;     /* B-spline mask dilation threshold s; default 1 (no dilation) */
-    int has_src_nodata;        /* a source sample equal to src_nodata is invalid */
+    gridr_interp_kind interp; /* default linear */
+    double bspline_eps;       /* default GRIDR_BSPLINE_DEFAULT_EPS */
+    double mask_influence;    /* B-spline mask dilation threshold s; default 1 (no dilation) */
+    int has_src_nodata;       /* a source sample equal to src_nodata is invalid */
     double src_nodata;
-    double out_nodata;         /* default 0 */
-    gridr_boundary boundary;   /* default GRIDR_BC_NONE */
-    double boundary_value;     /* for GRIDR_BC_CONSTANT */
-    int trust_padding;         /* padded samples count as valid (with a BC other than none) */
-    int threads;               /* OpenMP threads for this call; 0 = OpenMP's default */
+    double out_nodata;       /* default 0 */
+    gridr_boundary boundary; /* default GRIDR_BC_NONE */
+    double boundary_value;   /* for GRIDR_BC_CONSTANT */
+    int trust_padding;       /* padded samples count as valid (with a BC other than none) */
+    int threads;             /* OpenMP threads for this call; 0 = OpenMP's default */
+    int bspline_mask_rule;   /* gridr_bspline_mask_rule; default GRIDR_BSPLINE_MASK_TAPS */
 } gridr_resample_opts;
 
 /** Defaults listed above. */
@@ -77,8 +78,8 @@ GRIDR_API int gridr_resample_window(const gridr_resample_opts *o, const gridr_gr
  *  kernel's halo, intersected with the raster grown by the halo (the padding band). *empty = 1
  *  when no valid target can be computed (the window is all nodata). */
 GRIDR_API int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid *g,
-                                           gridr_rect out_win, long raster_rows,
-                                           long raster_cols, gridr_rect *src_win, int *empty);
+                                           gridr_rect out_win, long raster_rows, long raster_cols,
+                                           gridr_rect *src_win, int *empty);
 
 #ifdef __cplusplus
 }

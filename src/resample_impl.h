@@ -1,0 +1,352 @@
+/* gridr: internals shared by grid.c and resample*.c: inline numerics, kernel interface. */
+#ifndef GRIDR_RESAMPLE_IMPL_H
+#define GRIDR_RESAMPLE_IMPL_H
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gridr/gridr.h"
+
+/* floor() without a libm call or a branch (x86-64 baseline has no roundsd), so that loops
+ * using it vectorise: exact for every double; NaN and |v| >= 2^52 (already integers) are
+ * returned unchanged; -0 gives +0. */
+static inline double gridr__floor(double v)
+{
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    const double c = 4503599627370496.0; /* 2^52: adding it rounds to an integer */
+    double up = (v + c) - c, dn = (v - c) + c;
+    double r = v >= 0 ? up : dn;
+    r -= (double)(r > v);
+    return fabs(v) < c ? r : v;
+#else
+    return floor(v);
+#endif
+}
+
+/* GridR's position rounding: floor(1e12 * t + 0.5) / 1e12 (F64_GRID_PRECISION). */
+static inline double gridr__round12(double t)
+{
+    return gridr__floor(1e12 * t + 0.5) / 1e12;
+}
+
+/* ---- two-lane vectors ------------------------------------------------------------------------
+ * Position/weight loops are written on pairs of pixels so that they have no branch and no libm
+ * call, whatever the compiler's vectoriser decides. Arithmetic uses the vector-extension
+ * operators (one IEEE operation per lane, no contraction with -std=c11: bit-identical to the
+ * scalar formulas); comparisons and selects use SSE2 where available. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+typedef __m128d v2d; /* two doubles */
+typedef __m128d v2m; /* a lane mask: all ones or zero */
+
+static inline v2m vge(v2d a, v2d b)
+{
+    return _mm_cmpge_pd(a, b);
+}
+
+static inline v2m vgt(v2d a, v2d b)
+{
+    return _mm_cmpgt_pd(a, b);
+}
+
+static inline v2m vlt(v2d a, v2d b)
+{
+    return _mm_cmplt_pd(a, b);
+}
+
+static inline v2m veq(v2d a, v2d b)
+{
+    return _mm_cmpeq_pd(a, b);
+}
+
+static inline v2m vand(v2m a, v2m b)
+{
+    return _mm_and_pd(a, b);
+}
+
+/* m ? a : b per lane. */
+static inline v2d vsel(v2m m, v2d a, v2d b)
+{
+    return _mm_or_pd(_mm_and_pd(m, a), _mm_andnot_pd(m, b));
+}
+
+static inline v2d vsplat(double x)
+{
+    return _mm_set1_pd(x);
+}
+
+static inline v2d vload(const double *p)
+{
+    return _mm_loadu_pd(p);
+}
+
+static inline void vstore(double *p, v2d v)
+{
+    _mm_storeu_pd(p, v);
+}
+
+static inline v2d vabs(v2d v)
+{
+    return _mm_andnot_pd(_mm_set1_pd(-0.0), v);
+}
+
+/* Lane minimum / maximum; a NaN in v gives m (MINPD/MAXPD return the second operand). */
+static inline v2d vmin(v2d v, v2d m)
+{
+    return _mm_min_pd(v, m);
+}
+
+static inline v2d vmax(v2d v, v2d m)
+{
+    return _mm_max_pd(v, m);
+}
+
+/* v clamped to [lo, hi]; NaN gives lo (MAXPD returns its second operand on NaN). */
+static inline v2d vclamp(v2d v, v2d lo, v2d hi)
+{
+    return _mm_min_pd(_mm_max_pd(v, lo), hi);
+}
+
+/* floor of values known to lie within the int32 range (two conversions, no 2^52 trick). */
+static inline v2d vfloor_small(v2d v)
+{
+    v2d t = _mm_cvtepi32_pd(_mm_cvttpd_epi32(v));
+    return t - _mm_and_pd(_mm_cmpgt_pd(t, v), _mm_set1_pd(1.0));
+}
+
+/* Two values into the lanes (a, b). */
+static inline v2d vpair(double a, double b)
+{
+    return _mm_set_pd(b, a);
+}
+
+static inline v2d vload2(const double *a, const double *b)
+{
+    return _mm_loadh_pd(_mm_load_sd(a), b);
+}
+
+static inline int vany_nan(v2d v)
+{
+    return _mm_movemask_pd(_mm_cmpunord_pd(v, v)) != 0;
+}
+
+static inline double vlane(v2d v, int i)
+{
+    double d[2];
+    _mm_storeu_pd(d, v);
+    return d[i];
+}
+#else
+typedef double v2d __attribute__((vector_size(16)));
+typedef int64_t gridr__v2l __attribute__((vector_size(16)));
+typedef v2d v2m;
+
+#define GRIDR__VCMP(name, op)                                                                      \
+    static inline v2m name(v2d a, v2d b)                                                           \
+    {                                                                                              \
+        return (v2d)(a op b);                                                                      \
+    }
+GRIDR__VCMP(vge, >=)
+GRIDR__VCMP(vgt, >)
+GRIDR__VCMP(vlt, <)
+GRIDR__VCMP(veq, ==)
+
+static inline v2m vand(v2m a, v2m b)
+{
+    return (v2d)((gridr__v2l)a & (gridr__v2l)b);
+}
+
+static inline v2d vsel(v2m m, v2d a, v2d b)
+{
+    return (v2d)(((gridr__v2l)a & (gridr__v2l)m) | ((gridr__v2l)b & ~(gridr__v2l)m));
+}
+
+static inline v2d vsplat(double x)
+{
+    return (v2d){x, x};
+}
+
+static inline v2d vload(const double *p)
+{
+    v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void vstore(double *p, v2d v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v2d vabs(v2d v)
+{
+    return (v2d)((gridr__v2l)v & (gridr__v2l){INT64_MAX, INT64_MAX});
+}
+
+static inline v2d vmin(v2d v, v2d m)
+{
+    return vsel(vlt(v, m), v, m);
+}
+
+static inline v2d vmax(v2d v, v2d m)
+{
+    return vsel(vgt(v, m), v, m);
+}
+
+static inline v2d vclamp(v2d v, v2d lo, v2d hi)
+{
+    v2d r = vsel(vge(v, lo), v, lo); /* NaN -> lo */
+    return vsel(vgt(r, hi), hi, r);
+}
+
+static inline v2d vpair(double a, double b)
+{
+    return (v2d){a, b};
+}
+
+static inline v2d vload2(const double *a, const double *b)
+{
+    return (v2d){*a, *b};
+}
+
+static inline int vany_nan(v2d v)
+{
+    return v[0] != v[0] || v[1] != v[1];
+}
+
+static inline double vlane(v2d v, int i)
+{
+    return v[i];
+}
+#endif
+
+/* 1.0 where m, else 0.0. */
+static inline v2d vone(v2m m)
+{
+    return vsel(m, vsplat(1.0), vsplat(0.0));
+}
+
+/* gridr__floor on two lanes. */
+static inline v2d vfloor(v2d v)
+{
+    const v2d c = vsplat(4503599627370496.0);
+    v2d up = (v + c) - c, dn = (v - c) + c;
+    v2d r = vsel(vge(v, vsplat(0.0)), up, dn);
+    r = r - vone(vgt(r, v));
+    return vsel(vlt(vabs(v), c), r, v);
+}
+
+#if !defined(__SSE2__)
+static inline v2d vfloor_small(v2d v)
+{
+    return vfloor(v);
+}
+#endif
+
+/* gridr__round12 on two lanes. */
+static inline v2d vround12(v2d t)
+{
+    return vfloor(1e12 * t + 0.5) / 1e12;
+}
+
+/* What a kernel reads: the source window (or the B-spline coefficients) and where its samples
+ * are available. Coordinates are window-local unless said otherwise. */
+typedef struct gridr__rs_src {
+    const void *data; /* sample (0, 0, 0) of the window */
+    gridr_dtype dtype;
+    int bands;
+    long bstride, rstride; /* in samples */
+    long rows, cols;
+    long org_r, org_c;   /* raster coordinates of local (0, 0) */
+    double tlo_r, thi_r; /* targets outside [tlo, thi) are invalid (raster coordinates) */
+    double tlo_c, thi_c;
+    long a_r0, a_r1; /* available rectangle: rows [a_r0, a_r1) x cols [a_c0, a_c1) */
+    long a_c0, a_c1;
+    const uint8_t *map;    /* NULL, or rows x cols availability (1 = valid), contiguous */
+    const uint32_t *integ; /* with map: (rows+1) x (cols+1) prefix sums of invalid samples */
+} gridr__rs_src;
+
+/* Below this many samples (or output pixels) a call stays on one thread: a parallel region
+ * costs more than it saves, and waiting threads spin. */
+#define GRIDR__RS_MIN_PARALLEL 65536
+
+/* Pixels per chunk of an output row, and the widest compact stencil (B-spline 11: 12 taps). */
+#define GRIDR__RS_CHUNK 256
+#define GRIDR__RS_KBMAX 12
+
+/* Per-thread arrays of one chunk, filled by pass 1 (vectorised): for each pixel the first row
+ * and column of its compact box (the taps that can have non-zero weights; window-local, as
+ * doubles), their weights, its side flags (x >= 0 puts the box one tap later in the natural
+ * stencil), whether its target is usable at all (ok) and whether its box lies in the available
+ * rectangle (fast). Nearest: br is the sample's offset in the source, bc in the map. */
+typedef struct gridr__rs_work {
+    double br[GRIDR__RS_CHUNK], bc[GRIDR__RS_CHUNK];
+    double wr[GRIDR__RS_KBMAX][GRIDR__RS_CHUNK], wc[GRIDR__RS_KBMAX][GRIDR__RS_CHUNK];
+    int64_t ok[GRIDR__RS_CHUNK], fast[GRIDR__RS_CHUNK], sr[GRIDR__RS_CHUNK], sc[GRIDR__RS_CHUNK];
+} gridr__rs_work;
+
+/* Pass 1: targets (tr, tc from gridr_grid_eval_row, n <= GRIDR__RS_CHUNK) -> w. */
+typedef void (*gridr__rs_pass1_fn)(const gridr__rs_src *s, const double *tr, const double *tc,
+                                   long n, gridr__rs_work *w);
+
+/* Pass 2: w and the grid validity gv -> acc[b * GRIDR__RS_CHUNK + j] (every band; nodata where
+ * invalid) and m[j]. */
+typedef void (*gridr__rs_pass2_fn)(const gridr__rs_src *s, const gridr__rs_work *w,
+                                   const uint8_t *gv, long n, double nodata, double *acc,
+                                   uint8_t *m);
+
+typedef struct gridr__rs_kernel {
+    gridr__rs_pass1_fn pass1;
+    gridr__rs_pass2_fn pass2;
+} gridr__rs_kernel;
+
+/* The kernel for an interpolation kind reading samples of type dt (B-splines: f64
+ * coefficients only): the AVX2 build when the CPU has it (and GRIDR_NO_AVX2 is unset or 0),
+ * else the SSE2/generic one; both give the same bits. Returns 0, or -1 when the pair is not
+ * supported. */
+int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k);
+int gridr__rs_get_kernel_base(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k);
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define GRIDR__HAVE_AVX2_KERN 1
+int gridr__rs_get_kernel_base_avx2(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k);
+#else
+#define GRIDR__HAVE_AVX2_KERN 0
+#endif
+
+/* A window prepared for the kernels: availability, boundary fill, maps, B-spline coefficients. */
+typedef struct gridr__rs_setup {
+    const gridr_resample_opts *o;
+    gridr_source *src;
+    long halo;
+    uint8_t *ax_r, *ax_c; /* per window row / column: exists, has a value, counts as valid */
+    uint8_t *map;         /* sample (direct kernels) or coefficient (B-splines) availability */
+    uint32_t *integ;      /* prefix sums of the zeros of map */
+    double *x, *coef;     /* B-splines: f64 samples, then coefficients */
+    gridr__rs_src s;      /* what the kernels read */
+} gridr__rs_setup;
+
+/* Prepare `src` for the kernels (may write the padding band of src->data). threads: for the
+ * B-spline prefilter. Returns 0, GRIDR_EINVAL or GRIDR_ENOMEM; free with _setup_free. */
+int gridr__rs_setup_init(gridr__rs_setup *st, const gridr_resample_opts *o, gridr_source *src,
+                         int threads);
+void gridr__rs_setup_free(gridr__rs_setup *st);
+
+/* Halo of the availability rule and of source windows (B-splines: also the mask dilation). */
+long gridr__rs_halo(const gridr_resample_opts *o);
+
+/* Whether padded samples take mirrored raster values that a window must contain (edge, reflect,
+ * symmetric, wrap when the padding is trusted, or always for B-splines, whose prefilter reads
+ * them). */
+int gridr__rs_mirror_bc(const gridr_resample_opts *o);
+
+/* The raster index whose value padded index r takes (numpy.pad semantics). */
+long gridr__rs_bc_map(gridr_boundary bc, long r, long n);
+
+/* Store n values of acc into dst (type dt) with clip and round half to even (gridr_dtype_set
+ * semantics). */
+void gridr__rs_store(void *dst, gridr_dtype dt, const double *acc, long n);
+
+#endif

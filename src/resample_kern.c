@@ -1,0 +1,636 @@
+/* gridr: resampling kernels: vectorised positions/weights (pass 1), per-dtype gathers (pass 2). */
+#include "internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resample_impl.h"
+
+#define CH GRIDR__RS_CHUNK
+
+/* ---- pass-1 vectors --------------------------------------------------------------------------
+ * This file is compiled twice: as is (SSE2, two lanes) and from resample_kern_avx2.c under
+ * `#pragma GCC target("avx2")` with GRIDR__KERN_AVX2 (four lanes, VEX encoding); the dispatcher
+ * picks at run time. Lane operations are the same IEEE operations in both (no FMA: -std=c11
+ * turns contraction off), so both give the same bits. */
+#if defined(GRIDR__KERN_AVX2)
+#include <immintrin.h>
+#define WL 4
+typedef __m256d vw;
+typedef __m256d vwm;
+#define KFN(name) name##_avx2
+
+static inline vw wsplat(double x)
+{
+    return _mm256_set1_pd(x);
+}
+
+static inline vw wload(const double *p)
+{
+    return _mm256_loadu_pd(p);
+}
+
+static inline void wstore(double *p, vw v)
+{
+    _mm256_storeu_pd(p, v);
+}
+
+static inline vwm wge(vw a, vw b)
+{
+    return _mm256_cmp_pd(a, b, _CMP_GE_OQ);
+}
+
+static inline vwm wgt(vw a, vw b)
+{
+    return _mm256_cmp_pd(a, b, _CMP_GT_OQ);
+}
+
+static inline vwm weq(vw a, vw b)
+{
+    return _mm256_cmp_pd(a, b, _CMP_EQ_OQ);
+}
+
+static inline vwm wand(vwm a, vwm b)
+{
+    return _mm256_and_pd(a, b);
+}
+
+static inline vw wsel(vwm m, vw a, vw b)
+{
+    return _mm256_blendv_pd(b, a, m);
+}
+
+static inline vw wabs(vw v)
+{
+    return _mm256_andnot_pd(_mm256_set1_pd(-0.0), v);
+}
+
+static inline vw wclamp(vw v, vw lo, vw hi)
+{
+    return _mm256_min_pd(_mm256_max_pd(v, lo), hi); /* NaN -> lo */
+}
+
+static inline vw wfloor_small(vw v)
+{
+    vw t = _mm256_cvtepi32_pd(_mm256_cvttpd_epi32(v));
+    return t - _mm256_and_pd(wgt(t, v), wsplat(1.0));
+}
+
+static inline vw wone(vwm m)
+{
+    return _mm256_and_pd(m, wsplat(1.0));
+}
+#else
+#define WL 2
+typedef v2d vw;
+typedef v2m vwm;
+#define KFN(name) name
+#define wsplat vsplat
+#define wload vload
+#define wstore vstore
+#define wge vge
+#define wgt vgt
+#define weq veq
+#define wand vand
+#define wsel vsel
+#define wabs vabs
+#define wclamp vclamp
+#define wfloor_small vfloor_small
+#define wone vone
+#endif
+
+/* Store a lane mask as WL int64 flags (-1 / 0). */
+static inline void wstore_mask(int64_t *p, vwm m)
+{
+    memcpy(p, &m, sizeof m);
+}
+
+/* ---- compact weights -----------------------------------------------------------------------
+ * For offset x = t - c, a = |x|: u[0..KB) are the weights of the compact box (the taps that can
+ * be non-zero) for x < 0, in increasing tap order; for x >= 0 the box is reversed and starts one
+ * tap later in the natural stencil (c - K/2 + 1). The expressions are exactly those of interp's
+ * natural-order weights (gridr_interp_weights), so both orders give the same bits. */
+
+static inline void u_linear(vw a, vw *u)
+{
+    u[0] = a;
+    u[1] = 1.0 - a;
+}
+
+static inline void u_cubic(vw a, vw *u)
+{
+    vw a2 = a * a, a3 = a2 * a;
+    u[0] = 0.5 * a3 - 0.5 * a2;            /* far */
+    u[1] = -1.5 * a3 + 2.0 * a2 + 0.5 * a; /* near */
+    u[2] = 1.5 * a3 - 2.5 * a2 + 1.0;      /* centre */
+    u[3] = -0.5 * a3 + a2 - 0.5 * a;       /* behind */
+}
+
+/* Un-normalised B-spline b_n (n! beta_n): u[j] = B_n(a + j), B_n(y) = b_n(y - (n+1)/2), by the
+ * division-free Cox-de Boor recurrence B_k(y) = y B_{k-1}(y) + (k + 1 - y) B_{k-1}(y - 1). */
+static inline __attribute__((always_inline)) void u_bspline(const int n, vw a, vw *u)
+{
+    vw g = 1.0 - a;
+    u[0] = wsplat(1.0);
+#pragma GCC unroll 16
+    for (int k = 1; k <= n; k++) {
+        u[k] = g * u[k - 1];
+#pragma GCC unroll 16
+        for (int j = k - 1; j >= 1; j--)
+            u[j] = (a + (double)j) * u[j] + (g + (double)(k - j)) * u[j - 1];
+        u[0] = a * u[0];
+    }
+}
+
+#define DEFINE_U_BSPLINE(N)                                                                        \
+    static inline void u_bspline##N(vw a, vw *u)                                                   \
+    {                                                                                              \
+        u_bspline(N, a, u);                                                                        \
+    }
+
+DEFINE_U_BSPLINE(3)
+DEFINE_U_BSPLINE(5)
+DEFINE_U_BSPLINE(7)
+DEFINE_U_BSPLINE(9)
+DEFINE_U_BSPLINE(11)
+
+/* ---- pass 1: positions and weights ---------------------------------------------------------- */
+
+/* Targets outside [tlo, thi] (far outside the window, NaN) get ok = 0 and a clamped value; the
+ * window's coordinates fit in int32 (checked by the caller), so the clamped values floor with
+ * wfloor_small. Works on pairs: tr[n], tc[n] must be readable when n is odd. */
+typedef struct bounds {
+    vw lr, hr, lc, hc;     /* usable targets */
+    vw ar0, ar1, ac0, ac1; /* a kb-wide box starting in [ar0, ar1] x [ac0, ac1] is available */
+} bounds;
+
+static inline bounds get_bounds(const gridr__rs_src *s, int kb)
+{
+    bounds b = {wsplat(s->tlo_r),        wsplat(s->thi_r),
+                wsplat(s->tlo_c),        wsplat(s->thi_c),
+                wsplat((double)s->a_r0), wsplat((double)(s->a_r1 - kb)),
+                wsplat((double)s->a_c0), wsplat((double)(s->a_c1 - kb))};
+    return b;
+}
+
+/* The box starting at (br, bc) lies in the available rectangle. */
+static inline vwm in_rect(const bounds *b, vw br, vw bc)
+{
+    return wand(wand(wge(br, b->ar0), wge(b->ar1, br)), wand(wge(bc, b->ac0), wge(b->ac1, bc)));
+}
+
+static inline vwm targets(const bounds *b, const double *tr, const double *tc, long j, vw *yr,
+                          vw *yc)
+{
+    vw r = wload(tr + j), c = wload(tc + j);
+    *yr = wclamp(r, b->lr, b->hr);
+    *yc = wclamp(c, b->lc, b->hc);
+    return wand(weq(*yr, r), weq(*yc, c));
+}
+
+/* KN natural taps, KB-wide compact box. */
+#define DEFINE_PASS1(NAME, KN, KB, UFUN)                                                           \
+    static void NAME(const gridr__rs_src *s, const double *tr, const double *tc, long n,           \
+                     gridr__rs_work *w)                                                            \
+    {                                                                                              \
+        const vw orr = wsplat((double)(s->org_r + (KN) / 2));                                      \
+        const vw occ = wsplat((double)(s->org_c + (KN) / 2));                                      \
+        const bounds bd = get_bounds(s, KB);                                                       \
+        for (long j = 0; j < n; j += WL) {                                                         \
+            vw yr, yc, ur[(KB) + 1], uc[(KB) + 1];                                                 \
+            vwm in = targets(&bd, tr, tc, j, &yr, &yc);                                            \
+            vw fr = wfloor_small(yr + 0.5), fc = wfloor_small(yc + 0.5);                           \
+            vw xr = yr - fr, xc = yc - fc;                                                         \
+            vwm pr = wge(xr, wsplat(0.0)), pc = wge(xc, wsplat(0.0));                              \
+            UFUN(wabs(xr), ur);                                                                    \
+            UFUN(wabs(xc), uc);                                                                    \
+            _Pragma("GCC unroll 16") for (int k = 0; k < (KB); k++)                                \
+            {                                                                                      \
+                wstore(&w->wr[k][j], wsel(pr, ur[(KB)-1 - k], ur[k]));                             \
+                wstore(&w->wc[k][j], wsel(pc, uc[(KB)-1 - k], uc[k]));                             \
+            }                                                                                      \
+            vw br = fr - orr + wone(pr), bc = fc - occ + wone(pc);                                 \
+            vwm fast = wand(in, in_rect(&bd, br, bc));                                             \
+            wstore(&w->br[j], br);                                                                 \
+            wstore(&w->bc[j], bc);                                                                 \
+            wstore_mask(&w->ok[j], in);                                                            \
+            wstore_mask(&w->fast[j], fast);                                                        \
+            wstore_mask(&w->sr[j], pr);                                                            \
+            wstore_mask(&w->sc[j], pc);                                                            \
+        }                                                                                          \
+    }
+
+DEFINE_PASS1(pass1_linear, 3, 2, u_linear)
+DEFINE_PASS1(pass1_cubic, 5, 4, u_cubic)
+DEFINE_PASS1(pass1_bspline3, 5, 4, u_bspline3)
+DEFINE_PASS1(pass1_bspline5, 7, 6, u_bspline5)
+DEFINE_PASS1(pass1_bspline7, 9, 8, u_bspline7)
+DEFINE_PASS1(pass1_bspline9, 11, 10, u_bspline9)
+DEFINE_PASS1(pass1_bspline11, 13, 12, u_bspline11)
+
+/* Nearest: ok = usable and inside the available rectangle; br = the sample's offset from the
+ * window's first sample (exact in a double: window coordinates are < 2^30). */
+static void pass1_nearest(const gridr__rs_src *s, const double *tr, const double *tc, long n,
+                          gridr__rs_work *w)
+{
+    const vw orr = wsplat((double)s->org_r), occ = wsplat((double)s->org_c);
+    const vw rs = wsplat((double)s->rstride);
+    const bounds bd = get_bounds(s, 1);
+    for (long j = 0; j < n; j += WL) {
+        vw yr, yc;
+        vwm in = targets(&bd, tr, tc, j, &yr, &yc);
+        vw r = wfloor_small(yr + 0.5) - orr, c = wfloor_small(yc + 0.5) - occ;
+        vwm ok = wand(in, in_rect(&bd, r, c));
+        wstore(&w->br[j], r * rs + c);
+        wstore(&w->bc[j], r * wsplat((double)s->cols) + c);
+        wstore_mask(&w->ok[j], ok);
+    }
+}
+
+/* ---- pass 2 helpers ------------------------------------------------------------------------- */
+
+/* The kb x kb box at (br, bc), known to lie in the available rectangle, holds no invalid
+ * sample. */
+static inline int box_clean(const gridr__rs_src *s, long br, long bc, int kb)
+{
+    if (!s->integ)
+        return 1;
+    const uint32_t *q = s->integ;
+    const long w = s->cols + 1;
+    uint32_t bad =
+        q[(br + kb) * w + bc + kb] - q[br * w + bc + kb] - q[(br + kb) * w + bc] + q[br * w + bc];
+    return bad == 0;
+}
+
+/* Natural-order weights (K = kb + 1) of a box: the structural zero at the end away from x. */
+static inline void natural(const double *box, int kb, int side, double *wn)
+{
+    wn[side ? 0 : kb] = 0;
+    for (int k = 0; k < kb; k++)
+        wn[k + side] = box[k];
+}
+
+/* Every tap with a non-zero weight is available (natural stencil at r0, c0, kn taps). */
+static int taps_ok(const gridr__rs_src *s, long r0, long c0, const double *wr, const double *wc,
+                   int kn)
+{
+    for (int i = 0; i < kn; i++) {
+        if (wr[i] != 0 && (r0 + i < s->a_r0 || r0 + i >= s->a_r1))
+            return 0;
+        if (wc[i] != 0 && (c0 + i < s->a_c0 || c0 + i >= s->a_c1))
+            return 0;
+    }
+    if (!s->map)
+        return 1;
+    for (int i = 0; i < kn; i++) {
+        if (wr[i] == 0)
+            continue;
+        const uint8_t *mrow = s->map + (r0 + i) * s->cols + c0;
+        for (int j = 0; j < kn; j++) {
+            if (wc[j] != 0 && !mrow[j])
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static inline void set_invalid(double *acc, int bands, double nodata, uint8_t *m)
+{
+    for (int b = 0; b < bands; b++)
+        acc[b * CH] = nodata;
+    *m = 0;
+}
+
+/* ---- pass 2: per source dtype --------------------------------------------------------------- */
+
+/* Checked path: the natural stencil, only taps with non-zero weights read, in the unchecked
+ * path's order (rows ascending; per row the column dot product from 0, then the row weight). */
+#define DEFINE_CHECKED(T, SUF)                                                                     \
+    static int checked_##SUF(const gridr__rs_src *s, long r0, long c0, const double *wr,           \
+                             const double *wc, int kn, double *acc)                                \
+    {                                                                                              \
+        if (!taps_ok(s, r0, c0, wr, wc, kn))                                                       \
+            return 0;                                                                              \
+        for (int b = 0; b < s->bands; b++) {                                                       \
+            const T *p = (const T *)s->data + b * s->bstride + r0 * s->rstride + c0;               \
+            double a = 0;                                                                          \
+            for (int i = 0; i < kn; i++, p += s->rstride) {                                        \
+                if (wr[i] == 0)                                                                    \
+                    continue;                                                                      \
+                double d = 0;                                                                      \
+                for (int j = 0; j < kn; j++) {                                                     \
+                    if (wc[j] != 0)                                                                \
+                        d += wc[j] * (double)p[j];                                                 \
+                }                                                                                  \
+                a += wr[i] * d;                                                                    \
+            }                                                                                      \
+            acc[b * CH] = a;                                                                       \
+        }                                                                                          \
+        return 1;                                                                                  \
+    }
+
+/* Unchecked dot product of a KB x KB box (all weights, zeros included): per row the column dot
+ * product from 0, then the row weight; the same order as the checked path. */
+#define DEFINE_DOT(T, SUF, KB)                                                                     \
+    static inline double dot##KB##_##SUF(const T *restrict p, long rs, const double *wr,           \
+                                         const double *wc)                                         \
+    {                                                                                              \
+        double a = 0;                                                                              \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (KB); i++, p += rs)                           \
+        {                                                                                          \
+            double d = 0;                                                                          \
+            _Pragma("GCC unroll 16") for (int k = 0; k < (KB); k++) d += wc[k] * (double)p[k];     \
+            a += wr[i] * d;                                                                        \
+        }                                                                                          \
+        return a;                                                                                  \
+    }                                                                                              \
+    /* The same for pixels j and j + 1 at once, one per lane (identical operations per lane). */   \
+    static inline v2d pdot##KB##_##SUF(const T *restrict p0, const T *restrict p1, long rs,        \
+                                       const gridr__rs_work *w, long j)                            \
+    {                                                                                              \
+        v2d a = vsplat(0.0);                                                                       \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (KB); i++, p0 += rs, p1 += rs)                \
+        {                                                                                          \
+            v2d d = vsplat(0.0);                                                                   \
+            _Pragma("GCC unroll 16") for (int k = 0; k < (KB); k++) d =                            \
+                d + vload(&w->wc[k][j]) * LOAD2_##SUF(p0 + k, p1 + k);                             \
+            a = a + vload(&w->wr[i][j]) * d;                                                       \
+        }                                                                                          \
+        return a;                                                                                  \
+    }
+
+#define LOAD2_f64(a, b) vload2(a, b)
+#define LOAD2_f32(a, b) vpair((double)*(a), (double)*(b))
+#define LOAD2_u8 LOAD2_f32
+#define LOAD2_u16 LOAD2_f32
+#define LOAD2_i16 LOAD2_f32
+#define LOAD2_u32 LOAD2_f32
+#define LOAD2_i32 LOAD2_f32
+
+/* One pixel; FLOATSRC: a NaN from the unchecked path (a non-finite sample under a zero weight)
+ * is recomputed by the checked path, which skips zero weights. */
+#define DEFINE_ONE(NAME, T, SUF, KB, FLOATSRC)                                                     \
+    static void NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv, long j,   \
+                     double nodata, double *acc, uint8_t *m)                                       \
+    {                                                                                              \
+        const int nb = s->bands;                                                                   \
+        if (!w->ok[j] || !gv[j]) {                                                                 \
+            set_invalid(acc + j, nb, nodata, m + j);                                               \
+            return;                                                                                \
+        }                                                                                          \
+        double wr[KB], wc[KB];                                                                     \
+        for (int k = 0; k < (KB); k++) {                                                           \
+            wr[k] = w->wr[k][j];                                                                   \
+            wc[k] = w->wc[k][j];                                                                   \
+        }                                                                                          \
+        long br = (long)w->br[j], bc = (long)w->bc[j];                                             \
+        int ok = 0;                                                                                \
+        if (w->fast[j] && box_clean(s, br, bc, KB)) {                                              \
+            const T *p = (const T *)s->data + br * s->rstride + bc;                                \
+            ok = 1;                                                                                \
+            for (int b = 0; b < nb; b++, p += s->bstride) {                                        \
+                double a = dot##KB##_##SUF(p, s->rstride, wr, wc);                                 \
+                if (FLOATSRC && a != a)                                                            \
+                    ok = 0;                                                                        \
+                acc[b * CH + j] = a;                                                               \
+            }                                                                                      \
+        }                                                                                          \
+        if (!ok) {                                                                                 \
+            double wnr[(KB) + 1], wnc[(KB) + 1];                                                   \
+            natural(wr, KB, w->sr[j] != 0, wnr);                                                   \
+            natural(wc, KB, w->sc[j] != 0, wnc);                                                   \
+            ok = checked_##SUF(s, br - (w->sr[j] != 0), bc - (w->sc[j] != 0), wnr, wnc, (KB) + 1,  \
+                               acc + j);                                                           \
+        }                                                                                          \
+        if (ok)                                                                                    \
+            m[j] = 1;                                                                              \
+        else                                                                                       \
+            set_invalid(acc + j, nb, nodata, m + j);                                               \
+    }
+
+/* Pixels j and j + 1 together when both take the unchecked path; 0 otherwise (nothing written
+ * that the single-pixel path does not overwrite). */
+#define DEFINE_PAIR(NAME, T, SUF, KB, FLOATSRC)                                                    \
+    static inline int NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv,     \
+                           long j, double *acc)                                                    \
+    {                                                                                              \
+        if (!(w->fast[j] & w->fast[j + 1]) || !(gv[j] & gv[j + 1]))                                \
+            return 0;                                                                              \
+        long br0 = (long)w->br[j], bc0 = (long)w->bc[j];                                           \
+        long br1 = (long)w->br[j + 1], bc1 = (long)w->bc[j + 1];                                   \
+        if (s->integ && (!box_clean(s, br0, bc0, KB) || !box_clean(s, br1, bc1, KB)))              \
+            return 0;                                                                              \
+        const T *p0 = (const T *)s->data + br0 * s->rstride + bc0;                                 \
+        const T *p1 = (const T *)s->data + br1 * s->rstride + bc1;                                 \
+        for (int b = 0; b < s->bands; b++, p0 += s->bstride, p1 += s->bstride) {                   \
+            v2d a = pdot##KB##_##SUF(p0, p1, s->rstride, w, j);                                    \
+            if (FLOATSRC && vany_nan(a))                                                           \
+                return 0;                                                                          \
+            vstore(acc + b * CH + j, a);                                                           \
+        }                                                                                          \
+        return 1;                                                                                  \
+    }
+
+#define DEFINE_PASS2(NAME, T, SUF, KB, FLOATSRC)                                                   \
+    DEFINE_ONE(NAME##_one, T, SUF, KB, FLOATSRC)                                                   \
+    DEFINE_PAIR(NAME##_pair, T, SUF, KB, FLOATSRC)                                                 \
+    static void NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv, long n,   \
+                     double nodata, double *acc, uint8_t *m)                                       \
+    {                                                                                              \
+        long j = 0;                                                                                \
+        while (j < n) {                                                                            \
+            if (j + 1 < n && NAME##_pair(s, w, gv, j, acc)) {                                      \
+                m[j] = m[j + 1] = 1;                                                               \
+                j += 2;                                                                            \
+                continue;                                                                          \
+            }                                                                                      \
+            NAME##_one(s, w, gv, j, nodata, acc, m);                                               \
+            j++;                                                                                   \
+        }                                                                                          \
+    }
+
+/* Nearest: the centre sample itself, no arithmetic (pass 1 did the bounds and offsets). */
+#define DEFINE_NEAREST(NAME, T)                                                                    \
+    static void NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv, long n,   \
+                     double nodata, double *acc, uint8_t *m)                                       \
+    {                                                                                              \
+        const T *base = (const T *)s->data;                                                        \
+        const long bs = s->bstride;                                                                \
+        const int nb = s->bands;                                                                   \
+        const uint8_t *map = s->map;                                                               \
+        for (long j = 0; j < n; j++) {                                                             \
+            if (!(w->ok[j] & gv[j]) || (map && !map[(long)w->bc[j]])) {                            \
+                set_invalid(acc + j, nb, nodata, m + j);                                           \
+                continue;                                                                          \
+            }                                                                                      \
+            const T *p = base + (long)w->br[j];                                                    \
+            for (int b = 0; b < nb; b++)                                                           \
+                acc[b * CH + j] = (double)p[b * bs];                                               \
+            m[j] = 1;                                                                              \
+        }                                                                                          \
+    }
+
+#define DEFINE_DTYPE(T, SUF, FLOATSRC)                                                             \
+    DEFINE_CHECKED(T, SUF)                                                                         \
+    DEFINE_DOT(T, SUF, 2)                                                                          \
+    DEFINE_DOT(T, SUF, 4)                                                                          \
+    DEFINE_NEAREST(nearest_##SUF, T)                                                               \
+    DEFINE_PASS2(linear_##SUF, T, SUF, 2, FLOATSRC)                                                \
+    DEFINE_PASS2(cubic_##SUF, T, SUF, 4, FLOATSRC)
+
+DEFINE_DTYPE(uint8_t, u8, 0)
+DEFINE_DTYPE(uint16_t, u16, 0)
+DEFINE_DTYPE(int16_t, i16, 0)
+DEFINE_DTYPE(uint32_t, u32, 0)
+DEFINE_DTYPE(int32_t, i32, 0)
+DEFINE_DTYPE(float, f32, 1)
+DEFINE_DTYPE(double, f64, 1)
+
+/* B-splines read f64 coefficients. */
+DEFINE_DOT(double, f64, 6)
+DEFINE_DOT(double, f64, 8)
+DEFINE_DOT(double, f64, 10)
+DEFINE_DOT(double, f64, 12)
+DEFINE_PASS2(bspline3_f64, double, f64, 4, 1)
+DEFINE_PASS2(bspline5_f64, double, f64, 6, 1)
+DEFINE_PASS2(bspline7_f64, double, f64, 8, 1)
+DEFINE_PASS2(bspline9_f64, double, f64, 10, 1)
+DEFINE_PASS2(bspline11_f64, double, f64, 12, 1)
+
+/* [dtype][nearest, linear, cubic] */
+static const gridr__rs_pass2_fn table[GRIDR_DT_COUNT][3] = {
+    [GRIDR_DT_U8] = {nearest_u8, linear_u8, cubic_u8},
+    [GRIDR_DT_U16] = {nearest_u16, linear_u16, cubic_u16},
+    [GRIDR_DT_I16] = {nearest_i16, linear_i16, cubic_i16},
+    [GRIDR_DT_U32] = {nearest_u32, linear_u32, cubic_u32},
+    [GRIDR_DT_I32] = {nearest_i32, linear_i32, cubic_i32},
+    [GRIDR_DT_F32] = {nearest_f32, linear_f32, cubic_f32},
+    [GRIDR_DT_F64] = {nearest_f64, linear_f64, cubic_f64},
+};
+
+static int get_bspline(gridr_interp_kind kind, gridr__rs_kernel *k)
+{
+    switch (kind) {
+    case GRIDR_INTERP_BSPLINE3:
+        *k = (gridr__rs_kernel){pass1_bspline3, bspline3_f64};
+        return 0;
+    case GRIDR_INTERP_BSPLINE5:
+        *k = (gridr__rs_kernel){pass1_bspline5, bspline5_f64};
+        return 0;
+    case GRIDR_INTERP_BSPLINE7:
+        *k = (gridr__rs_kernel){pass1_bspline7, bspline7_f64};
+        return 0;
+    case GRIDR_INTERP_BSPLINE9:
+        *k = (gridr__rs_kernel){pass1_bspline9, bspline9_f64};
+        return 0;
+    case GRIDR_INTERP_BSPLINE11:
+        *k = (gridr__rs_kernel){pass1_bspline11, bspline11_f64};
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+int KFN(gridr__rs_get_kernel_base)(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k)
+{
+    static const gridr__rs_pass1_fn p1[3] = {pass1_nearest, pass1_linear, pass1_cubic};
+    if (dt <= GRIDR_DT_UNKNOWN || dt >= GRIDR_DT_COUNT)
+        return -1;
+    if (kind == GRIDR_INTERP_NEAREST || kind == GRIDR_INTERP_LINEAR || kind == GRIDR_INTERP_CUBIC) {
+        k->pass1 = p1[kind];
+        k->pass2 = table[dt][kind];
+        return 0;
+    }
+    return dt == GRIDR_DT_F64 ? get_bspline(kind, k) : -1;
+}
+
+#if !defined(GRIDR__KERN_AVX2)
+int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k)
+{
+#if GRIDR__HAVE_AVX2_KERN
+    const char *no = getenv("GRIDR_NO_AVX2");
+    if (__builtin_cpu_supports("avx2") && !(no && *no && *no != '0'))
+        return gridr__rs_get_kernel_base_avx2(kind, dt, k);
+#endif
+    return gridr__rs_get_kernel_base(kind, dt, k);
+}
+
+/* ---- stores  --------------------------------------------------------------------------------- */
+
+/* Round half to even for |v| < 2^52 (v already clipped to an integer type's range). */
+static inline double round_even_clipped(double v)
+{
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    const double c = 4503599627370496.0;
+    double up = (v + c) - c, dn = (v - c) + c;
+    return v >= 0 ? up : dn;
+#else
+    return gridr_round_even(v);
+#endif
+}
+
+#define DEFINE_STORE_INT(NAME, T, LO, HI)                                                          \
+    static void NAME(void *dst, const double *acc, long n)                                         \
+    {                                                                                              \
+        T *d = dst;                                                                                \
+        _Pragma("omp simd") for (long j = 0; j < n; j++)                                           \
+        {                                                                                          \
+            double v = acc[j];                                                                     \
+            v = v == v ? v : 0;                                                                    \
+            v = v < (LO) ? (LO) : v;                                                               \
+            v = v > (HI) ? (HI) : v;                                                               \
+            d[j] = (T)round_even_clipped(v);                                                       \
+        }                                                                                          \
+    }
+
+DEFINE_STORE_INT(store_u8, uint8_t, 0.0, 255.0)
+DEFINE_STORE_INT(store_u16, uint16_t, 0.0, 65535.0)
+DEFINE_STORE_INT(store_i16, int16_t, -32768.0, 32767.0)
+DEFINE_STORE_INT(store_u32, uint32_t, 0.0, 4294967295.0)
+DEFINE_STORE_INT(store_i32, int32_t, -2147483648.0, 2147483647.0)
+
+static void store_f32(void *dst, const double *acc, long n)
+{
+    float *d = dst;
+    for (long j = 0; j < n; j++) {
+        double v = acc[j];
+        if (v > FLT_MAX && !isinf(v))
+            v = FLT_MAX;
+        else if (v < -FLT_MAX && !isinf(v))
+            v = -FLT_MAX;
+        d[j] = (float)v;
+    }
+}
+
+void gridr__rs_store(void *dst, gridr_dtype dt, const double *acc, long n)
+{
+    switch (dt) {
+    case GRIDR_DT_U8:
+        store_u8(dst, acc, n);
+        break;
+    case GRIDR_DT_U16:
+        store_u16(dst, acc, n);
+        break;
+    case GRIDR_DT_I16:
+        store_i16(dst, acc, n);
+        break;
+    case GRIDR_DT_U32:
+        store_u32(dst, acc, n);
+        break;
+    case GRIDR_DT_I32:
+        store_i32(dst, acc, n);
+        break;
+    case GRIDR_DT_F32:
+        store_f32(dst, acc, n);
+        break;
+    case GRIDR_DT_F64:
+        memcpy(dst, acc, (size_t)n * sizeof(double));
+        break;
+    default:
+        break;
+    }
+}
+#endif
