@@ -161,14 +161,25 @@ static void on_signal(int sig)
     pending_signal = sig;
 }
 
+/* A signal this process ignores stays ignored: `nohup`, and SIGINT for `gridr-run ... &` in a
+ * script (the shell ignores it there), as the scheduler does during its runs. Catching it anyway
+ * made a background gridr-run die of a Ctrl-C meant for the foreground. */
+static void catch_one(int sig, const struct sigaction *sa)
+{
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+        return;
+    sigaction(sig, sa, NULL);
+}
+
 void gridr__cli_catch_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    catch_one(SIGINT, &sa);
+    catch_one(SIGTERM, &sa);
 }
 
 int gridr__cli_pending_signal(void)
