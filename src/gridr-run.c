@@ -153,20 +153,24 @@ static json_t *report_job(const gridr_job *j, const gridr_job_report *r, int rc)
 {
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
-        "s:I, s:f, s:f, s:f, s:f}",
+        "s:I, s:I, s:f, s:f, s:f, s:f}",
         "src", j->src, "dst", j->dst, "resampling", gridr_interp_name(j->interp), "status",
         rc ? gridr_status_name(rc) : "ok", "message", rc ? gridr_last_error() : "", "out_rows",
         (json_int_t)r->out_rows, "out_cols", (json_int_t)r->out_cols, "bands", r->bands, "windows",
         (json_int_t)r->windows, "empty_windows", (json_int_t)r->empty_windows, "failed_windows",
-        (json_int_t)r->failed_windows, "workers", r->workers, "bytes_read",
-        (json_int_t)r->bytes_read, "bytes_written", (json_int_t)r->bytes_written, "shm_peak_bytes",
-        (json_int_t)r->shm_peak, "seconds_setup", r->seconds_setup, "seconds_run", r->seconds_run,
-        "seconds_commit", r->seconds_commit, "seconds_total", r->seconds_total);
+        (json_int_t)r->failed_windows, "retried_windows", (json_int_t)r->retried, "workers",
+        r->workers, "bytes_read", (json_int_t)r->bytes_read, "bytes_written",
+        (json_int_t)r->bytes_written, "shm_peak_bytes", (json_int_t)r->shm_peak, "seconds_setup",
+        r->seconds_setup, "seconds_run", r->seconds_run, "seconds_commit", r->seconds_commit,
+        "seconds_total", r->seconds_total);
 }
 
-static void write_report(const char *path, json_t *list)
+/* run_id: the run's registry (its journal, segment and temporary file names), or null when the
+ * run never started. */
+static void write_report(const char *path, const char *run_id, json_t *list)
 {
-    json_t *root = json_pack("{s:s, s:O}", "gridr_version", GRIDR_VERSION_STRING, "jobs", list);
+    json_t *root = json_pack("{s:s, s:s?, s:O}", "gridr_version", GRIDR_VERSION_STRING, "run_id",
+                             run_id, "jobs", list);
     if (!root || json_dump_file(root, path, JSON_INDENT(2)) != 0)
         fprintf(stderr, "gridr-run: cannot write the report %s\n", path);
     json_decref(root);
@@ -242,9 +246,9 @@ static int run_jobs(gridr_job *jobs, size_t n, const char *report)
         st.failed = 1;
     }
     gridr_sched_free(st.sched);
-    gridr_registry_close(st.reg);
     if (report)
-        write_report(report, st.report);
+        write_report(report, st.reg ? gridr_registry_run_id(st.reg) : NULL, st.report);
+    gridr_registry_close(st.reg);
     json_decref(st.report);
     if (st.signal)
         return 128 + st.signal;
