@@ -136,12 +136,16 @@ static const char *job_label(const gridr_job *j)
     return j->origin ? j->origin : j->dst;
 }
 
+/* Validation says GRIDR_EINVAL for what the user wrote (a missing or conflicting key, an unknown
+ * format, dst equal to an input): a usage error, exit 2 like a bad value. Other codes are the
+ * state of the files (missing input, unwritable directory): the job fails, exit 1. */
 static int validate_all(gridr_job *jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (gridr_job_validate(&jobs[i])) {
+        int rc = gridr_job_validate(&jobs[i]);
+        if (rc) {
             fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
-            return GRIDR_CLI_FAILED;
+            return rc == GRIDR_EINVAL ? GRIDR_CLI_USAGE : GRIDR_CLI_FAILED;
         }
     }
     return 0;
