@@ -224,7 +224,7 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
                 st->signal == SIGINT ? "SIGINT" : "SIGTERM");
     } else if (rc) {
         st->failed++;
-        fprintf(stderr, "gridr-run: %s: %s\n", job_label(j), gridr_last_error());
+        fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
     } else if (!j->quiet) {
         printf("%s: %ldx%ld, %d band%s, %ld windows, %.2f s -> %s\n", j->src, rep.out_cols,
                rep.out_rows, rep.bands, rep.bands == 1 ? "" : "s", rep.windows, rep.seconds_total,
@@ -263,7 +263,7 @@ static int dry_run_jobs(const gridr_job *jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (gridr_job_dry_run(&jobs[i], jobs[i].workers, stdout)) {
-            fprintf(stderr, "gridr-run: %s: %s\n", job_label(&jobs[i]), gridr_last_error());
+            fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
             return GRIDR_CLI_FAILED;
         }
     }

@@ -254,5 +254,5 @@ int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
     rep->bytes_written = c.bytes_written;
     rep->seconds_total = now_s() - t0;
     gridr__job_close(&c);
-    return rc;
+    return rc ? gridr__job_fail(j, rc) : 0;
 }

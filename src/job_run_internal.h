@@ -45,6 +45,9 @@ int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry);
 int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers);
 /* Create the output under its temporary name, recorded in `reg`, with its georeferencing. */
 int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg);
+/* Prefix the current message with the job's name (its origin in a job file, else its dst), once:
+ * the steps' messages name files and windows, the runner's entry points name the job. */
+int gridr__job_fail(const gridr_job *j, int rc);
 /* Release everything the context holds (aborts an output still open). */
 void gridr__job_close(gridr__job_ctx *c);
 

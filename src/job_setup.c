@@ -17,12 +17,12 @@ static int open_bands(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_
     int n = j->nbands ? (int)j->nbands : in->bands;
     c->bands = malloc((size_t)n * sizeof *c->bands);
     if (!c->bands)
-        return gridr__fail(GRIDR_ENOMEM, "%s: out of memory", job_name(j));
+        return gridr__fail(GRIDR_ENOMEM, "out of memory");
     for (int i = 0; i < n; i++) {
         c->bands[i] = j->nbands ? j->bands[i] : i + 1;
         if (c->bands[i] < 1 || c->bands[i] > in->bands)
-            return gridr__fail(GRIDR_EINVAL, "%s: band %d does not exist in %s (%d bands)",
-                               job_name(j), c->bands[i], j->src, in->bands);
+            return gridr__fail(GRIDR_EINVAL, "band %d does not exist in %s (%d bands)", c->bands[i],
+                               j->src, in->bands);
     }
     c->params.bands = n;
     int rc = gridr_raster_band_dtype(c->src, c->bands[0], &c->params.src_dtype);
@@ -30,8 +30,8 @@ static int open_bands(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_
         gridr_dtype dt;
         rc = gridr_raster_band_dtype(c->src, c->bands[i], &dt);
         if (rc == 0 && dt != c->params.src_dtype)
-            return gridr__fail(GRIDR_EFORMAT, "%s: bands %d and %d of %s have different types",
-                               job_name(j), c->bands[0], c->bands[i], j->src);
+            return gridr__fail(GRIDR_EFORMAT, "bands %d and %d of %s have different types",
+                               c->bands[0], c->bands[i], j->src);
     }
     return rc;
 }
@@ -70,9 +70,9 @@ static int open_source_mask(gridr__job_ctx *c, const gridr_job *j)
         return rc;
     gridr_raster_get_info(c->src_mask, &mi);
     if (mi.rows != c->params.raster_rows || mi.cols != c->params.raster_cols)
-        return gridr__fail(GRIDR_EINVAL, "%s: source mask %s is %ldx%ld, source %s is %ldx%ld",
-                           job_name(j), j->src_mask, mi.cols, mi.rows, j->src,
-                           c->params.raster_cols, c->params.raster_rows);
+        return gridr__fail(GRIDR_EINVAL, "source mask %s is %ldx%ld, source %s is %ldx%ld",
+                           j->src_mask, mi.cols, mi.rows, j->src, c->params.raster_cols,
+                           c->params.raster_rows);
     c->params.has_src_mask = 1;
     return 0;
 }
@@ -88,8 +88,8 @@ static int setup_zoom(gridr__job_ctx *c, const gridr_job *j)
     long orows = j->size_rows > 0 ? j->size_rows : (long)floor((double)rows * fy + 0.5);
     long ocols = j->size_cols > 0 ? j->size_cols : (long)floor((double)cols * fx + 0.5);
     if (orows < 1 || ocols < 1)
-        return gridr__fail(GRIDR_EINVAL, "%s: zoom by %g,%g of %ldx%ld gives an empty output",
-                           job_name(j), fx, fy, cols, rows);
+        return gridr__fail(GRIDR_EINVAL, "zoom by %g,%g of %ldx%ld gives an empty output", fx, fy,
+                           cols, rows);
     c->zoom_fx = fx;
     c->zoom_fy = fy;
     return gridr_grid_init_zoom(&c->grid, fy, fx, orows, ocols);
@@ -239,10 +239,7 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     po.workers = workers > 0 ? workers : 1;
     po.win_rows = j->tile_rows;
     po.win_cols = j->tile_cols;
-    int rc = gridr_plan_new(&po, &c->plan);
-    if (rc)
-        return gridr__fail(rc, "%s: %s", job_name(j), gridr_last_error());
-    return 0;
+    return gridr_plan_new(&po, &c->plan);
 }
 
 static int set_georef(gridr__job_ctx *c, const gridr_job *j)
@@ -306,5 +303,10 @@ int gridr_job_dry_run(const gridr_job *j, int workers, FILE *f)
         rc = gridr_plan_dump(c.plan, f, 1);
     }
     gridr__job_close(&c);
-    return rc;
+    return rc ? gridr__job_fail(j, rc) : 0;
+}
+
+int gridr__job_fail(const gridr_job *j, int rc)
+{
+    return gridr__fail(rc, "%s: %s", job_name(j), gridr_last_error());
 }
