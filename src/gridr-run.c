@@ -226,9 +226,9 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
         st->failed++;
         fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
     } else if (!j->quiet) {
-        printf("%s: %ldx%ld, %d band%s, %ld windows, %.2f s -> %s\n", j->src, rep.out_cols,
-               rep.out_rows, rep.bands, rep.bands == 1 ? "" : "s", rep.windows, rep.seconds_total,
-               j->dst);
+        printf("%s: %ldx%ld, %d band%s, %ld window%s, %.2f s -> %s\n", j->src, rep.out_cols,
+               rep.out_rows, rep.bands, rep.bands == 1 ? "" : "s", rep.windows,
+               rep.windows == 1 ? "" : "s", rep.seconds_total, j->dst);
         fflush(stdout);
     }
     if (st->report)
