@@ -18,6 +18,8 @@ typedef struct cli_opt {
 } cli_opt;
 
 static const cli_opt opts[] = {
+    {"src", NULL, "src", 1}, /* job files holding one job only (checked by the caller) */
+    {"dst", NULL, "dst", 1},
     {"resampling", "r", "resampling", 1},
     {"workers", "j", "workers", 1},
     {"threads", "t", "threads", 1},

@@ -18,6 +18,7 @@ static const char usage_text[] =
     "  gridr-run cleanup [--dry-run]                    remove what killed runs left behind\n"
     "\n"
     "Options (options on the command line override the same keys in job files):\n"
+    "  --src FILE, --dst FILE  source and output of a job file holding one job\n"
     "  -r, --resampling K   nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9,\n"
     "                       bspline11 (default linear)\n"
     "  -j, --workers N      worker processes (default: usable cores)\n"
@@ -76,10 +77,23 @@ static int cmd_cleanup(const cli_args *a)
     return GRIDR_CLI_OK;
 }
 
+/* The first of --src/--dst given, or NULL. */
+static const char *path_option(const cli_args *a)
+{
+    for (int i = 0; i < a->nsettings; i++)
+        if (strcmp(a->settings[i][0], "src") == 0 || strcmp(a->settings[i][0], "dst") == 0)
+            return a->settings[i][0];
+    return NULL;
+}
+
 /* Build the job of a `zoom` or `grid` subcommand. */
 static int jobs_from_command(const cli_args *a, gridr_job **jobs, size_t *n)
 {
     const char *kind = a->pos[0];
+    if (path_option(a))
+        return fprintf(stderr, "gridr-run %s: give SRC and DST as arguments, not --%s\n", kind,
+                       path_option(a)),
+               GRIDR_CLI_USAGE;
     if (a->npos != 3)
         return fprintf(stderr, "gridr-run %s: expected SRC and DST, got %d argument%s\n", kind,
                        a->npos - 1, a->npos == 2 ? "" : "s"),
@@ -125,6 +139,12 @@ static int jobs_from_files(const cli_args *a, gridr_job **jobs, size_t *n)
         *jobs = all;
         *n += k;
     }
+    /* --src/--dst retarget a single job (e.g. data/sample_job.json to a writable place);
+     * applied to a list they would make every job write the same file. */
+    if (path_option(a) && *n != 1)
+        return fprintf(stderr, "gridr-run: --%s applies to a single job; the job files hold %zu\n",
+                       path_option(a), *n),
+               GRIDR_CLI_USAGE;
     for (size_t i = 0; i < *n; i++)
         if (gridr__cli_apply(a, &(*jobs)[i]))
             return GRIDR_CLI_USAGE;

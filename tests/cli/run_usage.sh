@@ -48,6 +48,13 @@ expect_exit 2 gr zoom --factor 2 -of NoSuchDriver "$SRC" out.tif
 expect_err "unknown output format 'NoSuchDriver'"
 expect_exit 2 gr zoom --factor 2 "$SRC" "$SRC"
 expect_err "dst '.*sample.tif' is the src input"
+expect_exit 2 gr zoom --factor 2 --dst other.tif "$SRC" out.tif
+expect_err "gridr-run zoom: give SRC and DST as arguments, not --dst"
+printf '[{"src": "%s", "dst": "a.tif", "factor": 2}, {"src": "%s", "dst": "b.tif", "factor": 3}]\n' \
+    "$SRC" "$SRC" >"$tmp/two.json"
+expect_exit 2 gr --dst other.tif "$tmp/two.json"
+expect_err "gridr-run: --dst applies to a single job; the job files hold 2"
+rm "$tmp/two.json"
 expect_exit 2 gr cleanup extra
 expect_err "cleanup: takes no arguments"
 expect_exit 2 gr cleanup -j 2

@@ -54,6 +54,11 @@ expect_exit 0 gr zoom -q -r cubic --factor 1.5 --tile 64x64 -j 2 --report "$tmp/
     "$SRC" "$tmp/zoom.tif"
 "$whole" cubic "$SRC" zoom:1.5 - "$tmp/zoom.tif" >/dev/null || fail "zoom x1.5 differs"
 
+# The sample job file (grid, mask, cubic), sent elsewhere with --dst, is the same resampling.
+expect_exit 0 gr -q --dst "$tmp/sample_job.tif" --report "$tmp/sample_job.json" "$DATA/sample_job.json"
+"$whole" cubic "$SRC" "$GRID" "$GMASK" "$tmp/sample_job.tif" >/dev/null || fail "data/sample_job.json differs"
+[ ! -e "$DATA/sample_out.tif" ] || fail "--dst did not override the job file's dst"
+
 no_shm_left
 no_temp_left "$tmp"
 echo "run_whole: ok"
