@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_plan_fakes.inc"
-
 /* ---- fixtures ------------------------------------------------------------------------------- */
 
 /* An oversampled array grid with a wobble: node (I, J) sits on output (I*rr, J*rc) and points at
