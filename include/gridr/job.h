@@ -7,7 +7,13 @@
 #include "gridr/dtype.h"
 #include "gridr/interp.h"
 #include "gridr/resample.h"
+#include "gridr/plan.h"
+#include "gridr/raster.h"
+#include "gridr/registry.h"
+#include "gridr/sched.h"
 #include "gridr/status.h"
+
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -110,6 +116,39 @@ GRIDR_API void gridr_job_free_list(gridr_job *jobs, size_t n);
  *  from every input), input files exist and are readable, the output can be written (driver,
  *  directory: gridr_raster_check_output). Messages name the job's origin, the key and the file. */
 GRIDR_API int gridr_job_validate(const gridr_job *j);
+
+/* ---- running jobs ---------------------------------------------------------------------------- */
+
+/** What a job's run did, for reports. */
+typedef struct gridr_job_report {
+    long out_rows, out_cols;
+    int bands;
+    long windows, empty_windows, failed_windows, retried;
+    int workers;
+    int signal; /* the signal that cancelled the run, or 0 */
+    size_t bytes_read, bytes_written;
+    size_t shm_peak, shm_bound;
+    double seconds_setup, seconds_run, seconds_commit, seconds_total;
+} gridr_job_report;
+
+/** The scheduler work function that resamples one window of a job: pass it as
+ *  gridr_sched_opts.work (ctx unused) to run jobs with gridr_job_run(). */
+GRIDR_API int gridr_job_work(void *ctx, const void *run_params, const void *win_params,
+                             gridr_array *arrays, int narrays, long window);
+
+/** Run one validated job on `s` (a scheduler created with gridr_job_work): open its rasters in
+ *  this (parent) process, plan its windows, resample them on the workers, write the output under
+ *  a temporary name recorded in `reg`, and rename it to j->dst only when every window succeeded.
+ *  `progress` (GDALProgressFunc-shaped, may be NULL) is called from this process; returning 0
+ *  cancels. `rep` (may be NULL) receives figures. Returns 0, GRIDR_ECANCELED (see rep->signal),
+ *  GRIDR_ECHILD, GRIDR_EPARTIAL or the failing step's code; the message names the job. */
+GRIDR_API int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                            gridr_sched_progress_fn progress, void *progress_arg,
+                            gridr_job_report *rep);
+
+/** Plan a job for `workers` workers and write the plan to `f` (caller's stream), writing no
+ *  raster and creating no shared memory. */
+GRIDR_API int gridr_job_dry_run(const gridr_job *j, int workers, FILE *f);
 
 #ifdef __cplusplus
 }

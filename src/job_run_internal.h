@@ -1,0 +1,54 @@
+/* gridr: what the job runner's files share (never installed). */
+#ifndef GRIDR_JOB_RUN_INTERNAL_H
+#define GRIDR_JOB_RUN_INTERNAL_H
+
+#include "gridr/gridr.h"
+
+#include <stddef.h>
+
+#define GRIDR__JOB_MAGIC 0x6a6f6272u /* "jobr": checks that a worker got a job's parameters */
+
+/* Parameters of a job's run, copied to every work call (fits GRIDR_SCHED_RUN_PARAMS_MAX).
+ * The grid's nodes and mask are NULL here: the worker points them at the window's slices. */
+typedef struct gridr__job_params {
+    unsigned magic;
+    gridr_resample_opts ropts;
+    gridr_grid grid;
+    gridr_dtype src_dtype, out_dtype, grid_dtype;
+    int bands;
+    long raster_rows, raster_cols;
+    long out_rows, out_cols;
+    int has_src_mask, has_grid_mask, has_out_mask;
+} gridr__job_params;
+
+/* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */
+typedef struct gridr__job_win {
+    gridr_rect out, src, nodes;
+} gridr__job_win;
+
+/* Everything a running job holds in the parent. */
+typedef struct gridr__job_ctx {
+    gridr__job_params params;
+    gridr_raster *src, *src_mask, *dst;
+    int *bands;      /* 1-based source bands */
+    gridr_grid grid; /* full grid, nodes and mask in grid_buf/mask_buf */
+    void *grid_buf;
+    void *mask_buf;
+    gridr_plan *plan;
+    double zoom_fx, zoom_fy; /* zoom jobs: the factors used */
+    size_t bytes_read, bytes_written;
+} gridr__job_ctx;
+
+/* Open the source (and masks), load the grid, fill params. dry: no output checks. */
+int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry);
+/* Plan the windows for `workers` workers. */
+int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers);
+/* Create the output under its temporary name, recorded in `reg`, with its georeferencing. */
+int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg);
+/* Prefix the current message with the job's name (its origin in a job file, else its dst), once:
+ * the steps' messages name files and windows, the runner's entry points name the job. */
+int gridr__job_fail(const gridr_job *j, int rc);
+/* Release everything the context holds (aborts an output still open). */
+void gridr__job_close(gridr__job_ctx *c);
+
+#endif

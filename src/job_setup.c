@@ -1,0 +1,312 @@
+/* gridr: set a job up in the parent: rasters, grid, nodata and types, plan, output. */
+#include "internal.h"
+#include "job_run_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *job_name(const gridr_job *j)
+{
+    return j->origin ? j->origin : j->dst;
+}
+
+/* Resolve the source bands (all when none were given) and their common dtype. */
+static int open_bands(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *in)
+{
+    int n = j->nbands ? (int)j->nbands : in->bands;
+    c->bands = malloc((size_t)n * sizeof *c->bands);
+    if (!c->bands)
+        return gridr__fail(GRIDR_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        c->bands[i] = j->nbands ? j->bands[i] : i + 1;
+        if (c->bands[i] < 1 || c->bands[i] > in->bands)
+            return gridr__fail(GRIDR_EINVAL, "band %d does not exist in %s (%d bands)", c->bands[i],
+                               j->src, in->bands);
+    }
+    c->params.bands = n;
+    int rc = gridr_raster_band_dtype(c->src, c->bands[0], &c->params.src_dtype);
+    for (int i = 1; rc == 0 && i < n; i++) {
+        gridr_dtype dt;
+        rc = gridr_raster_band_dtype(c->src, c->bands[i], &dt);
+        if (rc == 0 && dt != c->params.src_dtype)
+            return gridr__fail(GRIDR_EFORMAT, "bands %d and %d of %s have different types",
+                               c->bands[0], c->bands[i], j->src);
+    }
+    return rc;
+}
+
+/* Source nodata (the job's, else the first band's), output nodata and type, kernel options. */
+static int resolve_values(gridr__job_ctx *c, const gridr_job *j)
+{
+    gridr_resample_opts *o = &c->params.ropts;
+    int has = 0;
+    double v = 0;
+    int rc = gridr_raster_band_nodata(c->src, c->bands[0], &has, &v);
+    if (rc)
+        return rc;
+    gridr_resample_opts_init(o);
+    o->interp = j->interp;
+    o->bspline_eps = j->bspline_eps;
+    o->mask_influence = j->mask_influence;
+    o->boundary = j->boundary;
+    o->boundary_value = j->boundary_value;
+    o->trust_padding = j->trust_padding;
+    o->threads = j->threads;
+    o->has_src_nodata = j->has_src_nodata || has;
+    o->src_nodata = j->has_src_nodata ? j->src_nodata : v;
+    o->out_nodata = j->has_nodata ? j->nodata : (has ? v : 0);
+    c->params.out_dtype = j->out_dtype != GRIDR_DT_UNKNOWN ? j->out_dtype : c->params.src_dtype;
+    return 0;
+}
+
+static int open_source_mask(gridr__job_ctx *c, const gridr_job *j)
+{
+    gridr_raster_info mi;
+    if (!j->src_mask)
+        return 0;
+    int rc = gridr_raster_open(j->src_mask, &c->src_mask);
+    if (rc)
+        return rc;
+    gridr_raster_get_info(c->src_mask, &mi);
+    if (mi.rows != c->params.raster_rows || mi.cols != c->params.raster_cols)
+        return gridr__fail(GRIDR_EINVAL, "source mask %s is %ldx%ld, source %s is %ldx%ld",
+                           j->src_mask, mi.cols, mi.rows, j->src, c->params.raster_cols,
+                           c->params.raster_rows);
+    c->params.has_src_mask = 1;
+    return 0;
+}
+
+static int setup_zoom(gridr__job_ctx *c, const gridr_job *j)
+{
+    long rows = c->params.raster_rows, cols = c->params.raster_cols;
+    double fx = j->zoom_fx, fy = j->zoom_fy;
+    if (j->size_rows > 0) {
+        fx = (double)j->size_cols / (double)cols;
+        fy = (double)j->size_rows / (double)rows;
+    }
+    long orows = j->size_rows > 0 ? j->size_rows : (long)floor((double)rows * fy + 0.5);
+    long ocols = j->size_cols > 0 ? j->size_cols : (long)floor((double)cols * fx + 0.5);
+    if (orows < 1 || ocols < 1)
+        return gridr__fail(GRIDR_EINVAL, "zoom by %g,%g of %ldx%ld gives an empty output", fx, fy,
+                           cols, rows);
+    c->zoom_fx = fx;
+    c->zoom_fy = fy;
+    return gridr_grid_init_zoom(&c->grid, fy, fx, orows, ocols);
+}
+
+/* Read a whole single-band raster (band `band`) into plane `plane` of `a`. */
+static int read_plane(const char *path, int band, gridr_array *a, int plane, long rows, long cols)
+{
+    gridr_raster *r = NULL;
+    gridr_raster_info in;
+    int rc = gridr_raster_open(path, &r);
+    if (rc)
+        return rc;
+    gridr_raster_get_info(r, &in);
+    if (in.rows != rows || in.cols != cols)
+        rc = gridr__fail(GRIDR_EINVAL, "%s is %ldx%ld, expected %ldx%ld like the grid", path,
+                         in.cols, in.rows, cols, rows);
+    else if (band > in.bands)
+        rc = gridr__fail(GRIDR_EINVAL,
+                         "grid %s has %d band%s; a grid needs 2 (row, col) or a second file "
+                         "given with --grid-col",
+                         path, in.bands, in.bands == 1 ? "" : "s");
+    gridr_array p = *a;
+    p.bands = 1;
+    p.data = gridr_array_at(a, plane, 0, 0);
+    if (rc == 0)
+        rc = gridr_raster_read(r, (gridr_rect){0, 0, rows, cols}, &band, 1, &p);
+    gridr_raster_close(r);
+    return rc;
+}
+
+static int load_grid_nodes(gridr__job_ctx *c, const gridr_job *j, gridr_dtype dt,
+                           const gridr_raster_info *gi)
+{
+    int rc;
+    c->params.grid_dtype = dt == GRIDR_DT_F32 ? GRIDR_DT_F32 : GRIDR_DT_F64;
+    size_t bytes = gridr_sma_bytes_for(c->params.grid_dtype, 2, gi->rows, gi->cols);
+    c->grid_buf = bytes ? malloc(bytes) : NULL;
+    if (!c->grid_buf)
+        return gridr__fail(GRIDR_ENOMEM, "grid %s: cannot hold %ldx%ld nodes in memory", j->grid,
+                           gi->cols, gi->rows);
+    gridr_array a = gridr_array_make(c->grid_buf, c->params.grid_dtype, 2, gi->rows, gi->cols);
+    rc = read_plane(j->grid, 1, &a, 0, gi->rows, gi->cols);
+    if (rc == 0)
+        rc = read_plane(j->grid_col ? j->grid_col : j->grid, j->grid_col ? 1 : 2, &a, 1, gi->rows,
+                        gi->cols);
+    if (rc == 0)
+        rc = gridr_grid_init_array(&c->grid, a, 1, 1);
+    return rc;
+}
+
+static int load_grid_mask(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *gi)
+{
+    if (!j->grid_mask)
+        return 0;
+    c->mask_buf = malloc((size_t)gi->rows * (size_t)gi->cols);
+    if (!c->mask_buf)
+        return gridr__fail(GRIDR_ENOMEM, "grid mask %s: out of memory", j->grid_mask);
+    gridr_array m = gridr_array_make(c->mask_buf, GRIDR_DT_U8, 1, gi->rows, gi->cols);
+    int rc = read_plane(j->grid_mask, 1, &m, 0, gi->rows, gi->cols);
+    if (rc == 0) {
+        c->grid.mask = m;
+        c->grid.mask_valid = (uint8_t)j->grid_mask_valid;
+        c->params.has_grid_mask = 1;
+    }
+    return rc;
+}
+
+static int setup_grid(gridr__job_ctx *c, const gridr_job *j)
+{
+    gridr_raster *g = NULL;
+    gridr_raster_info gi;
+    long rr = j->grid_res_row, rcol = j->grid_res_col;
+    int rc = gridr_raster_open(j->grid, &g);
+    if (rc)
+        return rc;
+    gridr_dtype dt = GRIDR_DT_UNKNOWN;
+    gridr_raster_get_info(g, &gi);
+    if (rr <= 0 || rcol <= 0)
+        rc = gridr_raster_grid_res(g, &rr, &rcol);
+    if (rc == 0)
+        rc = gridr_raster_band_dtype(g, 1, &dt);
+    gridr_raster_close(g);
+    if (rc == 0)
+        rc = load_grid_nodes(c, j, dt, &gi);
+    if (rc == 0)
+        rc = load_grid_mask(c, j, &gi);
+    if (rc)
+        return rc;
+    c->grid.res_row = (int)rr;
+    c->grid.res_col = (int)rcol;
+    c->grid.has_nodata = j->has_grid_nodata;
+    c->grid.nodata = j->grid_nodata;
+    c->grid.shift_row = j->grid_shift_row;
+    c->grid.shift_col = j->grid_shift_col;
+    gridr_grid_out_shape(&c->grid, &c->grid.out_rows, &c->grid.out_cols);
+    rc = gridr_grid_check(&c->grid);
+    if (rc)
+        return gridr__fail(rc, "grid %s (%ldx%ld nodes, oversampling %ld,%ld): %s", j->grid,
+                           gi.cols, gi.rows, rr, rcol, gridr_last_error());
+    return 0;
+}
+
+int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
+{
+    gridr_raster_info in;
+    (void)dry;
+    memset(c, 0, sizeof *c);
+    c->params.magic = GRIDR__JOB_MAGIC;
+    int rc = gridr_raster_open(j->src, &c->src);
+    if (rc)
+        return rc;
+    gridr_raster_get_info(c->src, &in);
+    c->params.raster_rows = in.rows;
+    c->params.raster_cols = in.cols;
+    rc = open_bands(c, j, &in);
+    if (rc == 0)
+        rc = resolve_values(c, j);
+    if (rc == 0)
+        rc = open_source_mask(c, j);
+    if (rc == 0)
+        rc = j->kind == GRIDR_JOB_ZOOM ? setup_zoom(c, j) : setup_grid(c, j);
+    if (rc)
+        return rc;
+    gridr_grid_out_shape(&c->grid, &c->params.out_rows, &c->params.out_cols);
+    c->params.grid = c->grid;
+    c->params.grid.nodes.data = NULL;
+    c->params.grid.mask.data = NULL;
+    return 0;
+}
+
+int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
+{
+    gridr_plan_opts po;
+    gridr_plan_opts_init(&po);
+    po.grid = &c->grid;
+    po.resample = &c->params.ropts;
+    po.out_rows = c->params.out_rows;
+    po.out_cols = c->params.out_cols;
+    po.bands = c->params.bands;
+    po.src_dtype = c->params.src_dtype;
+    po.out_dtype = c->params.out_dtype;
+    po.raster_rows = c->params.raster_rows;
+    po.raster_cols = c->params.raster_cols;
+    po.has_src_mask = c->params.has_src_mask;
+    po.mem_budget = (size_t)j->mem_mib << 20;
+    po.workers = workers > 0 ? workers : 1;
+    po.win_rows = j->tile_rows;
+    po.win_cols = j->tile_cols;
+    return gridr_plan_new(&po, &c->plan);
+}
+
+static int set_georef(gridr__job_ctx *c, const gridr_job *j)
+{
+    gridr_raster_info in;
+    double gt[6];
+    int rc = gridr_raster_set_nodata(c->dst, 0, c->params.ropts.out_nodata);
+    if (rc || j->kind != GRIDR_JOB_ZOOM)
+        return rc; /* a grid job's output carries no georeferencing */
+    gridr_raster_get_info(c->src, &in);
+    if (in.has_geotransform) {
+        gridr_raster_zoom_geotransform(in.geotransform, c->zoom_fy, c->zoom_fx, gt);
+        rc = gridr_raster_set_geotransform(c->dst, gt);
+    }
+    if (rc == 0 && in.crs_wkt && *in.crs_wkt)
+        rc = gridr_raster_set_crs_wkt(c->dst, in.crs_wkt);
+    if (rc == 0)
+        rc = gridr_raster_copy_metadata(c->dst, c->src, c->bands, c->params.bands);
+    return rc;
+}
+
+int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg)
+{
+    gridr_raster_create_opts co = {j->format, (const char *const *)j->creation_options,
+                                   gridr_registry_run_id(reg)};
+    int rc = gridr_raster_check_output(j->dst, j->format);
+    if (rc == 0)
+        rc = gridr_raster_create(j->dst, c->params.out_rows, c->params.out_cols, c->params.bands,
+                                 c->params.out_dtype, &co, &c->dst);
+    if (rc)
+        return rc;
+    const char *const *tmp = gridr_raster_temp_files(c->dst);
+    for (int i = 0; rc == 0 && tmp && tmp[i]; i++)
+        rc = gridr_registry_add_file(reg, tmp[i]);
+    if (rc == 0)
+        rc = set_georef(c, j);
+    return rc;
+}
+
+void gridr__job_close(gridr__job_ctx *c)
+{
+    gridr_raster_abort(c->dst);
+    gridr_raster_close(c->src);
+    gridr_raster_close(c->src_mask);
+    gridr_plan_free(c->plan);
+    free(c->grid_buf);
+    free(c->mask_buf);
+    free(c->bands);
+    memset(c, 0, sizeof *c);
+}
+
+int gridr_job_dry_run(const gridr_job *j, int workers, FILE *f)
+{
+    gridr__job_ctx c;
+    int rc = gridr__job_open(&c, j, 1);
+    if (rc == 0)
+        rc = gridr__job_plan(&c, j, workers);
+    if (rc == 0) {
+        fprintf(f, "job %s: %s -> %s (%s)\n", job_name(j), j->src, j->dst,
+                gridr_interp_name(j->interp));
+        rc = gridr_plan_dump(c.plan, f, 1);
+    }
+    gridr__job_close(&c);
+    return rc ? gridr__job_fail(j, rc) : 0;
+}
+
+int gridr__job_fail(const gridr_job *j, int rc)
+{
+    return gridr__fail(rc, "%s: %s", job_name(j), gridr_last_error());
+}
