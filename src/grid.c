@@ -267,28 +267,71 @@ static void eval_plain(const gridr_grid *g, long row, long col0, long n, double 
         valid[k] = (uint8_t)node_ok(g, li, lj + k);
 }
 
-/* One band of a densified position: (w1 g1 + w2 g2 + w3 g3 + w4 g4) / (rr rc), zero-weight
- * nodes skipped (they may lie beyond the last node: the degenerate last mesh). */
-static double densify(const gridr_grid *g, int band, long li, long lj, long a, long b)
-{
-    const long rr = g->res_row, rc = g->res_col;
-    const double sh = band ? g->shift_col : g->shift_row;
-    if (a == 0 && b == 0)
-        return node_at(g, band, li, lj) + sh;
-    double s = (double)((rc - b) * (rr - a)) * (node_at(g, band, li, lj) + sh);
-    if (b)
-        s += (double)(b * (rr - a)) * (node_at(g, band, li, lj + 1) + sh);
-    if (a && b)
-        s += (double)(b * a) * (node_at(g, band, li + 1, lj + 1) + sh);
-    if (a)
-        s += (double)((rc - b) * a) * (node_at(g, band, li + 1, lj) + sh);
-    return s / (double)(rr * rc);
-}
-
 static int mesh_ok(const gridr_grid *g, long li, long lj, long a, long b)
 {
     return node_ok(g, li, lj) && (!b || node_ok(g, li, lj + 1)) &&
            (!(a && b) || node_ok(g, li + 1, lj + 1)) && (!a || node_ok(g, li + 1, lj));
+}
+
+/* Nodes [lj0, lj0 + m) of local node row li, band `band`, plus the shift, as doubles. */
+static void node_row(const gridr_grid *g, int band, long li, long lj0, long m, double *v)
+{
+    const double sh = band ? g->shift_col : g->shift_row;
+    if (g->nodes.dtype == GRIDR_DT_F64) {
+        const double *p = gridr_array_at(&g->nodes, band, li, lj0);
+        for (long j = 0; j < m; j++)
+            v[j] = p[j] + sh;
+    } else {
+        const float *p = gridr_array_at(&g->nodes, band, li, lj0);
+        for (long j = 0; j < m; j++)
+            v[j] = (double)p[j] + sh;
+    }
+}
+
+#define DENSE_CHUNK 256
+
+/* One band of n <= DENSE_CHUNK densified positions (unrounded) of output row offset a, the first
+ * at node column lj0, offset b0: (w1 g1 + w2 g2 + w3 g3 + w4 g4) / (rr rc) in that order, nodes
+ * with a zero weight skipped (the last mesh collapses: nothing past the last node is read), and
+ * at a node (a = b = 0) the node itself (shift included). Node rows are read once. */
+static void dense_band(const gridr_grid *g, int band, long li, long a, long lj0, long b0, long n,
+                       double *out)
+{
+    const long rr = g->res_row, rc = g->res_col;
+    const double kk = (double)(rr * rc);
+    double A[DENSE_CHUNK + 2], B[DENSE_CHUNK + 2];
+    long m = GRIDR__MIN((b0 + n - 1) / rc + 2, g->nodes.cols - lj0);
+    node_row(g, band, li, lj0, m, A);
+    if (a)
+        node_row(g, band, li + 1, lj0, m, B);
+    const double ra = (double)(rr - a), da = (double)a;
+    long k = 0;
+    for (long J = 0, b = b0; k < n; J++, b = 0) { /* the weighted sums, mesh by mesh */
+        long e = GRIDR__MIN(n, k + rc - b);
+        /* exact integer weights in doubles, stepped along the mesh */
+        double w1 = (double)(rc - b) * ra, w2 = (double)b * ra, w3 = (double)b * da;
+        double w4 = (double)(rc - b) * da;
+        const double a0 = A[J], a1 = J + 1 < m ? A[J + 1] : 0, b0v = a ? B[J] : 0;
+        const double b1 = a && J + 1 < m ? B[J + 1] : 0;
+        if (b == 0) { /* the node column: no J + 1 term */
+            out[k++] = a ? w1 * a0 + w4 * b0v : w1 * a0;
+            w1 -= ra, w2 += ra, w3 += da, w4 -= da;
+        }
+        if (a)
+            for (; k < e; k++, w1 -= ra, w2 += ra, w3 += da, w4 -= da)
+                out[k] = w1 * a0 + w2 * a1 + w3 * b1 + w4 * b0v;
+        else
+            for (; k < e; k++, w1 -= ra, w2 += ra)
+                out[k] = w1 * a0 + w2 * a1;
+    }
+    k = 0; /* divided by rr rc, two lanes at a time */
+    for (; k + 2 <= n; k += 2)
+        vstore(out + k, vload(out + k) / kk);
+    for (; k < n; k++)
+        out[k] /= kk;
+    if (a == 0) /* nodes of a node row: the node itself */
+        for (long J = (k = (rc - b0) % rc) ? 1 : 0; k < n; k += rc, J++)
+            out[k] = A[J];
 }
 
 static void eval_dense(const gridr_grid *g, long row, long col0, long n, double *sr, double *sc,
@@ -296,20 +339,26 @@ static void eval_dense(const gridr_grid *g, long row, long col0, long n, double 
 {
     const long rr = g->res_row, rc = g->res_col;
     const long li = row / rr - g->node_row0, a = row % rr;
-    const int check = g->mask.data || g->has_nodata;
+    for (long k0 = 0; k0 < n; k0 += DENSE_CHUNK) {
+        long len = GRIDR__MIN(DENSE_CHUNK, n - k0), c = col0 + k0;
+        long lj0 = c / rc - g->node_col0, b0 = c % rc;
+        dense_band(g, 0, li, a, lj0, b0, len, sr + k0);
+        dense_band(g, 1, li, a, lj0, b0, len, sc + k0);
+    }
+    round12_copy(sr, sr, n, 0.0); /* v + 0.0 == v (a -0 becomes +0, which rounds the same) */
+    round12_copy(sc, sc, n, 0.0);
+    if (!g->mask.data && !g->has_nodata) {
+        memset(valid, 1, (size_t)n);
+        return;
+    }
     long J = col0 / rc, b = col0 % rc;
     for (long k = 0; k < n; k++) {
-        long lj = J - g->node_col0;
-        sr[k] = densify(g, 0, li, lj, a, b);
-        sc[k] = densify(g, 1, li, lj, a, b);
-        valid[k] = (uint8_t)(!check || mesh_ok(g, li, lj, a, b));
+        valid[k] = (uint8_t)mesh_ok(g, li, J - g->node_col0, a, b);
         if (++b == rc) {
             b = 0;
             J++;
         }
     }
-    round12_copy(sr, sr, n, 0.0); /* v + 0.0 == v (a -0 becomes +0, which rounds the same) */
-    round12_copy(sc, sc, n, 0.0);
 }
 
 void gridr_grid_eval_row(const gridr_grid *g, long row, long col0, long n, double *src_row,
