@@ -42,7 +42,8 @@ struct gridr_raster {
     unsigned char *tiff_buf;
     size_t tiff_buf_size;
     char tiff_msg[512]; /* last libtiff error message */
-    int tiff_errno;     /* errno at that message */
+    int tiff_errno;
+    int tiff_zlevel; /* DEFLATE level of an output (0: default) */ /* errno at that message */
 };
 
 /** GDAL messages captured during one scoped call sequence. */
@@ -89,8 +90,8 @@ int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nban
 int gridr__tiff_write(gridr_raster *r, gridr_rect win, const gridr_array *arr);
 
 /** Whether creation options `co` of a GTiff output allow the direct write path; if so, adds
- *  what the path needs (SPARSE_OK=TRUE) to *co. */
-int gridr__tiff_output_ok(char ***co);
+ *  what the path needs (SPARSE_OK=TRUE) to *co. *zlevel: the ZLEVEL option, 0 when absent. */
+int gridr__tiff_output_ok(char ***co, int *zlevel);
 
 /** Give an output back to GDAL: close the libtiff handle and reopen the dataset for update;
  *  the direct path is not used again. No-op when GDAL holds the file. */

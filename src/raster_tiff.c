@@ -148,11 +148,12 @@ static int chunk_shape(gridr_raster *r, TIFF *tif)
     return r->tiff_buf != NULL;
 }
 
-/* Whether `tif` holds this raster's samples uncompressed in a layout read/written directly. */
-static int layout_ok(gridr_raster *r, TIFF *tif)
+/* Whether `tif` holds this raster's samples in a layout read/written directly: uncompressed, or
+ * for an output (`writer`) also DEFLATE without predictor (libtiff compresses the tiles). */
+static int layout_ok(gridr_raster *r, TIFF *tif, int writer)
 {
     uint32_t w = 0, h = 0;
-    uint16_t spp = 1, bps = 0, fmt = SAMPLEFORMAT_UINT, comp = 0, planar = 0, photo = 0;
+    uint16_t spp = 1, bps = 0, fmt = SAMPLEFORMAT_UINT, comp = 0, planar = 0, photo = 0, pred = 1;
     if (!uniform_bands(r) || !TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w) ||
         !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h))
         return 0;
@@ -163,9 +164,12 @@ static int layout_ok(gridr_raster *r, TIFF *tif)
     TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
     TIFFGetFieldDefaulted(tif, TIFFTAG_PHOTOMETRIC, &photo);
     gridr_dtype dt = r->dtypes[0];
+    int deflate = writer && comp == COMPRESSION_ADOBE_DEFLATE;
+    if (deflate)
+        TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &pred);
     if (w != (uint32_t)r->cols || h != (uint32_t)r->rows || spp != r->bands ||
-        comp != COMPRESSION_NONE || bps != 8 * gridr_dtype_size(dt) || fmt != sample_format(dt) ||
-        photo == PHOTOMETRIC_YCBCR)
+        (comp != COMPRESSION_NONE && !deflate) || pred != 1 || bps != 8 * gridr_dtype_size(dt) ||
+        fmt != sample_format(dt) || photo == PHOTOMETRIC_YCBCR)
         return 0;
     r->tiff_separate = planar == PLANARCONFIG_SEPARATE;
     return chunk_shape(r, tif);
@@ -232,7 +236,7 @@ static int reader_open(gridr_raster *r)
         strncmp(r->path, "/vsi", 4) == 0 || !uniform_bands(r))
         return 0;
     r->tif = open_tiff(r, r->path, "rm"); /* no mmap: mapped pages would count as our RSS */
-    if (r->tif && layout_ok(r, r->tif))
+    if (r->tif && layout_ok(r, r->tif, 0))
         return 1;
     gridr__tiff_close(r);
     return 0;
@@ -317,15 +321,24 @@ static int option_ok(const char *key, const char *value)
         return strcasecmp(value, "YES") == 0 || strcasecmp(value, "TRUE") == 0 ||
                strcasecmp(value, "ON") == 0 || strcmp(value, "1") == 0;
     if (strcasecmp(key, "COMPRESS") == 0)
-        return strcasecmp(value, "NONE") == 0;
+        return strcasecmp(value, "NONE") == 0 || strcasecmp(value, "DEFLATE") == 0;
+    if (strcasecmp(key, "PREDICTOR") == 0)
+        return strcmp(value, "1") == 0;
+    if (strcasecmp(key, "ZLEVEL") == 0) {
+        char *end = NULL;
+        long z = strtol(value, &end, 10);
+        return end != value && *end == 0 && z >= 1 && z <= 9;
+    }
     if (strcasecmp(key, "INTERLEAVE") == 0)
         return strcasecmp(value, "PIXEL") == 0 || strcasecmp(value, "BAND") == 0;
     return 0;
 }
 
-int gridr__tiff_output_ok(char ***co)
+int gridr__tiff_output_ok(char ***co, int *zlevel)
 {
     int tiled = 0;
+    const char *z = CSLFetchNameValue(*co, "ZLEVEL");
+    *zlevel = z ? atoi(z) : 0;
     if (gdal_only())
         return 0;
     for (size_t i = 0; *co && (*co)[i]; i++) {
@@ -379,6 +392,17 @@ int gridr__tiff_detach(gridr_raster *r)
     return rc ? rc : gdal_reopen(r);
 }
 
+/* The DEFLATE level the user asked for (GDAL's ZLEVEL; libtiff's default otherwise, 6 as GDAL's).
+ */
+static int zip_level(gridr_raster *r)
+{
+    uint16_t comp = COMPRESSION_NONE;
+    TIFFGetFieldDefaulted(r->tif, TIFFTAG_COMPRESSION, &comp);
+    if (comp != COMPRESSION_ADOBE_DEFLATE || r->tiff_zlevel <= 0)
+        return 1;
+    return TIFFSetField(r->tif, TIFFTAG_ZIPQUALITY, r->tiff_zlevel) == 1;
+}
+
 /* Close GDAL's dataset (it writes the header, georeferencing and metadata) and reopen the file
  * with libtiff. 1: the file is not in a layout we write (GDAL holds it again). */
 static int writer_attach(gridr_raster *r)
@@ -393,8 +417,8 @@ static int writer_attach(gridr_raster *r)
                            "cannot write '%s' (temporary '%s'): %s", r->path, r->tmp,
                            gridr__gdal_msg(&c));
     r->tif = open_tiff(r, r->tmp, "r+m");
-    if (r->tif && layout_ok(r, r->tif) && r->tiff_tiled && r->tiff_th == r->block_rows &&
-        r->tiff_tw == r->block_cols)
+    if (r->tif && layout_ok(r, r->tif, 1) && r->tiff_tiled && r->tiff_th == r->block_rows &&
+        r->tiff_tw == r->block_cols && zip_level(r))
         return 0;
     gridr__tiff_close(r);
     r->tiff_mode = -1;

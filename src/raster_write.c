@@ -290,10 +290,14 @@ int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr
         rc = build_options(driver, dc.drv, opts->creation_options, &co);
     if (rc)
         return rc;
-    int direct = strcasecmp(driver, "GTiff") == 0 && dc.can_create && gridr__tiff_output_ok(&co);
+    int zlevel = 0;
+    int direct =
+        strcasecmp(driver, "GTiff") == 0 && dc.can_create && gridr__tiff_output_ok(&co, &zlevel);
     gridr_raster *r = new_output(path, opts->tag, !dc.can_create);
-    if (r)
+    if (r) {
         r->tiff_mode = direct ? 1 : -1;
+        r->tiff_zlevel = zlevel;
+    }
     if (!r) {
         CSLDestroy(co);
         return gridr__fail(GRIDR_ENOMEM, "out of memory creating '%s'", path);
