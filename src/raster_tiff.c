@@ -296,6 +296,10 @@ static int read_part(gridr_raster *r, gridr_rect win, long ty, long tx, const in
 int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nbands,
                      const gridr_array *arr)
 {
+    if (r->writable) { /* reading an output back: GDAL's dataset, as before the direct path */
+        int rc = gridr__tiff_detach(r);
+        return rc ? rc : 1;
+    }
     if (r->tiff_mode == 0)
         r->tiff_mode = reader_open(r) ? 1 : -1;
     if (r->tiff_mode < 0 || !r->tif || arr->dtype != r->dtypes[0])

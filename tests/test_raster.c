@@ -278,6 +278,14 @@ static void direct_write_one(gridr_dtype dt, int bands, const char *const *co, l
     CU_ASSERT_FATAL(stat(tmp, &st) == 0);
     /* On the GDAL path, GDAL's cache still holds them. */
     CU_ASSERT_EQUAL((size_t)st.st_size >= (deflate ? bytes / 4 : bytes), direct);
+    /* Reading the output back before the commit (GDAL takes the file back): rows 5.. of band 0. */
+    unsigned char *part = calloc((size_t)(bands * 20 * cols), gridr_dtype_size(dt));
+    gridr_array pa = gridr_array_make(part, dt, bands, 20, cols);
+    ASSERT_OK(gridr_raster_read(out, (gridr_rect){5, 0, 20, cols}, NULL, bands, &pa));
+    CU_ASSERT_EQUAL(memcmp(part, (unsigned char *)buf + 5 * cols * gridr_dtype_size(dt),
+                           (size_t)(20 * cols) * gridr_dtype_size(dt)),
+                    0);
+    free(part);
     ASSERT_OK(gridr_raster_commit(out));
     void *back = read_via_gdal(tpath(name), dt, bands, rows, cols);
     CU_ASSERT_FATAL(back != NULL);
