@@ -211,6 +211,7 @@ int gridr__raster_describe(gridr_raster *r)
 
 void gridr__raster_free(gridr_raster *r)
 {
+    gridr__tiff_close(r);
     free(r->path);
     free(r->dtypes);
     free(r->gtypes);
@@ -440,6 +441,10 @@ int gridr__raster_io(gridr_raster *r, GDALRWFlag rw, gridr_rect win, const int *
     if (!rc)
         rc = check_array(r, win, nbands, arr);
     if (rc || win.rows == 0 || win.cols == 0)
+        return rc;
+    rc = rw == GF_Read ? gridr__tiff_read(r, win, bands, nbands, arr)
+                       : gridr__tiff_write(r, win, arr);
+    if (rc <= 0)
         return rc;
     int *map = malloc((size_t)nbands * sizeof *map);
     if (!map)

@@ -34,6 +34,16 @@ struct gridr_raster {
     GDALDriverH final_drv;
     char **copy_opts; /* creation options for the CreateCopy at commit */
     const char *temp_list[3];
+    /* direct libtiff path (src/raster_tiff.c) */
+    struct tiff *tif; /* libtiff handle while the direct path is active, else NULL */
+    int tiff_mode;    /* 0: not decided yet, 1: eligible, -1: GDAL only */
+    int tiff_tiled, tiff_separate;
+    long tiff_th, tiff_tw; /* tile (or strip: rows per strip x cols) size */
+    unsigned char *tiff_buf;
+    size_t tiff_buf_size;
+    char tiff_msg[512]; /* last libtiff error message */
+    int tiff_errno;
+    int tiff_zlevel; /* DEFLATE level of an output (0: default) */ /* errno at that message */
 };
 
 /** GDAL messages captured during one scoped call sequence. */
@@ -70,6 +80,28 @@ int gridr__raster_describe(gridr_raster *r);
 /** Check a window and an array against the raster and do one RasterIO. */
 int gridr__raster_io(gridr_raster *r, GDALRWFlag rw, gridr_rect win, const int *bands, int nbands,
                      const gridr_array *arr);
+
+/** Direct libtiff read of a checked window: 0 done, 1 declined (use GDAL), < 0 error. */
+int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nbands,
+                     const gridr_array *arr);
+
+/** Direct libtiff write of a checked window: 0 done, 1 declined (r->ds is then open again for
+ *  GDAL), < 0 error. */
+int gridr__tiff_write(gridr_raster *r, gridr_rect win, const gridr_array *arr);
+
+/** Whether creation options `co` of a GTiff output allow the direct write path; if so, adds
+ *  what the path needs (SPARSE_OK=TRUE) to *co. *zlevel: the ZLEVEL option, 0 when absent. */
+int gridr__tiff_output_ok(char ***co, int *zlevel);
+
+/** Give an output back to GDAL: close the libtiff handle and reopen the dataset for update;
+ *  the direct path is not used again. No-op when GDAL holds the file. */
+int gridr__tiff_detach(gridr_raster *r);
+
+/** Finish the libtiff handle of an output at commit (flush, close, check). */
+int gridr__tiff_finish(gridr_raster *r);
+
+/** Close any libtiff handle and free its buffer (errors ignored). */
+void gridr__tiff_close(gridr_raster *r);
 
 /** Free everything `r` owns except the dataset (already closed). */
 void gridr__raster_free(gridr_raster *r);

@@ -290,7 +290,14 @@ int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr
         rc = build_options(driver, dc.drv, opts->creation_options, &co);
     if (rc)
         return rc;
+    int zlevel = 0;
+    int direct =
+        strcasecmp(driver, "GTiff") == 0 && dc.can_create && gridr__tiff_output_ok(&co, &zlevel);
     gridr_raster *r = new_output(path, opts->tag, !dc.can_create);
+    if (r) {
+        r->tiff_mode = direct ? 1 : -1;
+        r->tiff_zlevel = zlevel;
+    }
     if (!r) {
         CSLDestroy(co);
         return gridr__fail(GRIDR_ENOMEM, "out of memory creating '%s'", path);
@@ -320,10 +327,17 @@ const char *const *gridr_raster_temp_files(const gridr_raster *r)
 
 static int check_writable(const gridr_raster *r, const char *what)
 {
-    if (!r->writable || !r->ds)
+    if (!r->writable || (!r->ds && !r->tif))
         return gridr__fail(GRIDR_EINVAL, "cannot %s '%s': not an output being written", what,
                            r->path);
     return 0;
+}
+
+/* Writable, and held by GDAL (metadata goes through GDAL: leave the direct path). */
+static int check_settable(gridr_raster *r, const char *what)
+{
+    int rc = check_writable(r, what);
+    return rc ? rc : gridr__tiff_detach(r);
 }
 
 int gridr_raster_write(gridr_raster *r, gridr_rect win, const gridr_array *arr)
@@ -365,7 +379,7 @@ static int set_band_nodata(gridr_raster *r, int b, double value)
 
 int gridr_raster_set_nodata(gridr_raster *r, int band, double value)
 {
-    int rc = check_writable(r, "set the nodata of");
+    int rc = check_settable(r, "set the nodata of");
     if (rc)
         return rc;
     if (band < 0 || band > r->bands)
@@ -379,7 +393,7 @@ int gridr_raster_set_nodata(gridr_raster *r, int band, double value)
 int gridr_raster_set_geotransform(gridr_raster *r, const double gt[6])
 {
     gridr__gdal_capture c;
-    int rc = check_writable(r, "set the geotransform of");
+    int rc = check_settable(r, "set the geotransform of");
     if (rc)
         return rc;
     double copy[6];
@@ -398,7 +412,7 @@ int gridr_raster_set_geotransform(gridr_raster *r, const double gt[6])
 int gridr_raster_set_crs_wkt(gridr_raster *r, const char *wkt)
 {
     gridr__gdal_capture c;
-    int rc = check_writable(r, "set the CRS of");
+    int rc = check_settable(r, "set the CRS of");
     if (rc)
         return rc;
     char *copy = strdup(wkt ? wkt : "");
@@ -420,7 +434,7 @@ int gridr_raster_set_crs_wkt(gridr_raster *r, const char *wkt)
 int gridr_raster_set_metadata(gridr_raster *r, const char *key, const char *value)
 {
     gridr__gdal_capture c;
-    int rc = check_writable(r, "set metadata of");
+    int rc = check_settable(r, "set metadata of");
     if (rc)
         return rc;
     if (!key || !*key || strchr(key, '='))
@@ -494,7 +508,7 @@ int gridr_raster_copy_metadata(gridr_raster *dst, const gridr_raster *src, const
                                int nbands)
 {
     gridr__gdal_capture c;
-    int rc = check_writable(dst, "copy metadata into");
+    int rc = check_settable(dst, "copy metadata into");
     if (!rc && !bands)
         nbands = src ? GRIDR__MIN(dst->bands, src->bands) : 0;
     if (!rc)
@@ -536,6 +550,8 @@ static int finish_dataset(gridr_raster *r, char ***files)
 {
     gridr__gdal_capture c;
     GDALDatasetH ds = r->ds;
+    if (!ds) /* the direct libtiff path holds the file */
+        return gridr__tiff_finish(r);
     r->ds = NULL;
     gridr__gdal_begin(&c);
     GDALFlushCache(ds);

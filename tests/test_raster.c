@@ -232,6 +232,223 @@ static void test_strided_read(void)
     gridr_raster_close(in);
 }
 
+/* ---- direct libtiff path ------------------------------------------------------------------ */
+
+/* Whole raster `path` through GDAL only (GRIDR_RASTER_GDAL_ONLY), band-sequential; NULL on error.
+ */
+static void *read_via_gdal(const char *path, gridr_dtype dt, int bands, long rows, long cols)
+{
+    gridr_raster *in = NULL;
+    void *buf = calloc((size_t)(bands * rows * cols), gridr_dtype_size(dt));
+    gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
+    setenv("GRIDR_RASTER_GDAL_ONLY", "1", 1);
+    int rc = gridr_raster_open(path, &in);
+    if (!rc)
+        rc = gridr_raster_read(in, (gridr_rect){0, 0, rows, cols}, NULL, bands, &a);
+    unsetenv("GRIDR_RASTER_GDAL_ONLY");
+    gridr_raster_close(in);
+    if (rc) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static int count_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
+/* Write the pattern through gridr_raster_write in windows of wr x wc with options `co`, check
+ * the bytes (a quarter of them when `deflate`) are on disk before the commit when `direct`, and
+ * that GDAL reads the same back. */
+static void direct_write_one(gridr_dtype dt, int bands, const char *const *co, long wr, long wc,
+                             int direct, int deflate)
+{
+    const long rows = 37, cols = 53;
+    const double gt[6] = {1000.0, 2.0, 0.0, 5000.0, 0.0, -2.0};
+    char name[64], tmp[PATH_MAX];
+    struct stat st;
+    gridr_raster_create_opts o = {NULL, co, "dw"};
+    gridr_raster *out = NULL;
+    snprintf(name, sizeof name, "dw_%s_%d_%ld_%d.tif", gridr_dtype_name(dt), bands, wr, deflate);
+    snprintf(tmp, sizeof tmp, "%s.tmp.dw", tpath(name));
+    void *buf = fill(dt, bands, rows, cols);
+    size_t bytes = (size_t)(bands * rows * cols) * gridr_dtype_size(dt);
+    gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
+    ASSERT_OK(gridr_raster_create(tpath(name), rows, cols, bands, dt, &o, &out));
+    CU_ASSERT_FATAL(out != NULL);
+    ASSERT_OK(gridr_raster_set_nodata(out, 0, 7));
+    ASSERT_OK(gridr_raster_set_geotransform(out, gt));
+    ASSERT_OK(gridr_raster_set_metadata(out, "SENSOR", "direct"));
+    ASSERT_OK(write_shuffled(out, &a, wr, wc));
+    CU_ASSERT_FATAL(stat(tmp, &st) == 0);
+    /* On the GDAL path, GDAL's cache still holds them. */
+    CU_ASSERT_EQUAL((size_t)st.st_size >= (deflate ? bytes / 4 : bytes), direct);
+    /* Reading the output back before the commit (GDAL takes the file back): rows 5.. of band 0. */
+    unsigned char *part = calloc((size_t)(bands * 20 * cols), gridr_dtype_size(dt));
+    gridr_array pa = gridr_array_make(part, dt, bands, 20, cols);
+    ASSERT_OK(gridr_raster_read(out, (gridr_rect){5, 0, 20, cols}, NULL, bands, &pa));
+    CU_ASSERT_EQUAL(memcmp(part, (unsigned char *)buf + 5 * cols * gridr_dtype_size(dt),
+                           (size_t)(20 * cols) * gridr_dtype_size(dt)),
+                    0);
+    free(part);
+    ASSERT_OK(gridr_raster_commit(out));
+    void *back = read_via_gdal(tpath(name), dt, bands, rows, cols);
+    CU_ASSERT_FATAL(back != NULL);
+    CU_ASSERT_EQUAL(memcmp(buf, back, bytes), 0);
+    GDALDatasetH ds = GDALOpen(tpath(name), GA_ReadOnly);
+    CU_ASSERT_FATAL(ds != NULL);
+    double got[6] = {0};
+    int has = 0;
+    CU_ASSERT(GDALGetGeoTransform(ds, got) == CE_None && memcmp(got, gt, sizeof gt) == 0);
+    CU_ASSERT(GDALGetRasterNoDataValue(GDALGetRasterBand(ds, bands), &has) == 7 && has);
+    const char *md = GDALGetMetadataItem(ds, "SENSOR", NULL);
+    CU_ASSERT(md && strcmp(md, "direct") == 0);
+    CU_ASSERT_EQUAL(GDALGetRasterXSize(ds), cols);
+    GDALClose(ds);
+    free(buf);
+    free(back);
+}
+
+static const char *const band_il[] = {"BLOCKXSIZE=16", "BLOCKYSIZE=16", "INTERLEAVE=BAND", NULL};
+static const char *const lzw[] = {"BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=LZW", NULL};
+static const char *const deflate[] = {"BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=DEFLATE",
+                                      "ZLEVEL=1",      "PREDICTOR=1",   NULL};
+static const char *const deflate_p2[] = {"BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=DEFLATE",
+                                         "PREDICTOR=2", NULL};
+
+static void test_direct_write(void)
+{
+    for (int dt = GRIDR_DT_U8; dt < GRIDR_DT_COUNT; dt++) {
+        direct_write_one((gridr_dtype)dt, 3, small_blocks, 16, 32, 1, 0); /* pixel interleaved */
+        direct_write_one((gridr_dtype)dt, 1, small_blocks, 32, 16, 1, 0);
+    }
+    direct_write_one(GRIDR_DT_I16, 2, band_il, 16, 48, 1, 0); /* planar separate */
+    direct_write_one(GRIDR_DT_F64, 3, deflate, 16, 32, 1, 1); /* libtiff compresses */
+    /* Not handled directly, through GDAL: other compressions or a predictor, windows cutting
+     * tiles. */
+    direct_write_one(GRIDR_DT_U16, 2, lzw, 16, 32, 0, 0);
+    direct_write_one(GRIDR_DT_F64, 3, deflate_p2, 16, 32, 0, 1);
+    direct_write_one(GRIDR_DT_F32, 2, small_blocks, 10, 12, 0, 0);
+}
+
+/* Windows 0 .. 2 direct, then a window cutting tiles and metadata: GDAL takes the file back. */
+static void test_direct_handover(void)
+{
+    const long rows = 40, cols = 40;
+    gridr_raster_create_opts o = {NULL, small_blocks, NULL};
+    gridr_raster *out = NULL;
+    void *buf = fill(GRIDR_DT_U16, 2, rows, cols);
+    gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 2, rows, cols), sub;
+    const gridr_rect wins[] = {
+        {0, 0, 16, 16}, {16, 32, 16, 8}, {32, 0, 8, 40}, {0, 16, 16, 24}, {16, 0, 16, 32}};
+    ASSERT_OK(gridr_raster_create(tpath("handover.tif"), rows, cols, 2, GRIDR_DT_U16, &o, &out));
+    CU_ASSERT_FATAL(out != NULL);
+    for (int k = 0; k < 5; k++) {
+        ASSERT_OK(gridr_array_sub(&a, wins[k], &sub));
+        ASSERT_OK(gridr_raster_write(out, wins[k], &sub));
+        if (k == 1)
+            ASSERT_OK(gridr_raster_set_metadata(out, "STEP", "1"));
+    }
+    ASSERT_OK(gridr_raster_set_metadata(out, "STEP", "5"));
+    ASSERT_OK(gridr_raster_commit(out));
+    void *back = read_via_gdal(tpath("handover.tif"), GRIDR_DT_U16, 2, rows, cols);
+    CU_ASSERT_FATAL(back != NULL);
+    CU_ASSERT_EQUAL(memcmp(buf, back, (size_t)(2 * rows * cols) * 2), 0);
+    gridr_raster *in = NULL;
+    ASSERT_OK(gridr_raster_open(tpath("handover.tif"), &in));
+    CU_ASSERT_FATAL(in != NULL);
+    CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "STEP"), "5");
+    gridr_raster_close(in);
+    free(buf);
+    free(back);
+}
+
+/* Random windows (edge chunks included) of `name`, read directly and through GDAL, with the
+ * band order reversed: the same bytes. The direct reader holds its own descriptor. */
+static void compare_readers(const char *name, gridr_dtype dt, int bands, long rows, long cols)
+{
+    gridr_raster *d = NULL;
+    size_t sz = gridr_dtype_size(dt);
+    int map[4] = {0};
+    for (int b = 0; b < bands; b++)
+        map[b] = bands - b;
+    ASSERT_OK(gridr_raster_open(tpath(name), &d));
+    CU_ASSERT_FATAL(d != NULL);
+    int fds = count_fds();
+    void *all = read_via_gdal(tpath(name), dt, bands, rows, cols);
+    CU_ASSERT_FATAL(all != NULL);
+    unsigned char *got = malloc((size_t)(bands * rows * (cols + 3)) * sz);
+    unsigned seed = 12345;
+    int bad = 0;
+    for (int k = 0; k < 40; k++) {
+        gridr_rect w = {(long)(rand_r(&seed) % rows), (long)(rand_r(&seed) % cols), 0, 0};
+        w.rows = 1 + rand_r(&seed) % (rows - w.row0);
+        w.cols = 1 + rand_r(&seed) % (cols - w.col0);
+        if (k == 0)
+            w = (gridr_rect){0, 0, rows, cols};
+        gridr_array a = gridr_array_make(got, dt, bands, w.rows, w.cols + 3), sub;
+        ASSERT_OK(gridr_array_sub(&a, (gridr_rect){0, 2, w.rows, w.cols}, &sub));
+        ASSERT_OK(gridr_raster_read(d, w, map, bands, &sub));
+        for (int b = 0; b < bands; b++)
+            for (long r = 0; r < w.rows; r++)
+                bad += memcmp(gridr_array_at(&sub, b, r, 0),
+                              (unsigned char *)all +
+                                  ((size_t)((map[b] - 1) * rows + w.row0 + r) * (size_t)cols +
+                                   (size_t)w.col0) *
+                                      sz,
+                              (size_t)w.cols * sz) != 0;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(count_fds(), fds + 1);
+    gridr_raster_close(d);
+    free(all);
+    free(got);
+}
+
+static void test_direct_read(void)
+{
+    const char *const strips[] = {"TILED=NO", "BLOCKYSIZE=5", NULL};
+    const char *const strips_sep[] = {"TILED=NO", "BLOCKYSIZE=7", "INTERLEAVE=BAND", NULL};
+    gridr_raster_create_opts tiled = {NULL, small_blocks, NULL}, st = {NULL, strips, NULL},
+                             sts = {NULL, strips_sep, NULL}, sep = {NULL, band_il, NULL};
+    const gridr_raster_create_opts *opts[4] = {&tiled, &st, &sts, &sep};
+    const gridr_dtype dts[4] = {GRIDR_DT_U16, GRIDR_DT_F64, GRIDR_DT_I16, GRIDR_DT_U8};
+    for (int k = 0; k < 4; k++) {
+        char name[32];
+        gridr_raster *out = NULL;
+        snprintf(name, sizeof name, "dr%d.tif", k);
+        void *buf = fill(dts[k], 3, 45, 50);
+        gridr_array a = gridr_array_make(buf, dts[k], 3, 45, 50);
+        ASSERT_OK(gridr_raster_create(tpath(name), 45, 50, 3, dts[k], opts[k], &out));
+        CU_ASSERT_FATAL(out != NULL);
+        ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 45, 50}, &a));
+        ASSERT_OK(gridr_raster_commit(out));
+        compare_readers(name, dts[k], 3, 45, 50);
+        free(buf);
+    }
+    /* A sparse file (tiles never written): both readers give the nodata value. */
+    gridr_raster *out = NULL;
+    uint16_t px[16 * 16];
+    for (int i = 0; i < 16 * 16; i++)
+        px[i] = (uint16_t)(i + 1);
+    gridr_array a = gridr_array_make(px, GRIDR_DT_U16, 1, 16, 16);
+    ASSERT_OK(gridr_raster_create(tpath("sparse.tif"), 40, 40, 1, GRIDR_DT_U16, &tiled, &out));
+    CU_ASSERT_FATAL(out != NULL);
+    ASSERT_OK(gridr_raster_set_nodata(out, 0, 9));
+    ASSERT_OK(gridr_raster_write(out, (gridr_rect){16, 16, 16, 16}, &a));
+    ASSERT_OK(gridr_raster_commit(out));
+    compare_readers("sparse.tif", GRIDR_DT_U16, 1, 40, 40);
+    uint16_t *back = read_via_gdal(tpath("sparse.tif"), GRIDR_DT_U16, 1, 40, 40);
+    CU_ASSERT_FATAL(back != NULL);
+    CU_ASSERT(back[0] == 9 && back[16 * 40 + 16] == 1 && back[39 * 40 + 39] == 9);
+    free(back);
+}
+
 /* ---- georeferencing and metadata ---------------------------------------------------------- */
 
 static char *utm31_wkt(void)
@@ -669,6 +886,9 @@ static void test_sample_data(void)
 static CU_TestInfo tests[] = {
     {"round trip of every dtype, shuffled windows", test_roundtrip_dtypes},
     {"strided read, band map, conversion", test_strided_read},
+    {"direct libtiff writes read back by GDAL, fallbacks", test_direct_write},
+    {"direct writes handed back to GDAL mid-way", test_direct_handover},
+    {"direct libtiff reads equal GDAL reads", test_direct_read},
     {"nodata, geotransform, CRS, metadata", test_georef_roundtrip},
     {"malformed grid oversampling item", test_bad_grid_res},
     {"abort, close, taken temp name, replace", test_abort_and_replace},

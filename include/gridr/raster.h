@@ -1,4 +1,4 @@
-/* gridr: raster I/O behind one backend-neutral interface (GDAL backend). */
+/* gridr: raster I/O behind one backend-neutral interface (GDAL, direct libtiff for plain TIFF). */
 #ifndef GRIDR_RASTER_H
 #define GRIDR_RASTER_H
 

@@ -9,12 +9,13 @@ unshare -m true 2>/dev/null || skip "unshare -m does not work here (no CAP_SYS_A
 mkdir "$tmp/full"
 cd "$tmp"
 
-# full_run CACHE_MIB: in a namespace, mount the tmpfs, run gridr-run with GDAL's block cache of
-# CACHE_MIB, record its status and what the disk holds afterwards.
+# full_run CACHE_MIB [GDAL_ONLY]: in a namespace, mount the tmpfs, run gridr-run with GDAL's block
+# cache of CACHE_MIB (GDAL_ONLY=1: output written through GDAL, not the direct libtiff path),
+# record its status and what the disk holds afterwards.
 full_run() {
     rm -f stdout stderr status listing rep.json
     # shellcheck disable=SC2016
-    GDAL_CACHEMAX=$1 unshare -m sh -c '
+    GRIDR_RASTER_GDAL_ONLY=${2:-} GDAL_CACHEMAX=$1 unshare -m sh -c '
         dir=$1; shift
         mount -t tmpfs -o size=300k tmpfs "$dir" || exit 99
         "$@" >"$dir/../stdout" 2>"$dir/../stderr"
@@ -31,12 +32,17 @@ full_run() {
     echo "disk full, cache $1 MiB: $(head -c 220 stderr)"
 }
 
-# A large cache: GDAL keeps the tiles and fails when the output is closed (commit).
-full_run 64
+# Through GDAL with a large cache: GDAL keeps the tiles and fails when the output is closed
+# (commit).
+full_run 64 1
 grep -q "gridr-run: $tmp/full/o.tif: cannot write '$tmp/full/o.tif' (temporary '$tmp/full/o.tif.tmp.[0-9a-f]*'): .*No space left on device" stderr ||
     fail "message: $(cat stderr)"
-# A 1 MiB cache: a window's write fails while the workers are busy (finish).
-full_run 1
+# Through GDAL with a 1 MiB cache: a window's write fails while the workers are busy (finish).
+full_run 1 1
+grep -q "gridr-run: $tmp/full/o.tif: window [0-9]* \[rows .*\]: finish: cannot write window .* of '$tmp/full/o.tif': .*No space left on device" stderr ||
+    fail "message: $(cat stderr)"
+# The direct libtiff path (no cache): the same, at the first window that does not fit.
+full_run 64
 grep -q "gridr-run: $tmp/full/o.tif: window [0-9]* \[rows .*\]: finish: cannot write window .* of '$tmp/full/o.tif': .*No space left on device" stderr ||
     fail "message: $(cat stderr)"
 echo "run_disk_full: ok"
