@@ -90,7 +90,7 @@ const char *gridr__gdal_msg(const gridr__gdal_capture *c)
     return "unknown GDAL error";
 }
 
-static void dir_of(const char *path, char *dir, size_t n)
+void gridr__dir_of(const char *path, char *dir, size_t n)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -108,7 +108,7 @@ int gridr__gdal_io_status(const gridr__gdal_capture *c, const char *path)
     if (c->sys_errno == ENOSPC || c->sys_errno == EDQUOT || strstr(c->msg, "No space left") ||
         strstr(c->msg, "Disk quota"))
         return GRIDR_ENOSPC;
-    dir_of(path, dir, sizeof dir);
+    gridr__dir_of(path, dir, sizeof dir);
     if (statvfs(dir, &sv) == 0 && sv.f_bavail == 0)
         return GRIDR_ENOSPC;
     return GRIDR_EIO;

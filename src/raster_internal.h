@@ -71,6 +71,9 @@ const char *gridr__gdal_msg(const gridr__gdal_capture *c);
  *  GRIDR_EIO. */
 int gridr__gdal_io_status(const gridr__gdal_capture *c, const char *path);
 
+/* The directory part of `path` ("." when it has none) into dir[n]. */
+void gridr__dir_of(const char *path, char *dir, size_t n);
+
 /** The GDAL type of a gridr type (GDT_Unknown for GRIDR_DT_UNKNOWN). */
 GDALDataType gridr__gdal_type(gridr_dtype dt);
 

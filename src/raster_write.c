@@ -47,22 +47,11 @@ static int find_driver(const char *name, driver_caps *dc)
     return 0;
 }
 
-static void dir_of(const char *path, char *dir, size_t n)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, n, ".");
-    else if (slash == path)
-        snprintf(dir, n, "/");
-    else
-        snprintf(dir, n, "%.*s", (int)(slash - path), path);
-}
-
 static int check_dir(const char *path)
 {
     char dir[PATH_MAX];
     struct stat st;
-    dir_of(path, dir, sizeof dir);
+    gridr__dir_of(path, dir, sizeof dir);
     if (stat(dir, &st) != 0)
         return gridr__fail_errno(gridr__status_from_errno(errno), errno,
                                  "output directory '%s' of '%s' cannot be used", dir, path);
@@ -637,7 +626,7 @@ static int move_into_place(gridr_raster *r, char **files)
     if (!rc)
         rc = move_file(r->tmp, r->path);
     if (!rc) {
-        dir_of(r->path, dir, sizeof dir);
+        gridr__dir_of(r->path, dir, sizeof dir);
         rc = fsync_path(dir, 1);
     }
     return rc;
