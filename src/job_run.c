@@ -165,7 +165,6 @@ static void job_describe(void *user, long k, char *buf, size_t len)
 static void run_desc_fill(gridr__job_ctx *c, gridr_sched_run_desc *d,
                           gridr_sched_progress_fn progress, void *progress_arg)
 {
-    const gridr_plan_summary *s = gridr_plan_summary_get(c->plan);
     const gridr__job_params *p = &c->params;
     gridr_sched_run_desc_init(d);
     d->windows = gridr_plan_count(c->plan);
@@ -175,7 +174,6 @@ static void run_desc_fill(gridr__job_ctx *c, gridr_sched_run_desc *d,
         size_t bytes = gridr_plan_max_bytes(c->plan, (gridr_plan_array)i);
         d->arrays[i] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, bytes ? 1 : 0, (long)bytes};
     }
-    (void)s;
     d->run_params = p;
     d->run_params_size = sizeof *p;
     d->prepare = job_prepare;
