@@ -21,18 +21,5 @@ for arg in "$@"; do
         ;;
     esac
 done
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-missing=""
-for p in $PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -z "$missing" ]; then
-    echo "install-peers: all packages already installed"
-    exit 0
-fi
-echo "install-peers: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+exec sh "$(dirname "$0")/../scripts/apt-install-missing.sh" install-peers $PKGS
