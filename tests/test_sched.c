@@ -870,11 +870,11 @@ static int prepare_report(void *user, long k, gridr_array *a, int n, void *winp)
     return prepare_pattern(user, k, a, n, winp);
 }
 
-static int killed_parent(void *arg, int fd)
+/* In a child acting as an embedding program: a 2-worker scheduler in state dir `arg` and a slow
+ * run (100 windows of 100 ms) whose prepare reports pids on `fd`. Returns 0 or 1 (no scheduler). */
+static int slow_reporting_run(void *arg, int fd, job *j, gridr_sched_run_desc *d)
 {
     gridr_sched_opts o;
-    job j;
-    gridr_sched_run_desc d;
     gridr_sched_opts_init(&o);
     o.workers = 2;
     o.work = work_pattern;
@@ -882,10 +882,19 @@ static int killed_parent(void *arg, int fd)
     if (gridr_sched_new(&o, &info_sched))
         return 1;
     info_fd = fd;
-    job_init(&j, 100, 100, 10, 10);
-    j.rp.sleep_ms = 100;
-    job_desc(&j, &d);
-    d.prepare = prepare_report;
+    job_init(j, 100, 100, 10, 10);
+    j->rp.sleep_ms = 100;
+    job_desc(j, d);
+    d->prepare = prepare_report;
+    return 0;
+}
+
+static int killed_parent(void *arg, int fd)
+{
+    job j;
+    gridr_sched_run_desc d;
+    if (slow_reporting_run(arg, fd, &j, &d))
+        return 1;
     gridr_sched_run(info_sched, &d); /* killed long before the end */
     return 2;
 }
@@ -990,21 +999,11 @@ static void test_openmp_before_scheduler(void)
  * yet the run reports the cancellation, not their deaths. */
 static int group_parent(void *arg, int fd)
 {
-    gridr_sched_opts o;
     job j;
     gridr_sched_run_desc d;
     setpgid(0, 0);
-    gridr_sched_opts_init(&o);
-    o.workers = 2;
-    o.work = work_pattern;
-    o.state_dir = arg;
-    if (gridr_sched_new(&o, &info_sched))
+    if (slow_reporting_run(arg, fd, &j, &d))
         return 1;
-    info_fd = fd;
-    job_init(&j, 100, 100, 10, 10);
-    j.rp.sleep_ms = 100;
-    job_desc(&j, &d);
-    d.prepare = prepare_report;
     int rc = gridr_sched_run(info_sched, &d);
     int bad = rc != GRIDR_ECANCELED ? 2 : gridr_sched_signal(info_sched) != SIGTERM ? 3 : 0;
     if (!bad && gridr_test_count_shm(gridr_sched_run_id(info_sched)) != 0)
