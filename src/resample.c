@@ -138,43 +138,30 @@ static int check_grid(const gridr_grid *g, gridr_rect ow)
 
 /* ---- the OpenMP row loop ------------------------------------------------------------------ */
 
-typedef struct rs_run {
-    const gridr_grid *g;
-    gridr_rect ow;
-    const gridr__rs_src *s;
-    gridr__rs_kernel k;
-    double nodata;
-    gridr_array *out, *om;
-    int direct;    /* one f64 output band: kernels write the output row itself */
-    char *scratch; /* per thread: work, tr, tc, acc (bands x chunk) doubles, then gv, m bytes */
-    size_t per_thread;
-} rs_run;
-
-/* One output row, chunk by chunk: grid -> targets -> pass 1 -> pass 2 -> stores. */
-static void run_row(const rs_run *r, long i, char *scr)
+/* Output row i, columns [j0, j1), chunk by chunk: grid -> targets -> pass 1 -> pass 2 -> stores. */
+void gridr__rs_run_cols(const gridr__rs_run *r, long i, long j0, long j1, char *scr)
 {
     gridr__rs_work *w = (gridr__rs_work *)scr;
     double *tr = (double *)(w + 1), *tc = tr + GRIDR__RS_CHUNK, *acc = tc + GRIDR__RS_CHUNK;
     uint8_t *gv = (uint8_t *)(acc + (size_t)GRIDR__RS_CHUNK * (size_t)r->s->bands);
     uint8_t *m = gv + GRIDR__RS_CHUNK;
-    const long n = r->ow.cols;
-    for (long j0 = 0; j0 < n; j0 += GRIDR__RS_CHUNK) {
-        long len = GRIDR__MIN(GRIDR__RS_CHUNK, n - j0);
-        gridr_grid_eval_row(r->g, r->ow.row0 + i, r->ow.col0 + j0, len, tr, tc, gv);
+    for (long c0 = j0; c0 < j1; c0 += GRIDR__RS_CHUNK) {
+        long len = GRIDR__MIN(GRIDR__RS_CHUNK, j1 - c0);
+        gridr_grid_eval_row(r->g, r->ow.row0 + i, r->ow.col0 + c0, len, tr, tc, gv);
         for (long k = len; k < GRIDR__RS_CHUNK && (k & 3); k++) /* pass 1 works on 2/4 lanes */
             tr[k] = tc[k] = 0;
         r->k.pass1(r->s, tr, tc, len, w);
         /* One f64 band and the mask are written in place; anything else through stores. */
-        double *a = r->direct ? gridr_array_at(r->out, 0, i, j0) : acc;
-        uint8_t *mm = r->om && r->om->data ? gridr_array_at(r->om, 0, i, j0) : m;
+        double *a = r->direct ? gridr_array_at(r->out, 0, i, c0) : acc;
+        uint8_t *mm = r->om && r->om->data ? gridr_array_at(r->om, 0, i, c0) : m;
         r->k.pass2(r->s, w, gv, len, r->nodata, a, mm);
         for (int b = 0; !r->direct && b < r->out->bands; b++)
-            gridr__rs_store(gridr_array_at(r->out, b, i, j0), r->out->dtype,
-                            acc + (size_t)b * GRIDR__RS_CHUNK, len);
+            r->k.store(gridr_array_at(r->out, b, i, c0), r->out->dtype,
+                       acc + (size_t)b * GRIDR__RS_CHUNK, len);
     }
 }
 
-static int run_rows(rs_run *r, int threads)
+static int run_rows(gridr__rs_run *r, int threads)
 {
     int nt = threads > 0 ? threads : omp_get_max_threads();
     if (nt > r->ow.rows)
@@ -187,15 +174,19 @@ static int run_rows(rs_run *r, int threads)
                     (2 + (size_t)r->s->bands) * GRIDR__RS_CHUNK * sizeof(double) +
                     2 * GRIDR__RS_CHUNK;
     r->per_thread = (r->per_thread + 63) & ~(size_t)63;
-    r->scratch = aligned_alloc(64, r->per_thread * (size_t)nt);
-    if (!r->scratch)
+    int rc = gridr__rs_run_separable(r, nt);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    char *scratch = aligned_alloc(64, r->per_thread * (size_t)nt);
+    if (!scratch)
         return gridr__fail(GRIDR_ENOMEM, "resample: no memory for %d row buffers of %zu bytes", nt,
                            r->per_thread);
     const long rows = r->ow.rows;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nt)
     for (long i = 0; i < rows; i++)
-        run_row(r, i, r->scratch + r->per_thread * (size_t)omp_get_thread_num());
-    free(r->scratch);
+        gridr__rs_run_cols(r, i, 0, r->ow.cols,
+                           scratch + r->per_thread * (size_t)omp_get_thread_num());
+    free(scratch);
     return 0;
 }
 
@@ -216,16 +207,17 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
     gridr__rs_setup st;
     rc = gridr__rs_setup_init(&st, o, src, o->threads);
     if (rc == 0) {
-        rs_run run = {g,
-                      out_win,
-                      &st.s,
-                      {NULL, NULL},
-                      o->out_nodata,
-                      out,
-                      out_mask,
-                      out->dtype == GRIDR_DT_F64 && out->bands == 1,
-                      NULL,
-                      0};
+        gridr__rs_run run = {g,
+                             out_win,
+                             &st.s,
+                             {NULL, NULL, NULL},
+                             gridr_interp_taps(o->interp) > 1 ? gridr_interp_taps(o->interp) - 1
+                                                              : 0,
+                             o->out_nodata,
+                             out,
+                             out_mask,
+                             out->dtype == GRIDR_DT_F64 && out->bands == 1,
+                             0};
         if (gridr__rs_get_kernel(o->interp, st.s.dtype, &run.k) != 0)
             rc = gridr__fail(GRIDR_EINVAL, "resample: kernel %d cannot read %s samples",
                              (int)o->interp, gridr_dtype_name(st.s.dtype));

@@ -297,9 +297,13 @@ typedef void (*gridr__rs_pass2_fn)(const gridr__rs_src *s, const gridr__rs_work 
                                    const uint8_t *gv, long n, double nodata, double *acc,
                                    uint8_t *m);
 
+/* Store n values of acc into dst (type dt); see gridr__rs_store. */
+typedef void (*gridr__rs_store_fn)(void *dst, gridr_dtype dt, const double *acc, long n);
+
 typedef struct gridr__rs_kernel {
     gridr__rs_pass1_fn pass1;
     gridr__rs_pass2_fn pass2;
+    gridr__rs_store_fn store; /* set by gridr__rs_get_kernel */
 } gridr__rs_kernel;
 
 /* The kernel for an interpolation kind reading samples of type dt (B-splines: f64
@@ -349,5 +353,55 @@ long gridr__rs_bc_map(gridr_boundary bc, long r, long n);
 /* Store n values of acc into dst (type dt) with clip and round half to even (gridr_dtype_set
  * semantics). */
 void gridr__rs_store(void *dst, gridr_dtype dt, const double *acc, long n);
+#if GRIDR__HAVE_AVX2_KERN
+/* The same, integer types eight values at a time with AVX2 (same results). */
+void gridr__rs_store_avx2(void *dst, gridr_dtype dt, const double *acc, long n);
+#endif
+
+/* ---- separable grids (src/resample_sep.c, kernels in src/resample_sepk.c) -------------------- */
+
+/* h[j] = column dot product of source row `row` at box start bc[j] with weights
+ * wc[t * ws + j] (t < kb), for j in [0, n). */
+typedef void (*gridr__rs_hrow_fn)(const void *row, const int32_t *bc, const double *wc, long ws,
+                                  long n, double *h);
+
+/* acc[j] = 0 + sum_k wr[k] * h[k][j] (k ascending), for j in [0, n). */
+typedef void (*gridr__rs_vrow_fn)(const double *const *h, const double *wr, int kb, long n,
+                                  double *acc);
+
+typedef struct gridr__rs_sep_kernel {
+    gridr__rs_hrow_fn hrow;
+    gridr__rs_vrow_fn vrow;
+    gridr__rs_store_fn store;
+} gridr__rs_sep_kernel;
+
+/* The separable kernels reading samples of type dt with kb-wide boxes (AVX2 build when usable,
+ * as gridr__rs_get_kernel). Returns 0, or -1 when the pair is not supported. */
+int gridr__rs_get_sep(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k);
+int gridr__rs_get_sep_base(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k);
+#if GRIDR__HAVE_AVX2_KERN
+int gridr__rs_get_sep_base_avx2(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k);
+#endif
+
+/* One window's resampling run (src/resample.c). */
+typedef struct gridr__rs_run {
+    const gridr_grid *g;
+    gridr_rect ow;
+    const gridr__rs_src *s;
+    gridr__rs_kernel k;
+    int kb; /* compact box width (0: nearest) */
+    double nodata;
+    gridr_array *out, *om;
+    int direct;        /* one f64 output band: kernels write the output row itself */
+    size_t per_thread; /* bytes of generic row scratch per thread */
+} gridr__rs_run;
+
+/* Output row i (window-local), columns [j0, j1), through the generic path; scr: per_thread
+ * bytes, 64-aligned. */
+void gridr__rs_run_cols(const gridr__rs_run *r, long i, long j0, long j1, char *scr);
+
+/* Resample the window through the separable path when the grid, kernel and source allow it:
+ * 1 when done, 0 when not applicable (nothing written), or a negative GRIDR_E* code. */
+int gridr__rs_run_separable(const gridr__rs_run *r, int threads);
 
 #endif

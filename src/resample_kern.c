@@ -11,102 +11,7 @@
 
 #define CH GRIDR__RS_CHUNK
 
-/* ---- pass-1 vectors --------------------------------------------------------------------------
- * This file is compiled twice: as is (SSE2, two lanes) and from resample_kern_avx2.c under
- * `#pragma GCC target("avx2")` with GRIDR__KERN_AVX2 (four lanes, VEX encoding); the dispatcher
- * picks at run time. Lane operations are the same IEEE operations in both (no FMA: -std=c11
- * turns contraction off), so both give the same bits. */
-#if defined(GRIDR__KERN_AVX2)
-#include <immintrin.h>
-#define WL 4
-typedef __m256d vw;
-typedef __m256d vwm;
-#define KFN(name) name##_avx2
-
-static inline vw wsplat(double x)
-{
-    return _mm256_set1_pd(x);
-}
-
-static inline vw wload(const double *p)
-{
-    return _mm256_loadu_pd(p);
-}
-
-static inline void wstore(double *p, vw v)
-{
-    _mm256_storeu_pd(p, v);
-}
-
-static inline vwm wge(vw a, vw b)
-{
-    return _mm256_cmp_pd(a, b, _CMP_GE_OQ);
-}
-
-static inline vwm wgt(vw a, vw b)
-{
-    return _mm256_cmp_pd(a, b, _CMP_GT_OQ);
-}
-
-static inline vwm weq(vw a, vw b)
-{
-    return _mm256_cmp_pd(a, b, _CMP_EQ_OQ);
-}
-
-static inline vwm wand(vwm a, vwm b)
-{
-    return _mm256_and_pd(a, b);
-}
-
-static inline vw wsel(vwm m, vw a, vw b)
-{
-    return _mm256_blendv_pd(b, a, m);
-}
-
-static inline vw wabs(vw v)
-{
-    return _mm256_andnot_pd(_mm256_set1_pd(-0.0), v);
-}
-
-static inline vw wclamp(vw v, vw lo, vw hi)
-{
-    return _mm256_min_pd(_mm256_max_pd(v, lo), hi); /* NaN -> lo */
-}
-
-static inline vw wfloor_small(vw v)
-{
-    vw t = _mm256_cvtepi32_pd(_mm256_cvttpd_epi32(v));
-    return t - _mm256_and_pd(wgt(t, v), wsplat(1.0));
-}
-
-static inline vw wone(vwm m)
-{
-    return _mm256_and_pd(m, wsplat(1.0));
-}
-#else
-#define WL 2
-typedef v2d vw;
-typedef v2m vwm;
-#define KFN(name) name
-#define wsplat vsplat
-#define wload vload
-#define wstore vstore
-#define wge vge
-#define wgt vgt
-#define weq veq
-#define wand vand
-#define wsel vsel
-#define wabs vabs
-#define wclamp vclamp
-#define wfloor_small vfloor_small
-#define wone vone
-#endif
-
-/* Store a lane mask as WL int64 flags (-1 / 0). */
-static inline void wstore_mask(int64_t *p, vwm m)
-{
-    memcpy(p, &m, sizeof m);
-}
+#include "resample_vw.h"
 
 /* ---- compact weights -----------------------------------------------------------------------
  * For offset x = t - c, a = |x|: u[0..KB) are the weights of the compact box (the taps that can
@@ -515,19 +420,19 @@ static int get_bspline(gridr_interp_kind kind, gridr__rs_kernel *k)
 {
     switch (kind) {
     case GRIDR_INTERP_BSPLINE3:
-        *k = (gridr__rs_kernel){pass1_bspline3, bspline3_f64};
+        *k = (gridr__rs_kernel){pass1_bspline3, bspline3_f64, NULL};
         return 0;
     case GRIDR_INTERP_BSPLINE5:
-        *k = (gridr__rs_kernel){pass1_bspline5, bspline5_f64};
+        *k = (gridr__rs_kernel){pass1_bspline5, bspline5_f64, NULL};
         return 0;
     case GRIDR_INTERP_BSPLINE7:
-        *k = (gridr__rs_kernel){pass1_bspline7, bspline7_f64};
+        *k = (gridr__rs_kernel){pass1_bspline7, bspline7_f64, NULL};
         return 0;
     case GRIDR_INTERP_BSPLINE9:
-        *k = (gridr__rs_kernel){pass1_bspline9, bspline9_f64};
+        *k = (gridr__rs_kernel){pass1_bspline9, bspline9_f64, NULL};
         return 0;
     case GRIDR_INTERP_BSPLINE11:
-        *k = (gridr__rs_kernel){pass1_bspline11, bspline11_f64};
+        *k = (gridr__rs_kernel){pass1_bspline11, bspline11_f64, NULL};
         return 0;
     default:
         return -1;
@@ -552,10 +457,15 @@ int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kerne
 {
 #if GRIDR__HAVE_AVX2_KERN
     const char *no = getenv("GRIDR_NO_AVX2");
-    if (__builtin_cpu_supports("avx2") && !(no && *no && *no != '0'))
-        return gridr__rs_get_kernel_base_avx2(kind, dt, k);
+    if (__builtin_cpu_supports("avx2") && !(no && *no && *no != '0')) {
+        int rc = gridr__rs_get_kernel_base_avx2(kind, dt, k);
+        k->store = gridr__rs_store_avx2;
+        return rc;
+    }
 #endif
-    return gridr__rs_get_kernel_base(kind, dt, k);
+    int rc = gridr__rs_get_kernel_base(kind, dt, k);
+    k->store = gridr__rs_store;
+    return rc;
 }
 
 /* ---- stores  --------------------------------------------------------------------------------- */
