@@ -360,10 +360,13 @@ void gridr__rs_store_avx2(void *dst, gridr_dtype dt, const double *acc, long n);
 
 /* ---- separable grids (src/resample_sep.c, kernels in src/resample_sepk.c) -------------------- */
 
-/* h[j] = column dot product of source row `row` at box start bc[j] with weights
- * wc[t * ws + j] (t < kb), for j in [0, n). */
-typedef void (*gridr__rs_hrow_fn)(const void *row, const int32_t *bc, const double *wc, long ws,
+/* h[j] = column dot product of f64 source row q at box start bc[j] with weights wc[t * ws + j]
+ * (t < kb), for j in [0, n). */
+typedef void (*gridr__rs_hrow_fn)(const double *q, const int32_t *bc, const double *wc, long ws,
                                   long n, double *h);
+
+/* n samples of the source type to f64 (exact). */
+typedef void (*gridr__rs_cvt_fn)(const void *src, long n, double *dst);
 
 /* acc[j] = 0 + sum_k wr[k] * h[k][j] (k ascending), for j in [0, n). */
 typedef void (*gridr__rs_vrow_fn)(const double *const *h, const double *wr, int kb, long n,
@@ -371,6 +374,7 @@ typedef void (*gridr__rs_vrow_fn)(const double *const *h, const double *wr, int 
 
 typedef struct gridr__rs_sep_kernel {
     gridr__rs_hrow_fn hrow;
+    gridr__rs_cvt_fn cvt; /* NULL for f64 sources, read in place */
     gridr__rs_vrow_fn vrow;
     gridr__rs_store_fn store;
 } gridr__rs_sep_kernel;

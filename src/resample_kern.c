@@ -339,14 +339,97 @@ static inline void set_invalid(double *acc, int bands, double nodata, uint8_t *m
         return 1;                                                                                  \
     }
 
+/* AVX2, 4-wide boxes: pixels j .. j + 3 at once, one per lane; each box row is loaded per pixel
+ * (four taps, converted) and transposed into tap vectors, so every lane does the pair's
+ * operations in its order. 0 when they cannot all take the unchecked path. */
+#if defined(GRIDR__KERN_AVX2)
+static inline uint32_t load_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+#define LOAD4_u16(p)                                                                               \
+    _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p))))
+#define LOAD4_i16(p)                                                                               \
+    _mm256_cvtepi32_pd(_mm_cvtepi16_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p))))
+#define LOAD4_u8(p) _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128((int)load_u32(p))))
+#define LOAD4_i32(p) _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define LOAD4_u32(p) _mm256_set_pd((double)(p)[3], (double)(p)[2], (double)(p)[1], (double)(p)[0])
+#define LOAD4_f32(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
+#define LOAD4_f64(p) _mm256_loadu_pd(p)
+
+/* Row i of the four boxes (taps across, one box per vector) -> tap vectors t[k] (pixels). */
+static inline void transpose4(__m256d r0, __m256d r1, __m256d r2, __m256d r3, __m256d *t)
+{
+    __m256d lo01 = _mm256_unpacklo_pd(r0, r1), hi01 = _mm256_unpackhi_pd(r0, r1);
+    __m256d lo23 = _mm256_unpacklo_pd(r2, r3), hi23 = _mm256_unpackhi_pd(r2, r3);
+    t[0] = _mm256_permute2f128_pd(lo01, lo23, 0x20);
+    t[1] = _mm256_permute2f128_pd(hi01, hi23, 0x20);
+    t[2] = _mm256_permute2f128_pd(lo01, lo23, 0x31);
+    t[3] = _mm256_permute2f128_pd(hi01, hi23, 0x31);
+}
+
+#define DEFINE_QUAD(NAME, T, SUF, FLOATSRC)                                                        \
+    static inline int NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv,     \
+                           long j, double *acc)                                                    \
+    {                                                                                              \
+        if (!(w->fast[j] & w->fast[j + 1] & w->fast[j + 2] & w->fast[j + 3]) ||                    \
+            !(gv[j] & gv[j + 1] & gv[j + 2] & gv[j + 3]))                                          \
+            return 0;                                                                              \
+        const T *p[4];                                                                             \
+        for (int q = 0; q < 4; q++) {                                                              \
+            long br = (long)w->br[j + q], bc = (long)w->bc[j + q];                                 \
+            if (s->integ && !box_clean(s, br, bc, 4))                                              \
+                return 0;                                                                          \
+            p[q] = (const T *)s->data + br * s->rstride + bc;                                      \
+        }                                                                                          \
+        const long rs = s->rstride;                                                                \
+        for (int b = 0; b < s->bands; b++) {                                                       \
+            __m256d a = _mm256_setzero_pd(), t[4];                                                 \
+            for (int i = 0; i < 4; i++) {                                                          \
+                transpose4(LOAD4_##SUF(p[0] + i * rs), LOAD4_##SUF(p[1] + i * rs),                 \
+                           LOAD4_##SUF(p[2] + i * rs), LOAD4_##SUF(p[3] + i * rs), t);             \
+                __m256d d = _mm256_setzero_pd();                                                   \
+                for (int k = 0; k < 4; k++)                                                        \
+                    d = d + _mm256_loadu_pd(&w->wc[k][j]) * t[k];                                  \
+                a = a + _mm256_loadu_pd(&w->wr[i][j]) * d;                                         \
+            }                                                                                      \
+            if (FLOATSRC && _mm256_movemask_pd(_mm256_cmp_pd(a, a, _CMP_UNORD_Q)))                 \
+                return 0;                                                                          \
+            _mm256_storeu_pd(acc + b * CH + j, a);                                                 \
+            for (int q = 0; q < 4; q++)                                                            \
+                p[q] += s->bstride;                                                                \
+        }                                                                                          \
+        return 1;                                                                                  \
+    }
+#define QUAD_OK(KB) ((KB) == 4)
+#else
+#define DEFINE_QUAD(NAME, T, SUF, FLOATSRC)                                                        \
+    static inline int NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv,     \
+                           long j, double *acc)                                                    \
+    {                                                                                              \
+        (void)s, (void)w, (void)gv, (void)j, (void)acc;                                            \
+        return 0;                                                                                  \
+    }
+#define QUAD_OK(KB) 0
+#endif
+
 #define DEFINE_PASS2(NAME, T, SUF, KB, FLOATSRC)                                                   \
     DEFINE_ONE(NAME##_one, T, SUF, KB, FLOATSRC)                                                   \
     DEFINE_PAIR(NAME##_pair, T, SUF, KB, FLOATSRC)                                                 \
+    DEFINE_QUAD(NAME##_quad, T, SUF, FLOATSRC)                                                     \
     static void NAME(const gridr__rs_src *s, const gridr__rs_work *w, const uint8_t *gv, long n,   \
                      double nodata, double *acc, uint8_t *m)                                       \
     {                                                                                              \
         long j = 0;                                                                                \
         while (j < n) {                                                                            \
+            if (QUAD_OK(KB) && j + 3 < n && NAME##_quad(s, w, gv, j, acc)) {                       \
+                m[j] = m[j + 1] = m[j + 2] = m[j + 3] = 1;                                         \
+                j += 4;                                                                            \
+                continue;                                                                          \
+            }                                                                                      \
             if (j + 1 < n && NAME##_pair(s, w, gv, j, acc)) {                                      \
                 m[j] = m[j + 1] = 1;                                                               \
                 j += 2;                                                                            \

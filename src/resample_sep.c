@@ -30,7 +30,8 @@ typedef struct sep_ctx {
     const gridr__rs_run *r;
     gridr__rs_sep_kernel k;
     axis_tab rows, cols;
-    long jf0, jf1; /* the fast columns, contiguous */
+    long jf0, jf1;  /* the fast columns, contiguous */
+    long seg0, seg; /* converted sources: the row segment read (window columns) */
     int floatsrc;
 } sep_ctx;
 
@@ -140,6 +141,21 @@ static int fast_range(sep_ctx *c)
     return b > a;
 }
 
+/* Source types other than f64 are converted row segment by row segment: the segment the fast
+ * columns read, and box starts relative to it. */
+static void segment(sep_ctx *c)
+{
+    long lo = c->cols.b[c->jf0], hi = lo;
+    for (long j = c->jf0; j < c->jf1; j++) {
+        lo = GRIDR__MIN(lo, (long)c->cols.b[j]);
+        hi = GRIDR__MAX(hi, (long)c->cols.b[j]);
+    }
+    c->seg0 = lo;
+    c->seg = hi + c->r->kb - lo;
+    for (long j = c->jf0; j < c->jf1; j++)
+        c->cols.b[j] -= (int32_t)lo;
+}
+
 /* Build both axis tables; 1 when some pixel can take the separable path, 0 when none. */
 static int tables(sep_ctx *c)
 {
@@ -160,6 +176,8 @@ static int tables(sep_ctx *c)
         axis_fast(tc, s->tlo_c, s->thi_c, s->a_c0, s->a_c1, r->kb, &c->cols);
         rc = fast_range(c);
     }
+    if (rc == 1 && c->k.cvt)
+        segment(c);
     free(w);
     free(tr);
     free(tc);
@@ -174,23 +192,30 @@ typedef struct sep_thread {
     double *h;   /* bands x (kb + 1) x len */
     long *tag;   /* bands x (kb + 1) */
     double *acc; /* bands x len */
+    double *row; /* one converted source row segment */
     char *scr;   /* generic scratch */
 } sep_thread;
+
+static size_t up64(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
 
 static size_t thread_bytes(const sep_ctx *c, size_t *hb, size_t *ab)
 {
     const size_t len = (size_t)(c->jf1 - c->jf0), nb = (size_t)c->r->s->bands;
     const size_t slots = nb * (size_t)(c->r->kb + 1);
-    *hb = (slots * len * sizeof(double) + 63) & ~(size_t)63;
-    *ab = (nb * len * sizeof(double) + 63) & ~(size_t)63;
-    return *hb + *ab + ((slots * sizeof(long) + 63) & ~(size_t)63) + c->r->per_thread;
+    *hb = up64(slots * len * sizeof(double));
+    *ab = up64(nb * len * sizeof(double)) + up64((size_t)c->seg * sizeof(double));
+    return *hb + *ab + up64(slots * sizeof(long)) + c->r->per_thread;
 }
 
 static sep_thread thread_at(const sep_ctx *c, char *base)
 {
     size_t hb, ab, tb = thread_bytes(c, &hb, &ab);
     const size_t slots = (size_t)c->r->s->bands * (size_t)(c->r->kb + 1);
-    sep_thread t = {(double *)base, (long *)(base + hb + ab), (double *)(base + hb), NULL};
+    sep_thread t = {(double *)base, (long *)(base + hb + ab), (double *)(base + hb), NULL, NULL};
+    t.row = (double *)(void *)((char *)t.acc + (ab - up64((size_t)c->seg * sizeof(double))));
     t.scr = base + tb - c->r->per_thread;
     for (size_t k = 0; k < slots; k++)
         t.tag[k] = -1;
@@ -213,9 +238,14 @@ static const double *hrow_get(const sep_ctx *c, sep_thread *t, int b, long row, 
             victim = k;
     }
     double *h = t->h + ((size_t)b * (size_t)slots + (size_t)victim) * (size_t)len;
-    const char *src = (const char *)s->data +
-                      (size_t)(b * s->bstride + row * s->rstride) * gridr_dtype_size(s->dtype);
-    c->k.hrow(src, c->cols.b + c->jf0, c->cols.w + c->jf0, c->cols.n, len, h);
+    const size_t es = gridr_dtype_size(s->dtype);
+    const char *src = (const char *)s->data + (size_t)(b * s->bstride + row * s->rstride) * es;
+    const double *q = (const double *)(const void *)src;
+    if (c->k.cvt) {
+        c->k.cvt(src + (size_t)c->seg0 * es, c->seg, t->row);
+        q = t->row;
+    }
+    c->k.hrow(q, c->cols.b + c->jf0, c->cols.w + c->jf0, c->cols.n, len, h);
     tag[victim] = row;
     return h;
 }

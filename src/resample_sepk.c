@@ -13,54 +13,115 @@
  * product from 0 (taps ascending), then per output pixel 0 + the row weights times those
  * (rows ascending). Same IEEE operations, hence the same bits as the generic kernels. */
 
-/* Lanes of WL consecutive columns of one source row: tap t of columns j .. j + WL - 1. */
+/* Lanes of WL consecutive columns of one f64 source row: tap t of columns j .. j + WL - 1. */
 #if WL == 4
-#define GATHER(T, q, bc, j, t)                                                                     \
-    _mm256_set_pd((double)(q)[(bc)[(j) + 3] + (t)], (double)(q)[(bc)[(j) + 2] + (t)],              \
-                  (double)(q)[(bc)[(j) + 1] + (t)], (double)(q)[(bc)[(j)] + (t)])
+#define GATHER(q, bc, j, t)                                                                        \
+    _mm256_set_pd((q)[(bc)[(j) + 3] + (t)], (q)[(bc)[(j) + 2] + (t)], (q)[(bc)[(j) + 1] + (t)],    \
+                  (q)[(bc)[(j)] + (t)])
 #else
-#define GATHER(T, q, bc, j, t) vpair((double)(q)[(bc)[(j)] + (t)], (double)(q)[(bc)[(j) + 1] + (t)])
+#define GATHER(q, bc, j, t) vpair((q)[(bc)[(j)] + (t)], (q)[(bc)[(j) + 1] + (t)])
 #endif
 
-/* h[j] = sum_t wc[t * ws + j] * q[bc[j] + t], t ascending from 0, for j in [0, n). */
-#define DEFINE_HROW(T, SUF, KB)                                                                    \
-    static void hrow_##SUF##_##KB(const void *row, const int32_t *restrict bc,                     \
-                                  const double *restrict wc, long ws, long n, double *restrict h)  \
+/* h[j] = sum_t wc[t * ws + j] * q[bc[j] + t], t ascending from 0, for j in [0, n); the tail. */
+static inline void hrow_tail(const double *q, const int32_t *bc, const double *wc, long ws, int kb,
+                             long j, long n, double *h)
+{
+    for (; j < n; j++) {
+        double d = 0;
+        for (int t = 0; t < kb; t++)
+            d += wc[t * ws + j] * q[bc[j] + t];
+        h[j] = d;
+    }
+}
+
+#define DEFINE_HROW(KB)                                                                            \
+    static void hrow_##KB(const double *restrict q, const int32_t *restrict bc,                    \
+                          const double *restrict wc, long ws, long n, double *restrict h)          \
     {                                                                                              \
-        const T *q = row;                                                                          \
         long j = 0;                                                                                \
         for (; j + WL <= n; j += WL) {                                                             \
             vw d = wsplat(0.0);                                                                    \
             _Pragma("GCC unroll 16") for (int t = 0; t < (KB); t++) d =                            \
-                d + wload(wc + t * ws + j) * GATHER(T, q, bc, j, t);                               \
+                d + wload(wc + t * ws + j) * GATHER(q, bc, j, t);                                  \
             wstore(h + j, d);                                                                      \
         }                                                                                          \
-        for (; j < n; j++) {                                                                       \
-            double d = 0;                                                                          \
-            for (int t = 0; t < (KB); t++)                                                         \
-                d += wc[t * ws + j] * (double)q[bc[j] + t];                                        \
-            h[j] = d;                                                                              \
-        }                                                                                          \
+        hrow_tail(q, bc, wc, ws, KB, j, n, h);                                                     \
     }
 
-#define DEFINE_HROWS(T, SUF)                                                                       \
-    DEFINE_HROW(T, SUF, 2)                                                                         \
-    DEFINE_HROW(T, SUF, 4)                                                                         \
-    static const gridr__rs_hrow_fn hrows_##SUF[2] = {hrow_##SUF##_2, hrow_##SUF##_4};
+#if defined(GRIDR__KERN_AVX2)
+/* Two and four taps: one load per column, then a transpose into tap vectors (the same lane
+ * operations as the gathers, fewer instructions). */
+static void hrow_2(const double *restrict q, const int32_t *restrict bc, const double *restrict wc,
+                   long ws, long n, double *restrict h)
+{
+    long j = 0;
+    for (; j + 4 <= n; j += 4) {
+        __m256d x = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(q + bc[j])),
+                                         _mm_loadu_pd(q + bc[j + 2]), 1);
+        __m256d y = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(q + bc[j + 1])),
+                                         _mm_loadu_pd(q + bc[j + 3]), 1);
+        __m256d d = _mm256_setzero_pd() + _mm256_loadu_pd(wc + j) * _mm256_unpacklo_pd(x, y);
+        d = d + _mm256_loadu_pd(wc + ws + j) * _mm256_unpackhi_pd(x, y);
+        _mm256_storeu_pd(h + j, d);
+    }
+    hrow_tail(q, bc, wc, ws, 2, j, n, h);
+}
 
-DEFINE_HROWS(uint8_t, u8)
-DEFINE_HROWS(uint16_t, u16)
-DEFINE_HROWS(int16_t, i16)
-DEFINE_HROWS(uint32_t, u32)
-DEFINE_HROWS(int32_t, i32)
-DEFINE_HROWS(float, f32)
-DEFINE_HROWS(double, f64)
+static void hrow_4(const double *restrict q, const int32_t *restrict bc, const double *restrict wc,
+                   long ws, long n, double *restrict h)
+{
+    long j = 0;
+    for (; j + 4 <= n; j += 4) {
+        __m256d r0 = _mm256_loadu_pd(q + bc[j]), r1 = _mm256_loadu_pd(q + bc[j + 1]);
+        __m256d r2 = _mm256_loadu_pd(q + bc[j + 2]), r3 = _mm256_loadu_pd(q + bc[j + 3]);
+        __m256d lo01 = _mm256_unpacklo_pd(r0, r1), hi01 = _mm256_unpackhi_pd(r0, r1);
+        __m256d lo23 = _mm256_unpacklo_pd(r2, r3), hi23 = _mm256_unpackhi_pd(r2, r3);
+        __m256d d = _mm256_setzero_pd() +
+                    _mm256_loadu_pd(wc + j) * _mm256_permute2f128_pd(lo01, lo23, 0x20);
+        d = d + _mm256_loadu_pd(wc + ws + j) * _mm256_permute2f128_pd(hi01, hi23, 0x20);
+        d = d + _mm256_loadu_pd(wc + 2 * ws + j) * _mm256_permute2f128_pd(lo01, lo23, 0x31);
+        d = d + _mm256_loadu_pd(wc + 3 * ws + j) * _mm256_permute2f128_pd(hi01, hi23, 0x31);
+        _mm256_storeu_pd(h + j, d);
+    }
+    hrow_tail(q, bc, wc, ws, 4, j, n, h);
+}
+#else
+DEFINE_HROW(2)
+DEFINE_HROW(4)
+#endif
+DEFINE_HROW(6)
+DEFINE_HROW(8)
+DEFINE_HROW(10)
+DEFINE_HROW(12)
 
-/* B-spline coefficients (f64), wider boxes. */
-DEFINE_HROW(double, f64, 6)
-DEFINE_HROW(double, f64, 8)
-DEFINE_HROW(double, f64, 10)
-DEFINE_HROW(double, f64, 12)
+/* A source row segment to f64 (exact for every source type). */
+#define DEFINE_CVT(T, SUF)                                                                         \
+    static void cvt_##SUF(const void *src, long n, double *restrict dst)                           \
+    {                                                                                              \
+        const T *p = src;                                                                          \
+        for (long j = 0; j < n; j++)                                                               \
+            dst[j] = (double)p[j];                                                                 \
+    }
+DEFINE_CVT(uint8_t, u8)
+DEFINE_CVT(int16_t, i16)
+DEFINE_CVT(uint32_t, u32)
+DEFINE_CVT(int32_t, i32)
+DEFINE_CVT(float, f32)
+
+#if defined(GRIDR__KERN_AVX2)
+static void cvt_u16(const void *src, long n, double *restrict dst)
+{
+    const uint16_t *p = src;
+    long j = 0;
+    for (; j + 4 <= n; j += 4)
+        _mm256_storeu_pd(dst + j, _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(
+                                      _mm_loadl_epi64((const __m128i *)(const void *)(p + j)))));
+    for (; j < n; j++)
+        dst[j] = (double)p[j];
+}
+#else
+DEFINE_CVT(uint16_t, u16)
+#endif
 
 /* acc[j] = 0 + wr[0] * h[0][j] + wr[1] * h[1][j] + ... (rows ascending), for j in [0, n). */
 static void vrow(const double *const *h, const double *wr, int kb, long n, double *restrict acc)
@@ -146,31 +207,26 @@ void gridr__rs_store_avx2(void *dst, gridr_dtype dt, const double *acc, long n)
 }
 #endif
 
-static gridr__rs_hrow_fn hrow_direct(gridr_dtype dt, int kb)
-{
-    static const gridr__rs_hrow_fn *const by_type[GRIDR_DT_COUNT] = {
-        [GRIDR_DT_U8] = hrows_u8,   [GRIDR_DT_U16] = hrows_u16, [GRIDR_DT_I16] = hrows_i16,
-        [GRIDR_DT_U32] = hrows_u32, [GRIDR_DT_I32] = hrows_i32, [GRIDR_DT_F32] = hrows_f32,
-        [GRIDR_DT_F64] = hrows_f64,
-    };
-    if (dt <= GRIDR_DT_UNKNOWN || dt >= GRIDR_DT_COUNT || !by_type[dt] || (kb != 2 && kb != 4))
-        return NULL;
-    return by_type[dt][kb / 2 - 1];
-}
-
 int KFN(gridr__rs_get_sep_base)(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k)
 {
-    static const gridr__rs_hrow_fn wide[4] = {hrow_f64_6, hrow_f64_8, hrow_f64_10, hrow_f64_12};
+    static const gridr__rs_hrow_fn hrows[6] = {hrow_2, hrow_4, hrow_6, hrow_8, hrow_10, hrow_12};
+    static const gridr__rs_cvt_fn cvts[GRIDR_DT_COUNT] = {
+        [GRIDR_DT_U8] = cvt_u8,   [GRIDR_DT_U16] = cvt_u16, [GRIDR_DT_I16] = cvt_i16,
+        [GRIDR_DT_U32] = cvt_u32, [GRIDR_DT_I32] = cvt_i32, [GRIDR_DT_F32] = cvt_f32,
+    };
+    if (dt <= GRIDR_DT_UNKNOWN || dt >= GRIDR_DT_COUNT || kb < 2 || kb > 12 || kb % 2)
+        return -1;
+    if (kb > 4 && dt != GRIDR_DT_F64)
+        return -1;
+    k->hrow = hrows[kb / 2 - 1];
+    k->cvt = cvts[dt];
     k->vrow = vrow;
 #if defined(GRIDR__KERN_AVX2)
     k->store = gridr__rs_store_avx2;
 #else
     k->store = gridr__rs_store;
 #endif
-    k->hrow = hrow_direct(dt, kb);
-    if (!k->hrow && dt == GRIDR_DT_F64 && kb >= 6 && kb <= 12 && kb % 2 == 0)
-        k->hrow = wide[kb / 2 - 3];
-    return k->hrow ? 0 : -1;
+    return 0;
 }
 
 #if !defined(GRIDR__KERN_AVX2)
