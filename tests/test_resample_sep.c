@@ -189,6 +189,21 @@ static void test_nan_and_mask(void)
         }
 }
 
+/* Windows large enough for OpenMP (> 65536 pixels): each thread caches its own rows. */
+static void test_threads(void)
+{
+    for (int th = 1; th <= 3; th++) {
+        scase t = {.dt = GRIDR_DT_U16, .odt = GRIDR_DT_U16, .bands = 1, .R = 230, .C = 210};
+        gridr_resample_opts_init(&t.o);
+        t.o.interp = GRIDR_INTERP_CUBIC;
+        t.o.threads = th;
+        t.data = make_data(t.dt, 1, t.R, t.C, 0);
+        ASSERT_OK(gridr_grid_init_zoom(&t.g, 1.5, 1.5, 345, 315));
+        CU_ASSERT(compare(&t, (gridr_rect){0, 0, 345, 315}) > 300 * 300);
+        free(t.data);
+    }
+}
+
 /* A zoom's interior values against the formula: linear x2 of a ramp is the ramp itself. */
 static void test_zoom_ramp_values(void)
 {
@@ -218,6 +233,7 @@ static CU_TestInfo tests[] = {
     {"zoom: separable equals generic", test_zoom_identical},
     {"affine and boundaries: identical", test_affine_and_boundaries},
     {"NaN rows and masks: identical", test_nan_and_mask},
+    {"OpenMP threads: identical", test_threads},
     {"zoom of a ramp", test_zoom_ramp_values},
     CU_TEST_INFO_NULL,
 };
