@@ -3,6 +3,7 @@
 #include "job_run_internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,7 +31,14 @@ int gridr_job_work(void *ctx, const void *run_params, const void *win_params, gr
     if (p->has_src_mask)
         src.mask = arrays[GRIDR_PLAN_SRC_MASK];
     gridr_array *omask = p->has_out_mask ? &arrays[GRIDR_PLAN_OUT_MASK] : NULL;
-    return gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
+    int rc = gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
+    if (rc || !p->codec.compression)
+        return rc;
+    /* The file's bytes of the window's tiles, so that the parent only writes them. */
+    size_t used;
+    return gridr_raster_tiles_encode(&p->codec, w->out, &arrays[GRIDR_PLAN_OUT],
+                                     arrays[GRIDR_PLAN_TILES].data,
+                                     (size_t)arrays[GRIDR_PLAN_TILES].cols, &used);
 }
 
 /* ---- parent side --------------------------------------------------------------------------- */
@@ -61,6 +69,16 @@ static void fill_value(gridr_array *a, double v)
     gridr_dtype_set(a->data, a->dtype, 0, v);
     for (size_t i = 1; i < n; i++)
         memcpy((char *)a->data + i * es, a->data, es);
+}
+
+/* The encoded-tiles array of the window, marked "not encoded" until a worker encodes it. */
+static void prepare_tiles(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
+{
+    gridr_array *t = &arrays[GRIDR_PLAN_TILES];
+    if (!c->params.codec.compression)
+        return;
+    *t = gridr_array_make(t->data, GRIDR_DT_U8, 1, 1, (long)w->bytes[GRIDR_PLAN_TILES]);
+    memset(t->data, 0, GRIDR__MIN(w->bytes[GRIDR_PLAN_TILES], sizeof(uint32_t)));
 }
 
 static int prepare_empty(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
@@ -127,6 +145,7 @@ static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, voi
     const gridr__job_params *p = &c->params;
     const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
     (void)narrays;
+    prepare_tiles(c, w, arrays);
     if (w->empty)
         return prepare_empty(c, w, arrays);
     int rc = prepare_inputs(c, w, arrays);
@@ -147,7 +166,15 @@ static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
     gridr__job_ctx *c = user;
     const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
     (void)narrays;
-    int rc = gridr_raster_write(c->dst, w->out, &arrays[GRIDR_PLAN_OUT]);
+    int rc = 1;
+    const gridr_array *t = &arrays[GRIDR_PLAN_TILES];
+    uint32_t magic = 0;
+    if (c->params.codec.compression && t->data && t->cols >= (long)sizeof magic)
+        memcpy(&magic, t->data, sizeof magic);
+    if (magic) /* encoded by the worker (empty windows are not) */
+        rc = gridr_raster_write_tiles(c->dst, w->out, t->data, (size_t)t->cols);
+    if (rc == 1)
+        rc = gridr_raster_write(c->dst, w->out, &arrays[GRIDR_PLAN_OUT]);
     if (rc == 0)
         c->bytes_written += (size_t)c->params.bands * (size_t)w->out.rows * (size_t)w->out.cols *
                             gridr_dtype_size(c->params.out_dtype);
@@ -232,10 +259,10 @@ int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
         rep = &local;
     memset(rep, 0, sizeof *rep);
     int rc = gridr__job_open(&c, j, 0);
-    if (rc == 0)
-        rc = gridr__job_plan(&c, j, gridr_sched_workers(s));
-    if (rc == 0)
+    if (rc == 0) /* the output first: its tile codec shapes the plan */
         rc = gridr__job_create_output(&c, j, reg);
+    if (rc == 0 && (rc = gridr__job_plan(&c, j, gridr_sched_workers(s))) != 0)
+        finish_output(&c, reg, rc);
     rep->seconds_setup = now_s() - t0;
     if (rc == 0) {
         double t1 = now_s();

@@ -19,6 +19,8 @@ typedef struct gridr__job_params {
     long raster_rows, raster_cols;
     long out_rows, out_cols;
     int has_src_mask, has_grid_mask, has_out_mask;
+    gridr_raster_tile_codec codec; /* compression 0: the parent writes pixels, else the worker
+                                      encodes the output tiles into GRIDR_PLAN_TILES */
 } gridr__job_params;
 
 /* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */
@@ -41,7 +43,8 @@ typedef struct gridr__job_ctx {
 
 /* Open the source (and masks), load the grid, fill params. dry: no output checks. */
 int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry);
-/* Plan the windows for `workers` workers. */
+/* Plan the windows for `workers` workers (with the encoded-tiles array when params.codec says so
+ * and the windows fall on whole tiles; else params.codec is cleared). */
 int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers);
 /* Create the output under its temporary name, recorded in `reg`, with its georeferencing. */
 int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg);

@@ -221,6 +221,31 @@ int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
     return 0;
 }
 
+/* The windows of the plan fall on whole output tiles. */
+static int plan_on_tiles(const gridr__job_ctx *c)
+{
+    const gridr_plan_summary *s = gridr_plan_summary_get(c->plan);
+    const gridr_raster_tile_codec *k = &c->params.codec;
+    return (s->win_rows % k->tile_rows == 0 || s->win_rows >= s->out_rows) &&
+           (s->win_cols % k->tile_cols == 0 || s->win_cols >= s->out_cols);
+}
+
+/* Size the encoded-tiles array from the output's codec: the bound of a one-tile window (its
+ * table header included) times the tiles of a window is an upper bound (by 48 bytes a tile). */
+static void plan_tiles(const gridr__job_ctx *c, gridr_plan_opts *po)
+{
+    const gridr_raster_tile_codec *k = &c->params.codec;
+    gridr_rect one = {0, 0, GRIDR__MIN(k->tile_rows, k->rows), GRIDR__MIN(k->tile_cols, k->cols)};
+    size_t b1 = k->compression ? gridr_raster_tiles_bound(k, one) : 0;
+    if (b1 == 0)
+        return;
+    po->enc_tile_rows = k->tile_rows;
+    po->enc_tile_cols = k->tile_cols;
+    po->enc_tile_bytes = b1;
+    if (k->tile_rows == k->tile_cols)
+        po->block = k->tile_rows;
+}
+
 int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
 {
     gridr_plan_opts po;
@@ -239,6 +264,17 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     po.workers = workers > 0 ? workers : 1;
     po.win_rows = j->tile_rows;
     po.win_cols = j->tile_cols;
+    plan_tiles(c, &po);
+    int rc = gridr_plan_new(&po, &c->plan);
+    if (rc || !po.enc_tile_rows || plan_on_tiles(c))
+        return rc;
+    /* Windows cut tiles (a user window size): the parent writes pixels, without the array. */
+    memset(&c->params.codec, 0, sizeof c->params.codec);
+    gridr_plan_free(c->plan);
+    c->plan = NULL;
+    po.enc_tile_rows = po.enc_tile_cols = 0;
+    po.enc_tile_bytes = 0;
+    po.block = GRIDR_PLAN_DEFAULT_BLOCK;
     return gridr_plan_new(&po, &c->plan);
 }
 
@@ -276,6 +312,8 @@ int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_regist
         rc = gridr_registry_add_file(reg, tmp[i]);
     if (rc == 0)
         rc = set_georef(c, j);
+    if (rc == 0) /* after the metadata: this hands a direct-path file to libtiff */
+        rc = gridr_raster_tile_codec_get(c->dst, &c->params.codec);
     return rc;
 }
 

@@ -26,6 +26,8 @@ typedef struct ctx {
     int in_flight;
     long block;
     int halo;
+    long enc_rows, enc_cols; /* encoded output tiles (0: none) */
+    size_t enc_tile, enc_head;
 } ctx;
 
 /* Result of evaluating one window size. */
@@ -36,8 +38,8 @@ typedef struct cand {
     long max_src_rows, max_src_cols, max_node_rows, max_node_cols;
 } cand;
 
-static const char *const array_names[GRIDR_PLAN_NARRAYS] = {"src",       "src_mask", "grid",
-                                                            "grid_mask", "out",      "out_mask"};
+static const char *const array_names[GRIDR_PLAN_NARRAYS] = {"src", "src_mask", "grid", "grid_mask",
+                                                            "out", "out_mask", "tiles"};
 
 const char *gridr_plan_array_name(gridr_plan_array kind)
 {
@@ -179,6 +181,21 @@ static int resolve_grid(const gridr_plan_opts *o, ctx *c)
     return 0;
 }
 
+static int resolve_enc(const gridr_plan_opts *o, ctx *c)
+{
+    if (o->enc_tile_rows == 0)
+        return 0;
+    if (o->enc_tile_rows < 0 || o->enc_tile_cols < 1 || o->enc_tile_bytes == 0)
+        return gridr__fail(GRIDR_EINVAL,
+                           "plan: encoded tiles of %ld x %ld, %zu bytes are not valid",
+                           o->enc_tile_rows, o->enc_tile_cols, o->enc_tile_bytes);
+    c->enc_rows = o->enc_tile_rows;
+    c->enc_cols = o->enc_tile_cols;
+    c->enc_tile = o->enc_tile_bytes;
+    c->enc_head = o->enc_head_bytes;
+    return 0;
+}
+
 static int resolve(const gridr_plan_opts *o, ctx *c)
 {
     int rc;
@@ -204,7 +221,7 @@ static int resolve(const gridr_plan_opts *o, ctx *c)
     c->in_flight = o->workers + o->prefetch;
     c->block = o->block;
     c->halo = gridr_interp_halo(c->ropts.interp, c->ropts.bspline_eps);
-    return c->halo < 0 ? c->halo : 0;
+    return c->halo < 0 ? c->halo : resolve_enc(o, c);
 }
 
 /* ---- one window ----------------------------------------------------------------------------- */
@@ -222,12 +239,27 @@ static gridr_rect clip_to_raster(gridr_rect s, long rows, long cols)
     return r;
 }
 
+/* Encoded tiles: the header plus every tile the window touches. */
+static int tiles_bytes(const ctx *c, const gridr_rect *o, size_t *out)
+{
+    long ty0 = o->row0 / c->enc_rows, tx0 = o->col0 / c->enc_cols;
+    long ty1 = (o->row0 + o->rows - 1) / c->enc_rows, tx1 = (o->col0 + o->cols - 1) / c->enc_cols;
+    size_t n = sat_mul((size_t)(ty1 - ty0 + 1), (size_t)(tx1 - tx0 + 1));
+    *out = sat_add(c->enc_head, sat_mul(n, c->enc_tile));
+    if (*out == SIZE_MAX)
+        return gridr__fail(GRIDR_ERANGE, "plan: window at output (%ld, %ld): tiles overflow size_t",
+                           o->row0, o->col0);
+    return 0;
+}
+
 static int window_bytes(const ctx *c, gridr_plan_window *w)
 {
     const gridr_rect *o = &w->out;
     size_t *b = w->bytes;
     int rc;
     if ((rc = array_bytes(c->out_dt, c->bands, o->rows, o->cols, "output", o, &b[GRIDR_PLAN_OUT])))
+        return rc;
+    if (c->enc_rows && (rc = tiles_bytes(c, o, &b[GRIDR_PLAN_TILES])))
         return rc;
     if (c->out_mask && (rc = array_bytes(GRIDR_DT_U8, 1, o->rows, o->cols, "output mask", o,
                                          &b[GRIDR_PLAN_OUT_MASK])))

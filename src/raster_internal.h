@@ -12,6 +12,8 @@
 
 #include "gridr/raster.h"
 
+#include <stdint.h>
+
 struct gridr_raster {
     GDALDatasetH ds; /* read: the dataset; output: the file being written (or the stage) */
     char *path;      /* as given; for an output, the final path */
@@ -102,6 +104,33 @@ int gridr__tiff_detach(gridr_raster *r);
 
 /** Finish the libtiff handle of an output at commit (flush, close, check). */
 int gridr__tiff_finish(gridr_raster *r);
+
+/** Encoded tiles of one window (gridr_raster_tiles_encode): this header, `ntiles` entries
+ *  (tile-row, tile-column, plane order), then the tiles' bytes. Read with memcpy (any alignment).
+ */
+typedef struct gridr__tiles_head {
+    uint32_t magic; /* GRIDR__TILES_MAGIC once encoded */
+    uint32_t ntiles;
+    uint64_t used; /* bytes of header, table and data */
+    int64_t row0, col0, rows, cols;
+} gridr__tiles_head;
+
+typedef struct gridr__tiles_entry {
+    uint64_t offset, size; /* from the start of the buffer */
+} gridr__tiles_entry;
+
+#define GRIDR__TILES_MAGIC 0x73656c74u
+
+/** The tile codec of an output on the direct path, attaching libtiff first if needed (zeroed:
+ *  not on the path). */
+int gridr__tiff_codec(gridr_raster *r, gridr_raster_tile_codec *c);
+
+/** Write one encoded tile (ty, tx, plane) of window `win` as is. */
+int gridr__tiff_write_raw(gridr_raster *r, gridr_rect win, long ty, long tx, int plane,
+                          const void *data, size_t size);
+
+/** Start the write-back of the output's dirty pages (no wait; errors ignored). */
+void gridr__tiff_writeback(gridr_raster *r);
 
 /** Close any libtiff handle and free its buffer (errors ignored). */
 void gridr__tiff_close(gridr_raster *r);

@@ -4,6 +4,7 @@
 #include "raster_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -479,5 +480,57 @@ int gridr__tiff_write(gridr_raster *r, gridr_rect win, const gridr_array *arr)
             for (int pl = 0; pl < (r->tiff_separate ? r->bands : 1); pl++)
                 if ((rc = write_plane(r, win, ty, tx, pl, arr)) != 0)
                     return rc;
+    gridr__tiff_writeback(r);
     return 0;
+}
+
+/* ---- encoded tiles (src/raster_tiles.c encodes them in the workers) ------------------------ */
+
+int gridr__tiff_codec(gridr_raster *r, gridr_raster_tile_codec *c)
+{
+    uint16_t comp = COMPRESSION_NONE;
+    memset(c, 0, sizeof *c);
+    if (!r->writable || r->tiff_mode <= 0)
+        return 0;
+    if (!r->tif) {
+        int rc = writer_attach(r);
+        if (rc)
+            return rc < 0 ? rc : 0;
+    }
+    if (TIFFIsByteSwapped(r->tif))
+        return 0; /* raw tiles are in the host's order: libtiff swaps on the encoded path */
+    TIFFGetFieldDefaulted(r->tif, TIFFTAG_COMPRESSION, &comp);
+    c->compression =
+        comp == COMPRESSION_ADOBE_DEFLATE ? GRIDR_RASTER_TILES_DEFLATE : GRIDR_RASTER_TILES_NONE;
+    c->level = r->tiff_zlevel > 0 ? r->tiff_zlevel : 6; /* libtiff's and GDAL's default */
+    c->rows = r->rows;
+    c->cols = r->cols;
+    c->tile_rows = r->tiff_th;
+    c->tile_cols = r->tiff_tw;
+    c->bands = r->bands;
+    c->separate = r->tiff_separate;
+    c->dtype = r->dtypes[0];
+    return 0;
+}
+
+int gridr__tiff_write_raw(gridr_raster *r, gridr_rect win, long ty, long tx, int plane,
+                          const void *data, size_t size)
+{
+    r->tiff_msg[0] = 0;
+    errno = 0;
+    uint32_t idx = chunk_index(r, ty, tx, plane);
+    tmsize_t n = TIFFWriteRawTile(r->tif, idx, (void *)(uintptr_t)data, (tmsize_t)size);
+    if (n == (tmsize_t)size)
+        return 0;
+    char what[PATH_MAX + 128];
+    snprintf(what, sizeof what, "cannot write window rows [%ld, %ld) cols [%ld, %ld) of '%s'",
+             win.row0, win.row0 + win.rows, win.col0, win.col0 + win.cols, r->path);
+    return fail_io(r, what);
+}
+
+void gridr__tiff_writeback(gridr_raster *r)
+{
+    int fd = r->tif ? TIFFFileno(r->tif) : -1;
+    if (fd >= 0)
+        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }

@@ -510,6 +510,48 @@ static void test_bytes(void)
     free_grid(&g);
 }
 
+/* The encoded-tiles array: header + every enc tile a window touches; absent by default. */
+static void test_tiles_bytes(void)
+{
+    wobble wb = {31, 21, 4, 6, 1, 1, 0.5, 0.5, 1, 1};
+    gridr_grid g;
+    gridr_plan_opts o;
+    gridr_plan *p = NULL, *q = NULL;
+    make_wobble(&wb, &g);
+    base_opts(&o, &g, NULL, 130, 130);
+    o.win_rows = 40;
+    o.win_cols = 50;
+    ASSERT_OK(gridr_plan_new(&o, &q));
+    o.enc_tile_rows = 16;
+    o.enc_tile_cols = 32;
+    o.enc_tile_bytes = 1000;
+    o.enc_head_bytes = 48;
+    ASSERT_OK(gridr_plan_new(&o, &p));
+    CU_ASSERT_FATAL(p != NULL && q != NULL);
+    size_t mx = 0;
+    for (long i = 0; i < gridr_plan_count(p); i++) {
+        const gridr_plan_window *w = gridr_plan_window_at(p, i);
+        long nty = 0, ntx = 0;
+        for (long t = 0; t * 16 < 130; t++)
+            nty += t * 16 < w->out.row0 + w->out.rows && (t + 1) * 16 > w->out.row0;
+        for (long t = 0; t * 32 < 130; t++)
+            ntx += t * 32 < w->out.col0 + w->out.cols && (t + 1) * 32 > w->out.col0;
+        CU_ASSERT_EQUAL(w->bytes[GRIDR_PLAN_TILES], 48 + (size_t)(nty * ntx) * 1000);
+        CU_ASSERT_EQUAL(gridr_plan_window_at(q, i)->bytes[GRIDR_PLAN_TILES], 0);
+        mx = w->bytes[GRIDR_PLAN_TILES] > mx ? w->bytes[GRIDR_PLAN_TILES] : mx;
+    }
+    CU_ASSERT_EQUAL(mx, 48 + 9 * 1000); /* rows [80, 120) and cols [50, 100) touch 3 x 3 */
+    CU_ASSERT_EQUAL(gridr_plan_max_bytes(p, GRIDR_PLAN_TILES), mx);
+    CU_ASSERT_EQUAL(gridr_plan_summary_get(p)->window_bytes,
+                    gridr_plan_summary_get(q)->window_bytes + mx);
+    CU_ASSERT_STRING_EQUAL(gridr_plan_array_name(GRIDR_PLAN_TILES), "tiles");
+    gridr_plan_free(p);
+    gridr_plan_free(q);
+    o.enc_tile_bytes = 0;
+    ASSERT_STATUS(gridr_plan_new(&o, &p), GRIDR_EINVAL);
+    free_grid(&g);
+}
+
 /* ---- budget --------------------------------------------------------------------------------- */
 
 static void test_budget_choice(void)
@@ -757,6 +799,7 @@ static CU_TestInfo tests[] = {
     {"grid pointing outside the raster", test_outside_raster},
     {"masked grid nodes -> empty", test_masked_grid_empty},
     {"byte sizes and maxima", test_bytes},
+    {"encoded-tiles array", test_tiles_bytes},
     {"budget picks the window", test_budget_choice},
     {"budget with a zoom-out", test_budget_zoom_out},
     {"impossible budget", test_budget_impossible},

@@ -45,5 +45,6 @@ extern CU_SuiteInfo gridr_test_plan_suite;
 extern CU_SuiteInfo gridr_test_sched_suite;
 extern CU_SuiteInfo gridr_test_raster_suite;
 extern CU_SuiteInfo gridr_test_job_suite;
+extern CU_SuiteInfo gridr_test_raster_tiles_suite; /* tests/test_raster_tiles.c */
 
 #endif

@@ -30,10 +30,12 @@ typedef enum gridr_plan_array {
     GRIDR_PLAN_GRID = 2,      /* 2 x node rows x node cols, grid dtype (array grids) */
     GRIDR_PLAN_GRID_MASK = 3, /* u8, node rows x node cols (if the grid has a mask) */
     GRIDR_PLAN_OUT = 4,       /* bands x out rows x out cols, out dtype */
-    GRIDR_PLAN_OUT_MASK = 5   /* u8, out rows x out cols (if has_out_mask) */
+    GRIDR_PLAN_OUT_MASK = 5,  /* u8, out rows x out cols (if has_out_mask) */
+    GRIDR_PLAN_TILES = 6      /* u8, the window's output tiles encoded for the file (if
+                                 enc_tile_rows: see gridr_plan_opts) */
 } gridr_plan_array;
 
-#define GRIDR_PLAN_NARRAYS 6
+#define GRIDR_PLAN_NARRAYS 7
 
 /** Short name of an array kind ("src", "src_mask", "grid", ...). Ownership: static string. */
 GRIDR_API const char *gridr_plan_array_name(gridr_plan_array kind);
@@ -58,6 +60,11 @@ typedef struct gridr_plan_opts {
     int prefetch;                        /* windows read ahead; default 1 */
     long win_rows, win_cols;             /* user window size; 0 (default) = from the budget */
     long block;                          /* alignment; default GRIDR_PLAN_DEFAULT_BLOCK */
+    /* Encoded output tiles (GRIDR_PLAN_TILES, e.g. gridr_raster_tiles_bound): a window covering
+     * n tiles of enc_tile_rows x enc_tile_cols output pixels needs enc_head_bytes + n x
+     * enc_tile_bytes. enc_tile_rows 0 (default): no such array. */
+    long enc_tile_rows, enc_tile_cols;
+    size_t enc_tile_bytes, enc_head_bytes;
 } gridr_plan_opts;
 
 /** Defaults listed above (grid NULL, dtypes unknown, raster size 0). */

@@ -114,6 +114,55 @@ GRIDR_API const char *const *gridr_raster_temp_files(const gridr_raster *r);
  *  come in any order. Errors: GRIDR_EINVAL, GRIDR_ERANGE, GRIDR_EIO, GRIDR_ENOSPC. */
 GRIDR_API int gridr_raster_write(gridr_raster *r, gridr_rect win, const gridr_array *arr);
 
+/** TIFF compression codes of the encoded-tiles path. */
+#define GRIDR_RASTER_TILES_NONE 1    /* uncompressed: tile samples in file byte order */
+#define GRIDR_RASTER_TILES_DEFLATE 8 /* zlib stream (TIFF Adobe deflate), no predictor */
+
+/** How an output stores its tiles, for encoding them away from the raster (in a worker): a value
+ *  with no pointer, safe to copy across fork(). `compression` 0: the output does not take
+ *  encoded tiles (use gridr_raster_write). */
+typedef struct gridr_raster_tile_codec {
+    int compression;           /* 0, GRIDR_RASTER_TILES_NONE or GRIDR_RASTER_TILES_DEFLATE */
+    int level;                 /* DEFLATE level (1..9; GDAL's default 6) */
+    long rows, cols;           /* raster size */
+    long tile_rows, tile_cols; /* tile size */
+    int bands;
+    int separate;      /* 1: one tile per band (INTERLEAVE=BAND), 0: samples interleaved */
+    gridr_dtype dtype; /* sample type of every band (written in the host's byte order) */
+} gridr_raster_tile_codec;
+
+/** Whether output `r` takes encoded tiles (gridr_raster_write_tiles) and how to encode them:
+ *  a GTiff on the direct libtiff path (docs/api/raster.md), tiled, uncompressed or DEFLATE
+ *  without predictor, not byte-swapped, and GRIDR_RASTER_GDAL_ONLY unset. Call it after setting
+ *  nodata, georeferencing and metadata: it hands the file to libtiff now (a later setter gives it
+ *  back to GDAL and the tiles path then declines). Otherwise *out is zeroed (compression 0).
+ *  Errors: GRIDR_EINVAL (not an output), GRIDR_EIO / GRIDR_ENOSPC (closing the GDAL dataset). */
+GRIDR_API int gridr_raster_tile_codec_get(gridr_raster *r, gridr_raster_tile_codec *out);
+
+/** Bytes gridr_raster_tiles_encode() may need for window `win` (a table plus the worst case of
+ *  every tile and plane); 0 when `win` is not made of whole tiles (cut only at the raster's edges)
+ *  or the codec takes no tiles. */
+GRIDR_API size_t gridr_raster_tiles_bound(const gridr_raster_tile_codec *c, gridr_rect win);
+
+/** Encode window `win` of `arr` (c->bands bands, win.rows x win.cols, any strides, dtype
+ *  c->dtype) into buf[0 .. cap): a table of the tiles (in tile-row, tile-column, plane order)
+ *  followed by each tile's final on-disk bytes (edge tiles zero-padded to the full tile, then
+ *  compressed). Touches no file and no GDAL: meant for workers. *used: the bytes filled.
+ *  Errors: GRIDR_EINVAL (window not tile-aligned, shapes or dtype differ from the codec),
+ *  GRIDR_ERANGE (cap < gridr_raster_tiles_bound), GRIDR_ENOMEM. */
+GRIDR_API int gridr_raster_tiles_encode(const gridr_raster_tile_codec *c, gridr_rect win,
+                                        const gridr_array *arr, void *buf, size_t cap,
+                                        size_t *used);
+
+/** Write the tiles of window `win` encoded by gridr_raster_tiles_encode() (for the codec of
+ *  gridr_raster_tile_codec_get(r)) as they are (libtiff TIFFWriteRawTile: no copy, no
+ *  compression here), then start the write-back of the file's dirty pages (sync_file_range, not
+ *  waiting; commit still fsyncs). Returns 0 written, 1 declined (the output is no longer on the
+ *  tiles path: write the pixels with gridr_raster_write), or GRIDR_EINVAL (buffer not a table of
+ *  this window's tiles), GRIDR_EIO, GRIDR_ENOSPC (message names the file and the window). */
+GRIDR_API int gridr_raster_write_tiles(gridr_raster *r, gridr_rect win, const void *buf,
+                                       size_t size);
+
 /** Set the nodata value of band `band` (1-based; 0 = every band). The value must be
  *  representable in the band type (an integer in range, or any float / NaN for f32/f64). */
 GRIDR_API int gridr_raster_set_nodata(gridr_raster *r, int band, double value);
