@@ -6,6 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Budget-derived plans get at least this many windows per worker (unless windows would drop
+ * below the 256 block): with 2 workers, 9 windows of 2048^2 left one worker idle on the tail
+ * and the first read and last write unoverlapped. GRIDR_WINDOWS_PER_WORKER overrides it
+ * (measurements; 0 = off). */
+#define WINDOWS_PER_WORKER 16
+
 static const char *job_name(const gridr_job *j)
 {
     return j->origin ? j->origin : j->dst;
@@ -221,6 +227,12 @@ int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
     return 0;
 }
 
+static long windows_per_worker(void)
+{
+    const char *v = getenv("GRIDR_WINDOWS_PER_WORKER");
+    return v && *v ? strtol(v, NULL, 10) : WINDOWS_PER_WORKER;
+}
+
 int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
 {
     gridr_plan_opts po;
@@ -237,6 +249,7 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     po.has_src_mask = c->params.has_src_mask;
     po.mem_budget = (size_t)j->mem_mib << 20;
     po.workers = workers > 0 ? workers : 1;
+    po.min_windows = windows_per_worker() * po.workers;
     po.win_rows = j->tile_rows;
     po.win_cols = j->tile_cols;
     return gridr_plan_new(&po, &c->plan);

@@ -25,6 +25,7 @@ typedef struct ctx {
     size_t budget;
     int in_flight;
     long block;
+    long min_windows;
     int halo;
 } ctx;
 
@@ -137,6 +138,9 @@ static int check_counts(const gridr_plan_opts *o)
                            o->workers, o->prefetch);
     if (o->block < 1)
         return gridr__fail(GRIDR_EINVAL, "plan: block alignment must be >= 1 (got %ld)", o->block);
+    if (o->min_windows < 0)
+        return gridr__fail(GRIDR_EINVAL, "plan: min_windows must be >= 0 (got %ld)",
+                           o->min_windows);
     if (o->win_rows < 0 || o->win_cols < 0)
         return gridr__fail(GRIDR_EINVAL, "plan: window size %ld x %ld is negative", o->win_rows,
                            o->win_cols);
@@ -203,6 +207,7 @@ static int resolve(const gridr_plan_opts *o, ctx *c)
     c->budget = o->mem_budget;
     c->in_flight = o->workers + o->prefetch;
     c->block = o->block;
+    c->min_windows = o->min_windows;
     c->halo = gridr_interp_halo(c->ropts.interp, c->ropts.bspline_eps);
     return c->halo < 0 ? c->halo : 0;
 }
@@ -344,11 +349,12 @@ static long round_up(long v, long m)
     return ceil_div(v, m) * m;
 }
 
-/* Next smaller side: halve, staying a multiple of the block while above it; 0 when none. */
-static long halve(long s, long block)
+/* Next smaller side: halve, staying a multiple of the block while above it; 0 when none or
+ * when it would go below `floor`. */
+static long halve(long s, long block, long floor)
 {
     long h = s > block ? GRIDR__MAX(block, s / 2 / block * block) : s / 2;
-    return h >= GRIDR_PLAN_MIN_WINDOW && h < s ? h : 0;
+    return h >= GRIDR__MAX(GRIDR_PLAN_MIN_WINDOW, floor) && h < s ? h : 0;
 }
 
 static long start_side(const ctx *c, long out)
@@ -359,13 +365,13 @@ static long start_side(const ctx *c, long out)
 }
 
 /* Next candidate after (rows, cols): halve rows if rows >= cols, else cols (rows first, so the
- * wider shape comes first at equal area); 0 when neither can shrink. Candidates that do not
- * change the effective (clipped) window are skipped. */
-static int next_cand(const ctx *c, long *rows, long *cols)
+ * wider shape comes first at equal area); 0 when neither can shrink (to `floor` or more).
+ * Candidates that do not change the effective (clipped) window are skipped. */
+static int next_cand(const ctx *c, long *rows, long *cols, long floor)
 {
     for (;;) {
         long er = GRIDR__MIN(*rows, c->out_rows), ec = GRIDR__MIN(*cols, c->out_cols);
-        long hr = halve(*rows, c->block), hc = halve(*cols, c->block);
+        long hr = halve(*rows, c->block, floor), hc = halve(*cols, c->block, floor);
         if (!hr && !hc)
             return 0;
         if (hr && (*rows >= *cols || !hc))
@@ -419,6 +425,16 @@ static int too_many(const ctx *c, long rows, long cols)
     return ceil_div(c->out_rows, rows) > MAX_COUNT / ceil_div(c->out_cols, cols);
 }
 
+/* A fitting candidate k with too few windows: the next size to try into (rows, cols), or 0 when
+ * k is the answer (enough windows, or no side can shrink without going below the block). */
+static int refine(const ctx *c, const cand *k, long *rows, long *cols)
+{
+    *rows = k->rows;
+    *cols = k->cols;
+    return k->count < c->min_windows && next_cand(c, rows, cols, c->block) &&
+           !too_many(c, *rows, *cols);
+}
+
 static int search(const ctx *c, cand *k, gridr_plan_window **buf, long *cap)
 {
     int rc, fits;
@@ -429,9 +445,11 @@ static int search(const ctx *c, cand *k, gridr_plan_window **buf, long *cap)
         if ((rc = eval_stored(c, &t, buf, cap, 1, &fits)))
             return rc;
         *k = t;
-        if (fits)
+        if (fits && !refine(c, &t, &k->rows, &k->cols))
             return 0;
-        if (!next_cand(c, &k->rows, &k->cols) || too_many(c, k->rows, k->cols)) {
+        if (fits)
+            continue;
+        if (!next_cand(c, &k->rows, &k->cols, 0) || too_many(c, k->rows, k->cols)) {
             k->rows = t.rows;
             k->cols = t.cols;
             return too_small(c, k);

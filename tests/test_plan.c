@@ -679,6 +679,69 @@ static void test_alignment(void)
     gridr_plan_free(p);
 }
 
+/* Plan of the W1 zoom /2 workload (12000^2 u16 -> 6000^2, linear, 2 workers, 1 GiB) with
+ * min_windows m: the window count and size. */
+static void zoom_half_plan(long m, long count, long rows, long cols)
+{
+    gridr_grid g;
+    gridr_plan_opts o;
+    gridr_plan *p = NULL;
+    ASSERT_OK(gridr_grid_init_zoom(&g, 0.5, 0.5, 6000, 6000));
+    base_opts(&o, &g, NULL, 12000, 12000);
+    o.src_dtype = o.out_dtype = GRIDR_DT_U16;
+    o.workers = 2;
+    o.mem_budget = (size_t)1 << 30;
+    o.min_windows = m;
+    ASSERT_OK(gridr_plan_new(&o, &p));
+    CU_ASSERT_FATAL(p != NULL);
+    const gridr_plan_summary *s = gridr_plan_summary_get(p);
+    CU_ASSERT_EQUAL(s->count, count);
+    CU_ASSERT_EQUAL(s->win_rows, rows);
+    CU_ASSERT_EQUAL(s->win_cols, cols);
+    check_coverage(p);
+    check_aligned(p, 256);
+    gridr_plan_free(p);
+}
+
+static void test_min_windows(void)
+{
+    gridr_grid g;
+    gridr_plan_opts o;
+    gridr_plan *p = NULL;
+    zoom_half_plan(0, 9, 2048, 2048);   /* off: the largest window, 3 x 3 */
+    zoom_half_plan(9, 9, 2048, 2048);   /* already enough */
+    zoom_half_plan(16, 18, 1024, 2048); /* 6 x 3: rows halve first */
+    zoom_half_plan(32, 36, 1024, 1024);
+    zoom_half_plan(64, 72, 512, 1024);
+    zoom_half_plan(100000, 576, 256, 256); /* never below the block: 24 x 24 */
+    /* A budget that already forces 1024^2 windows (16 of them) is not undone. */
+    make_shift(&g, 0, 0, 4096, 4096);
+    base_opts(&o, &g, NULL, 4096, 4096);
+    o.mem_budget = 4500000;
+    o.min_windows = 4;
+    ASSERT_OK(gridr_plan_new(&o, &p));
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(gridr_plan_count(p), 16);
+    gridr_plan_free(p);
+    /* An output below one block stays one window; a user window wins. */
+    make_shift(&g, 0, 0, 200, 180);
+    base_opts(&o, &g, NULL, 200, 180);
+    o.min_windows = 50;
+    ASSERT_OK(gridr_plan_new(&o, &p));
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(gridr_plan_count(p), 1);
+    gridr_plan_free(p);
+    o.win_rows = 100;
+    ASSERT_OK(gridr_plan_new(&o, &p));
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(gridr_plan_count(p), 4);
+    CU_ASSERT_EQUAL(gridr_plan_summary_get(p)->user_window, 1);
+    gridr_plan_free(p);
+    o.min_windows = -1;
+    ASSERT_STATUS(gridr_plan_new(&o, &p), GRIDR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "min_windows"));
+}
+
 /* ---- options, dump -------------------------------------------------------------------------- */
 
 static void test_bad_options(void)
@@ -762,6 +825,7 @@ static CU_TestInfo tests[] = {
     {"impossible budget", test_budget_impossible},
     {"user window", test_user_window},
     {"alignment", test_alignment},
+    {"min_windows: load balance", test_min_windows},
     {"bad options", test_bad_options},
     {"dump", test_dump},
     CU_TEST_INFO_NULL,

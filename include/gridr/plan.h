@@ -58,6 +58,9 @@ typedef struct gridr_plan_opts {
     int prefetch;                        /* windows read ahead; default 1 */
     long win_rows, win_cols;             /* user window size; 0 (default) = from the budget */
     long block;                          /* alignment; default GRIDR_PLAN_DEFAULT_BLOCK */
+    long min_windows; /* budget search: keep halving while there are fewer windows than this,
+                         never below `block` per side; 0 (default) = off. Ignored for a user
+                         window. */
 } gridr_plan_opts;
 
 /** Defaults listed above (grid NULL, dtypes unknown, raster size 0). */
@@ -108,11 +111,13 @@ typedef struct gridr_plan gridr_plan;
  *  GRIDR_PLAN_MAX_WINDOW square (a multiple of `block`, at most the output rounded up to the
  *  block) and halves the longer side, rows on a tie (keeping multiples of `block` while the
  *  side is above it) until peak = in_flight x (sum of max array bytes) <= mem_budget (0: no
- *  limit). Errors (message says which): GRIDR_EINVAL for bad options, a budget too small for
- *  the smallest window (GRIDR_PLAN_MIN_WINDOW square), or a user window whose peak exceeds a
- *  non-zero budget; GRIDR_ERANGE for sizes overflowing size_t; GRIDR_ENOMEM; grid and resample
- *  errors as they return them.
- *  Ownership: *out is the caller's (gridr_plan_free); NULL on failure. */
+ *  limit). With o->min_windows > 0 it then keeps halving (same order) while the plan has fewer
+ *  windows than that and a side can shrink without going below `block`, so every worker gets
+ *  several windows (load balance, pipeline fill). Errors (message says which): GRIDR_EINVAL for bad
+ * options, a budget too small for the smallest window (GRIDR_PLAN_MIN_WINDOW square), or a user
+ * window whose peak exceeds a non-zero budget; GRIDR_ERANGE for sizes overflowing size_t;
+ * GRIDR_ENOMEM; grid and resample errors as they return them. Ownership: *out is the caller's
+ * (gridr_plan_free); NULL on failure. */
 GRIDR_API int gridr_plan_new(const gridr_plan_opts *o, gridr_plan **out);
 
 /** Free a plan. Accepts NULL. */
