@@ -13,6 +13,15 @@ struct gridr_plan {
     gridr_plan_summary sum;
 };
 
+/* A streamed grid (opts.load_nodes): the nodes of the current row of windows. */
+typedef struct stream {
+    gridr_plan_node_loader load;
+    void *user;
+    gridr_grid slice; /* the grid restricted to the loaded node rows */
+    void *buf, *mbuf; /* node and mask data of the slice */
+    size_t cap, mcap;
+} stream;
+
 /* Everything gridr_plan_new derives from the options once. */
 typedef struct ctx {
     const gridr_grid *grid;
@@ -27,6 +36,7 @@ typedef struct ctx {
     long block;
     long min_windows;
     int halo;
+    stream *stream; /* NULL: the grid holds every node */
 } ctx;
 
 /* Result of evaluating one window size. */
@@ -166,7 +176,11 @@ static int resolve_out_shape(const gridr_plan_opts *o, ctx *c)
 static int resolve_grid(const gridr_plan_opts *o, ctx *c)
 {
     const gridr_grid *g = o->grid;
-    int rc = gridr_grid_check(g);
+    int rc = 0;
+    if (o->load_nodes && g->kind != GRIDR_GRID_ARRAY)
+        return gridr__fail(GRIDR_EINVAL, "plan: load_nodes needs an array grid");
+    if (!o->load_nodes)
+        rc = gridr_grid_check(g); /* a streamed grid is checked at each load */
     if (rc)
         return rc;
     c->grid = g;
@@ -181,6 +195,42 @@ static int resolve_grid(const gridr_plan_opts *o, ctx *c)
                            gridr_dtype_name(c->grid_dt));
     c->grid_mask = o->grid_mask < 0 ? g->mask.data != NULL : o->grid_mask != 0;
     return 0;
+}
+
+/* ---- streamed grid -------------------------------------------------------------------------- */
+
+static int grow(void **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    void *nb = realloc(*buf, need);
+    if (!nb)
+        return gridr__fail(GRIDR_ENOMEM, "plan: no memory for %zu bytes of grid nodes", need);
+    *buf = nb;
+    *cap = need;
+    return 0;
+}
+
+/* Load the nodes of output rows [row0, row0 + rows) (every column) into the slice. */
+static int load_rows(const ctx *c, long row0, long rows)
+{
+    stream *s = c->stream;
+    gridr_rect nw, out = {row0, 0, rows, c->out_cols};
+    int rc = gridr_grid_node_window(c->grid, out, &nw);
+    gridr_dtype dt = c->grid->nodes.dtype;
+    size_t n = (size_t)nw.rows * (size_t)nw.cols;
+    if (rc || (rc = grow(&s->buf, &s->cap, 2 * n * gridr_dtype_size(dt))) ||
+        (c->grid_mask && (rc = grow(&s->mbuf, &s->mcap, n))))
+        return rc;
+    s->slice = *c->grid;
+    s->slice.node_row0 = nw.row0;
+    s->slice.node_col0 = nw.col0;
+    s->slice.nodes = gridr_array_make(s->buf, dt, 2, nw.rows, nw.cols);
+    memset(&s->slice.mask, 0, sizeof s->slice.mask);
+    if (c->grid_mask)
+        s->slice.mask = gridr_array_make(s->mbuf, GRIDR_DT_U8, 1, nw.rows, nw.cols);
+    rc = s->load(s->user, nw, &s->slice.nodes, c->grid_mask ? &s->slice.mask : NULL);
+    return rc ? rc : gridr_grid_check(&s->slice);
 }
 
 static int resolve(const gridr_plan_opts *o, ctx *c)
@@ -261,11 +311,12 @@ static int eval_window(const ctx *c, gridr_rect out, gridr_plan_window *w)
 {
     int rc, empty = 0;
     memset(w, 0, sizeof *w);
+    const gridr_grid *g = c->stream ? &c->stream->slice : c->grid;
     w->out = out;
-    if (c->grid->kind == GRIDR_GRID_ARRAY && (rc = gridr_grid_node_window(c->grid, out, &w->nodes)))
+    if (g->kind == GRIDR_GRID_ARRAY && (rc = gridr_grid_node_window(g, out, &w->nodes)))
         return rc;
-    rc = gridr_resample_source_window(&c->ropts, c->grid, out, c->raster_rows, c->raster_cols,
-                                      &w->src, &empty);
+    rc = gridr_resample_source_window(&c->ropts, g, out, c->raster_rows, c->raster_cols, &w->src,
+                                      &empty);
     if (rc)
         return rc;
     w->empty = empty != 0;
@@ -331,6 +382,8 @@ static int eval_cand(const ctx *c, cand *k, gridr_plan_window *store, int early,
         out.col0 = (i % nc) * k->cols;
         out.rows = GRIDR__MIN(k->rows, c->out_rows - out.row0);
         out.cols = GRIDR__MIN(k->cols, c->out_cols - out.col0);
+        if (c->stream && out.col0 == 0 && (rc = load_rows(c, out.row0, out.rows)))
+            return rc;
         if ((rc = eval_window(c, out, w)))
             return rc;
         w->index = i;
@@ -510,6 +563,7 @@ int gridr_plan_new(const gridr_plan_opts *o, gridr_plan **out)
 {
     ctx c;
     cand k;
+    stream st;
     gridr_plan_window *buf = NULL;
     long cap = 0;
     gridr_plan *p;
@@ -518,8 +572,16 @@ int gridr_plan_new(const gridr_plan_opts *o, gridr_plan **out)
     if ((rc = resolve(o, &c)))
         return rc;
     memset(&k, 0, sizeof k);
+    memset(&st, 0, sizeof st);
+    if (o->load_nodes) {
+        st.load = o->load_nodes;
+        st.user = o->load_user;
+        c.stream = &st;
+    }
     user = o->win_rows > 0 || o->win_cols > 0;
     rc = user ? user_window(&c, o, &k, &buf, &cap) : search(&c, &k, &buf, &cap);
+    free(st.buf);
+    free(st.mbuf);
     if (rc == 0 && !(p = calloc(1, sizeof *p)))
         rc = gridr__fail(GRIDR_ENOMEM, "plan: no memory for the plan");
     if (rc) {

@@ -38,6 +38,13 @@ typedef enum gridr_plan_array {
 /** Short name of an array kind ("src", "src_mask", "grid", ...). Ownership: static string. */
 GRIDR_API const char *gridr_plan_array_name(gridr_plan_array kind);
 
+/** Streams the nodes of an array grid the caller does not hold in memory: fill `nodes` (2 bands,
+ *  row then column, dtype and shape already set, data allocated by the planner) and, when the
+ *  plan has a grid mask, `mask` (u8; NULL otherwise) with the full-grid node window `win`.
+ *  Returns 0 or a negative GRIDR_E* code with the message set. */
+typedef int (*gridr_plan_node_loader)(void *user, gridr_rect win, gridr_array *nodes,
+                                      gridr_array *mask);
+
 /** What to plan. Initialise with gridr_plan_opts_init(), then set at least grid, raster_rows,
  *  raster_cols, src_dtype and out_dtype. New fields are only ever added at the end.
  *  Ownership: `grid` and `resample` are borrowed for the duration of gridr_plan_new() only. */
@@ -61,6 +68,13 @@ typedef struct gridr_plan_opts {
     long min_windows; /* budget search: keep halving while there are fewer windows than this,
                          never below `block` per side; 0 (default) = off. Ignored for a user
                          window. */
+    gridr_plan_node_loader load_nodes; /* NULL (default): `grid` holds every node. Else `grid`
+                                          is an array grid without node data (nodes.data and
+                                          mask.data NULL; nodes.dtype, full_node_rows/cols, res,
+                                          nodata, shift, mask_valid set) and the planner loads
+                                          one row of windows' nodes at a time; set grid_mask
+                                          0 or 1 (-1 means 0). */
+    void *load_user;                   /* passed to load_nodes */
 } gridr_plan_opts;
 
 /** Defaults listed above (grid NULL, dtypes unknown, raster size 0). */
