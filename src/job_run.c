@@ -50,16 +50,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Copy the node window `nodes` of the in-memory full array `full` into `dst`. */
-static void copy_nodes(const gridr_array *full, gridr_rect nodes, gridr_array *dst)
-{
-    size_t es = gridr_dtype_size(full->dtype);
-    for (int b = 0; b < full->bands; b++)
-        for (long r = 0; r < nodes.rows; r++)
-            memcpy(gridr_array_at(dst, b, r, 0),
-                   gridr_array_at(full, b, nodes.row0 + r, nodes.col0), (size_t)nodes.cols * es);
-}
-
 static void fill_value(gridr_array *a, double v)
 {
     size_t es = gridr_dtype_size(a->dtype);
@@ -129,12 +119,11 @@ static int prepare_inputs(gridr__job_ctx *c, const gridr_plan_window *w, gridr_a
     if (rc == 0 && p->grid.kind == GRIDR_GRID_ARRAY) {
         a[GRIDR_PLAN_GRID] = gridr_array_make(a[GRIDR_PLAN_GRID].data, p->grid_dtype, 2,
                                               w->nodes.rows, w->nodes.cols);
-        copy_nodes(&c->grid.nodes, w->nodes, &a[GRIDR_PLAN_GRID]);
-        if (p->has_grid_mask) {
+        if (p->has_grid_mask)
             a[GRIDR_PLAN_GRID_MASK] = gridr_array_make(a[GRIDR_PLAN_GRID_MASK].data, GRIDR_DT_U8, 1,
                                                        w->nodes.rows, w->nodes.cols);
-            copy_nodes(&c->grid.mask, w->nodes, &a[GRIDR_PLAN_GRID_MASK]);
-        }
+        rc = gridr__job_load_nodes(c, w->nodes, &a[GRIDR_PLAN_GRID],
+                                   p->has_grid_mask ? &a[GRIDR_PLAN_GRID_MASK] : NULL);
     }
     return rc;
 }

@@ -33,9 +33,8 @@ typedef struct gridr__job_ctx {
     gridr__job_params params;
     gridr_raster *src, *src_mask, *dst;
     int *bands;      /* 1-based source bands */
-    gridr_grid grid; /* full grid, nodes and mask in grid_buf/mask_buf */
-    void *grid_buf;
-    void *mask_buf;
+    gridr_grid grid; /* full grid without node data (array grids: loaded per window) */
+    gridr_raster *grid_r, *grid_col_r, *grid_mask_r; /* array grids: node files */
     gridr_plan *plan;
     double zoom_fx, zoom_fy; /* zoom jobs: the factors used */
     size_t bytes_read, bytes_written;
@@ -43,6 +42,9 @@ typedef struct gridr__job_ctx {
 
 /* Open the source (and masks), load the grid, fill params. dry: no output checks. */
 int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry);
+/* gridr_plan_node_loader of a job (user: the gridr__job_ctx): node window `win` from the grid
+ * files into `nodes` (2 bands) and `mask` (NULL: none). */
+int gridr__job_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask);
 /* Plan the windows for `workers` workers (with the encoded-tiles array when params.codec says so
  * and the windows fall on whole tiles; else params.codec is cleared). */
 int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers);

@@ -6,6 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Budget-derived plans get at least this many windows per worker (unless windows would drop
+ * below the 256 block): with 2 workers, 9 windows of 2048^2 left one worker idle on the tail
+ * and the first read and last write unoverlapped. GRIDR_WINDOWS_PER_WORKER overrides it
+ * (measurements; 0 = off). */
+#define WINDOWS_PER_WORKER 16
+
 static const char *job_name(const gridr_job *j)
 {
     return j->origin ? j->origin : j->dst;
@@ -95,15 +101,14 @@ static int setup_zoom(gridr__job_ctx *c, const gridr_job *j)
     return gridr_grid_init_zoom(&c->grid, fy, fx, orows, ocols);
 }
 
-/* Read a whole single-band raster (band `band`) into plane `plane` of `a`. */
-static int read_plane(const char *path, int band, gridr_array *a, int plane, long rows, long cols)
+/* Open grid file `path` (rows x cols nodes, at least `band` bands) into *out. */
+static int open_grid_file(const char *path, int band, long rows, long cols, gridr_raster **out)
 {
-    gridr_raster *r = NULL;
     gridr_raster_info in;
-    int rc = gridr_raster_open(path, &r);
+    int rc = gridr_raster_open(path, out);
     if (rc)
         return rc;
-    gridr_raster_get_info(r, &in);
+    gridr_raster_get_info(*out, &in);
     if (in.rows != rows || in.cols != cols)
         rc = gridr__fail(GRIDR_EINVAL, "%s is %ldx%ld, expected %ldx%ld like the grid", path,
                          in.cols, in.rows, cols, rows);
@@ -112,48 +117,86 @@ static int read_plane(const char *path, int band, gridr_array *a, int plane, lon
                          "grid %s has %d band%s; a grid needs 2 (row, col) or a second file "
                          "given with --grid-col",
                          path, in.bands, in.bands == 1 ? "" : "s");
-    gridr_array p = *a;
-    p.bands = 1;
-    p.data = gridr_array_at(a, plane, 0, 0);
-    if (rc == 0)
-        rc = gridr_raster_read(r, (gridr_rect){0, 0, rows, cols}, &band, 1, &p);
-    gridr_raster_close(r);
+    if (rc) {
+        gridr_raster_close(*out);
+        *out = NULL;
+    }
     return rc;
 }
 
-static int load_grid_nodes(gridr__job_ctx *c, const gridr_job *j, gridr_dtype dt,
-                           const gridr_raster_info *gi)
+int gridr__job_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask)
 {
+    static const int both[2] = {1, 2}, one = 1;
+    gridr__job_ctx *c = user;
     int rc;
-    c->params.grid_dtype = dt == GRIDR_DT_F32 ? GRIDR_DT_F32 : GRIDR_DT_F64;
-    size_t bytes = gridr_sma_bytes_for(c->params.grid_dtype, 2, gi->rows, gi->cols);
-    c->grid_buf = bytes ? malloc(bytes) : NULL;
-    if (!c->grid_buf)
-        return gridr__fail(GRIDR_ENOMEM, "grid %s: cannot hold %ldx%ld nodes in memory", j->grid,
-                           gi->cols, gi->rows);
-    gridr_array a = gridr_array_make(c->grid_buf, c->params.grid_dtype, 2, gi->rows, gi->cols);
-    rc = read_plane(j->grid, 1, &a, 0, gi->rows, gi->cols);
-    if (rc == 0)
-        rc = read_plane(j->grid_col ? j->grid_col : j->grid, j->grid_col ? 1 : 2, &a, 1, gi->rows,
-                        gi->cols);
-    if (rc == 0)
-        rc = gridr_grid_init_array(&c->grid, a, 1, 1);
+    if (c->grid_col_r) {
+        gridr_array p = *nodes;
+        p.bands = 1;
+        rc = gridr_raster_read(c->grid_r, win, &one, 1, &p);
+        p.data = gridr_array_at(nodes, 1, 0, 0);
+        if (rc == 0)
+            rc = gridr_raster_read(c->grid_col_r, win, &one, 1, &p);
+    } else {
+        rc = gridr_raster_read(c->grid_r, win, both, 2, nodes);
+    }
+    if (rc == 0 && mask)
+        rc = gridr_raster_read(c->grid_mask_r, win, &one, 1, mask);
     return rc;
 }
 
-static int load_grid_mask(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *gi)
+/* The grid without its nodes (the planner and the runner load node windows from the files). */
+static void grid_meta(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *gi, long rr,
+                      long rcol)
 {
-    if (!j->grid_mask)
-        return 0;
-    c->mask_buf = malloc((size_t)gi->rows * (size_t)gi->cols);
-    if (!c->mask_buf)
-        return gridr__fail(GRIDR_ENOMEM, "grid mask %s: out of memory", j->grid_mask);
-    gridr_array m = gridr_array_make(c->mask_buf, GRIDR_DT_U8, 1, gi->rows, gi->cols);
-    int rc = read_plane(j->grid_mask, 1, &m, 0, gi->rows, gi->cols);
-    if (rc == 0) {
-        c->grid.mask = m;
-        c->grid.mask_valid = (uint8_t)j->grid_mask_valid;
-        c->params.has_grid_mask = 1;
+    gridr_grid *g = &c->grid;
+    memset(g, 0, sizeof *g);
+    g->kind = GRIDR_GRID_ARRAY;
+    g->nodes = gridr_array_make(NULL, c->params.grid_dtype, 2, gi->rows, gi->cols);
+    g->full_node_rows = gi->rows;
+    g->full_node_cols = gi->cols;
+    g->res_row = (int)rr;
+    g->res_col = (int)rcol;
+    g->mask_valid = j->grid_mask ? (uint8_t)j->grid_mask_valid : 1;
+    g->has_nodata = j->has_grid_nodata;
+    g->nodata = j->grid_nodata;
+    g->shift_row = j->grid_shift_row;
+    g->shift_col = j->grid_shift_col;
+    if (rr >= 1 && rcol >= 1)
+        gridr_grid_out_shape(g, &g->out_rows, &g->out_cols);
+}
+
+/* Check the grid on its first node row (sizes, factors, mask and nodata are the same for all). */
+static int check_grid(gridr__job_ctx *c)
+{
+    gridr_grid s = c->grid;
+    long n = s.full_node_cols;
+    size_t es = gridr_dtype_size(c->params.grid_dtype);
+    unsigned char *buf = malloc((size_t)n * (2 * es + 1));
+    if (!buf)
+        return gridr__fail(GRIDR_ENOMEM, "grid: no memory for a row of %ld nodes", n);
+    s.nodes = gridr_array_make(buf, c->params.grid_dtype, 2, 1, n);
+    if (c->params.has_grid_mask)
+        s.mask = gridr_array_make(buf + 2 * es * (size_t)n, GRIDR_DT_U8, 1, 1, n);
+    int rc = gridr__job_load_nodes(c, (gridr_rect){0, 0, 1, n}, &s.nodes,
+                                   c->params.has_grid_mask ? &s.mask : NULL);
+    if (rc == 0)
+        rc = gridr_grid_check(&s);
+    free(buf);
+    return rc;
+}
+
+static int open_grid(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *gi)
+{
+    int rc = 0;
+    if (j->grid_col)
+        rc = open_grid_file(j->grid_col, 1, gi->rows, gi->cols, &c->grid_col_r);
+    else
+        rc = open_grid_file(j->grid, 2, gi->rows, gi->cols, &c->grid_r);
+    if (rc == 0 && !c->grid_r)
+        rc = open_grid_file(j->grid, 1, gi->rows, gi->cols, &c->grid_r);
+    if (rc == 0 && j->grid_mask) {
+        rc = open_grid_file(j->grid_mask, 1, gi->rows, gi->cols, &c->grid_mask_r);
+        c->params.has_grid_mask = rc == 0;
     }
     return rc;
 }
@@ -173,20 +216,13 @@ static int setup_grid(gridr__job_ctx *c, const gridr_job *j)
     if (rc == 0)
         rc = gridr_raster_band_dtype(g, 1, &dt);
     gridr_raster_close(g);
+    c->params.grid_dtype = dt == GRIDR_DT_F32 ? GRIDR_DT_F32 : GRIDR_DT_F64;
     if (rc == 0)
-        rc = load_grid_nodes(c, j, dt, &gi);
-    if (rc == 0)
-        rc = load_grid_mask(c, j, &gi);
+        rc = open_grid(c, j, &gi);
     if (rc)
         return rc;
-    c->grid.res_row = (int)rr;
-    c->grid.res_col = (int)rcol;
-    c->grid.has_nodata = j->has_grid_nodata;
-    c->grid.nodata = j->grid_nodata;
-    c->grid.shift_row = j->grid_shift_row;
-    c->grid.shift_col = j->grid_shift_col;
-    gridr_grid_out_shape(&c->grid, &c->grid.out_rows, &c->grid.out_cols);
-    rc = gridr_grid_check(&c->grid);
+    grid_meta(c, j, &gi, rr, rcol);
+    rc = check_grid(c);
     if (rc)
         return gridr__fail(rc, "grid %s (%ldx%ld nodes, oversampling %ld,%ld): %s", j->grid,
                            gi.cols, gi.rows, rr, rcol, gridr_last_error());
@@ -246,6 +282,12 @@ static void plan_tiles(const gridr__job_ctx *c, gridr_plan_opts *po)
         po->block = k->tile_rows;
 }
 
+static long windows_per_worker(void)
+{
+    const char *v = getenv("GRIDR_WINDOWS_PER_WORKER");
+    return v && *v ? strtol(v, NULL, 10) : WINDOWS_PER_WORKER;
+}
+
 int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
 {
     gridr_plan_opts po;
@@ -262,6 +304,12 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     po.has_src_mask = c->params.has_src_mask;
     po.mem_budget = (size_t)j->mem_mib << 20;
     po.workers = workers > 0 ? workers : 1;
+    po.min_windows = windows_per_worker() * po.workers;
+    if (c->grid.kind == GRIDR_GRID_ARRAY) {
+        po.load_nodes = gridr__job_load_nodes;
+        po.load_user = c;
+        po.grid_mask = c->params.has_grid_mask;
+    }
     po.win_rows = j->tile_rows;
     po.win_cols = j->tile_cols;
     plan_tiles(c, &po);
@@ -323,8 +371,9 @@ void gridr__job_close(gridr__job_ctx *c)
     gridr_raster_close(c->src);
     gridr_raster_close(c->src_mask);
     gridr_plan_free(c->plan);
-    free(c->grid_buf);
-    free(c->mask_buf);
+    gridr_raster_close(c->grid_r);
+    gridr_raster_close(c->grid_col_r);
+    gridr_raster_close(c->grid_mask_r);
     free(c->bands);
     memset(c, 0, sizeof *c);
 }

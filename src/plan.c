@@ -13,6 +13,15 @@ struct gridr_plan {
     gridr_plan_summary sum;
 };
 
+/* A streamed grid (opts.load_nodes): the nodes of the current row of windows. */
+typedef struct stream {
+    gridr_plan_node_loader load;
+    void *user;
+    gridr_grid slice; /* the grid restricted to the loaded node rows */
+    void *buf, *mbuf; /* node and mask data of the slice */
+    size_t cap, mcap;
+} stream;
+
 /* Everything gridr_plan_new derives from the options once. */
 typedef struct ctx {
     const gridr_grid *grid;
@@ -25,9 +34,11 @@ typedef struct ctx {
     size_t budget;
     int in_flight;
     long block;
+    long min_windows;
     int halo;
     long enc_rows, enc_cols; /* encoded output tiles (0: none) */
     size_t enc_tile, enc_head;
+    stream *stream; /* NULL: the grid holds every node */
 } ctx;
 
 /* Result of evaluating one window size. */
@@ -139,6 +150,9 @@ static int check_counts(const gridr_plan_opts *o)
                            o->workers, o->prefetch);
     if (o->block < 1)
         return gridr__fail(GRIDR_EINVAL, "plan: block alignment must be >= 1 (got %ld)", o->block);
+    if (o->min_windows < 0)
+        return gridr__fail(GRIDR_EINVAL, "plan: min_windows must be >= 0 (got %ld)",
+                           o->min_windows);
     if (o->win_rows < 0 || o->win_cols < 0)
         return gridr__fail(GRIDR_EINVAL, "plan: window size %ld x %ld is negative", o->win_rows,
                            o->win_cols);
@@ -164,7 +178,11 @@ static int resolve_out_shape(const gridr_plan_opts *o, ctx *c)
 static int resolve_grid(const gridr_plan_opts *o, ctx *c)
 {
     const gridr_grid *g = o->grid;
-    int rc = gridr_grid_check(g);
+    int rc = 0;
+    if (o->load_nodes && g->kind != GRIDR_GRID_ARRAY)
+        return gridr__fail(GRIDR_EINVAL, "plan: load_nodes needs an array grid");
+    if (!o->load_nodes)
+        rc = gridr_grid_check(g); /* a streamed grid is checked at each load */
     if (rc)
         return rc;
     c->grid = g;
@@ -196,6 +214,42 @@ static int resolve_enc(const gridr_plan_opts *o, ctx *c)
     return 0;
 }
 
+/* ---- streamed grid -------------------------------------------------------------------------- */
+
+static int grow(void **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    void *nb = realloc(*buf, need);
+    if (!nb)
+        return gridr__fail(GRIDR_ENOMEM, "plan: no memory for %zu bytes of grid nodes", need);
+    *buf = nb;
+    *cap = need;
+    return 0;
+}
+
+/* Load the nodes of output rows [row0, row0 + rows) (every column) into the slice. */
+static int load_rows(const ctx *c, long row0, long rows)
+{
+    stream *s = c->stream;
+    gridr_rect nw, out = {row0, 0, rows, c->out_cols};
+    int rc = gridr_grid_node_window(c->grid, out, &nw);
+    gridr_dtype dt = c->grid->nodes.dtype;
+    size_t n = (size_t)nw.rows * (size_t)nw.cols;
+    if (rc || (rc = grow(&s->buf, &s->cap, 2 * n * gridr_dtype_size(dt))) ||
+        (c->grid_mask && (rc = grow(&s->mbuf, &s->mcap, n))))
+        return rc;
+    s->slice = *c->grid;
+    s->slice.node_row0 = nw.row0;
+    s->slice.node_col0 = nw.col0;
+    s->slice.nodes = gridr_array_make(s->buf, dt, 2, nw.rows, nw.cols);
+    memset(&s->slice.mask, 0, sizeof s->slice.mask);
+    if (c->grid_mask)
+        s->slice.mask = gridr_array_make(s->mbuf, GRIDR_DT_U8, 1, nw.rows, nw.cols);
+    rc = s->load(s->user, nw, &s->slice.nodes, c->grid_mask ? &s->slice.mask : NULL);
+    return rc ? rc : gridr_grid_check(&s->slice);
+}
+
 static int resolve(const gridr_plan_opts *o, ctx *c)
 {
     int rc;
@@ -220,6 +274,7 @@ static int resolve(const gridr_plan_opts *o, ctx *c)
     c->budget = o->mem_budget;
     c->in_flight = o->workers + o->prefetch;
     c->block = o->block;
+    c->min_windows = o->min_windows;
     c->halo = gridr_interp_halo(c->ropts.interp, c->ropts.bspline_eps);
     return c->halo < 0 ? c->halo : resolve_enc(o, c);
 }
@@ -288,11 +343,12 @@ static int eval_window(const ctx *c, gridr_rect out, gridr_plan_window *w)
 {
     int rc, empty = 0;
     memset(w, 0, sizeof *w);
+    const gridr_grid *g = c->stream ? &c->stream->slice : c->grid;
     w->out = out;
-    if (c->grid->kind == GRIDR_GRID_ARRAY && (rc = gridr_grid_node_window(c->grid, out, &w->nodes)))
+    if (g->kind == GRIDR_GRID_ARRAY && (rc = gridr_grid_node_window(g, out, &w->nodes)))
         return rc;
-    rc = gridr_resample_source_window(&c->ropts, c->grid, out, c->raster_rows, c->raster_cols,
-                                      &w->src, &empty);
+    rc = gridr_resample_source_window(&c->ropts, g, out, c->raster_rows, c->raster_cols, &w->src,
+                                      &empty);
     if (rc)
         return rc;
     w->empty = empty != 0;
@@ -358,6 +414,8 @@ static int eval_cand(const ctx *c, cand *k, gridr_plan_window *store, int early,
         out.col0 = (i % nc) * k->cols;
         out.rows = GRIDR__MIN(k->rows, c->out_rows - out.row0);
         out.cols = GRIDR__MIN(k->cols, c->out_cols - out.col0);
+        if (c->stream && out.col0 == 0 && (rc = load_rows(c, out.row0, out.rows)))
+            return rc;
         if ((rc = eval_window(c, out, w)))
             return rc;
         w->index = i;
@@ -376,11 +434,12 @@ static long round_up(long v, long m)
     return ceil_div(v, m) * m;
 }
 
-/* Next smaller side: halve, staying a multiple of the block while above it; 0 when none. */
-static long halve(long s, long block)
+/* Next smaller side: halve, staying a multiple of the block while above it; 0 when none or
+ * when it would go below `floor`. */
+static long halve(long s, long block, long floor)
 {
     long h = s > block ? GRIDR__MAX(block, s / 2 / block * block) : s / 2;
-    return h >= GRIDR_PLAN_MIN_WINDOW && h < s ? h : 0;
+    return h >= GRIDR__MAX(GRIDR_PLAN_MIN_WINDOW, floor) && h < s ? h : 0;
 }
 
 static long start_side(const ctx *c, long out)
@@ -391,13 +450,13 @@ static long start_side(const ctx *c, long out)
 }
 
 /* Next candidate after (rows, cols): halve rows if rows >= cols, else cols (rows first, so the
- * wider shape comes first at equal area); 0 when neither can shrink. Candidates that do not
- * change the effective (clipped) window are skipped. */
-static int next_cand(const ctx *c, long *rows, long *cols)
+ * wider shape comes first at equal area); 0 when neither can shrink (to `floor` or more).
+ * Candidates that do not change the effective (clipped) window are skipped. */
+static int next_cand(const ctx *c, long *rows, long *cols, long floor)
 {
     for (;;) {
         long er = GRIDR__MIN(*rows, c->out_rows), ec = GRIDR__MIN(*cols, c->out_cols);
-        long hr = halve(*rows, c->block), hc = halve(*cols, c->block);
+        long hr = halve(*rows, c->block, floor), hc = halve(*cols, c->block, floor);
         if (!hr && !hc)
             return 0;
         if (hr && (*rows >= *cols || !hc))
@@ -451,6 +510,16 @@ static int too_many(const ctx *c, long rows, long cols)
     return ceil_div(c->out_rows, rows) > MAX_COUNT / ceil_div(c->out_cols, cols);
 }
 
+/* A fitting candidate k with too few windows: the next size to try into (rows, cols), or 0 when
+ * k is the answer (enough windows, or no side can shrink without going below the block). */
+static int refine(const ctx *c, const cand *k, long *rows, long *cols)
+{
+    *rows = k->rows;
+    *cols = k->cols;
+    return k->count < c->min_windows && next_cand(c, rows, cols, c->block) &&
+           !too_many(c, *rows, *cols);
+}
+
 static int search(const ctx *c, cand *k, gridr_plan_window **buf, long *cap)
 {
     int rc, fits;
@@ -461,9 +530,11 @@ static int search(const ctx *c, cand *k, gridr_plan_window **buf, long *cap)
         if ((rc = eval_stored(c, &t, buf, cap, 1, &fits)))
             return rc;
         *k = t;
-        if (fits)
+        if (fits && !refine(c, &t, &k->rows, &k->cols))
             return 0;
-        if (!next_cand(c, &k->rows, &k->cols) || too_many(c, k->rows, k->cols)) {
+        if (fits)
+            continue;
+        if (!next_cand(c, &k->rows, &k->cols, 0) || too_many(c, k->rows, k->cols)) {
             k->rows = t.rows;
             k->cols = t.cols;
             return too_small(c, k);
@@ -524,6 +595,7 @@ int gridr_plan_new(const gridr_plan_opts *o, gridr_plan **out)
 {
     ctx c;
     cand k;
+    stream st;
     gridr_plan_window *buf = NULL;
     long cap = 0;
     gridr_plan *p;
@@ -532,8 +604,16 @@ int gridr_plan_new(const gridr_plan_opts *o, gridr_plan **out)
     if ((rc = resolve(o, &c)))
         return rc;
     memset(&k, 0, sizeof k);
+    memset(&st, 0, sizeof st);
+    if (o->load_nodes) {
+        st.load = o->load_nodes;
+        st.user = o->load_user;
+        c.stream = &st;
+    }
     user = o->win_rows > 0 || o->win_cols > 0;
     rc = user ? user_window(&c, o, &k, &buf, &cap) : search(&c, &k, &buf, &cap);
+    free(st.buf);
+    free(st.mbuf);
     if (rc == 0 && !(p = calloc(1, sizeof *p)))
         rc = gridr__fail(GRIDR_ENOMEM, "plan: no memory for the plan");
     if (rc) {

@@ -90,6 +90,12 @@ int gridr__raster_io(gridr_raster *r, GDALRWFlag rw, gridr_rect win, const int *
 int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nbands,
                      const gridr_array *arr);
 
+/** Read part `p` (inside `win`) of chunk (ty, tx), file chunk `idx`, straight into band k of
+ *  `arr` with preadv (src/raster_tiff_read.c): 0 done, 1 declined (byte-swapped, pixel-interleaved
+ *  bands, sparse or short chunk: use libtiff's buffered read), < 0 error (GRIDR_EIO). */
+int gridr__tiff_read_direct(gridr_raster *r, gridr_rect win, gridr_rect p, long ty, long tx,
+                            uint32_t idx, const gridr_array *arr, int k);
+
 /** Direct libtiff write of a checked window: 0 done, 1 declined (r->ds is then open again for
  *  GDAL), < 0 error. */
 int gridr__tiff_write(gridr_raster *r, gridr_rect win, const gridr_array *arr);

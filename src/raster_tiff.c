@@ -285,6 +285,11 @@ static int read_part(gridr_raster *r, gridr_rect win, long ty, long tx, const in
     int rc = 0;
     for (int k = 0; k < nbands; k++) {
         int b = bands ? bands[k] - 1 : k;
+        int direct = gridr__tiff_read_direct(r, win, p, ty, tx, chunk_index(r, ty, tx, b), arr, k);
+        if (direct < 0)
+            return direct;
+        if (direct == 0)
+            continue;
         if (k == 0 || r->tiff_separate)
             rc = read_chunk(r, chunk_index(r, ty, tx, b), win);
         if (rc < 0)

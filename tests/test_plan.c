@@ -721,6 +721,172 @@ static void test_alignment(void)
     gridr_plan_free(p);
 }
 
+/* Plan of the W1 zoom /2 workload (12000^2 u16 -> 6000^2, linear, 2 workers, 1 GiB) with
+ * min_windows m: the window count and size. */
+static void zoom_half_plan(long m, long count, long rows, long cols)
+{
+    gridr_grid g;
+    gridr_plan_opts o;
+    gridr_plan *p = NULL;
+    ASSERT_OK(gridr_grid_init_zoom(&g, 0.5, 0.5, 6000, 6000));
+    base_opts(&o, &g, NULL, 12000, 12000);
+    o.src_dtype = o.out_dtype = GRIDR_DT_U16;
+    o.workers = 2;
+    o.mem_budget = (size_t)1 << 30;
+    o.min_windows = m;
+    ASSERT_OK(gridr_plan_new(&o, &p));
+    CU_ASSERT_FATAL(p != NULL);
+    const gridr_plan_summary *s = gridr_plan_summary_get(p);
+    CU_ASSERT_EQUAL(s->count, count);
+    CU_ASSERT_EQUAL(s->win_rows, rows);
+    CU_ASSERT_EQUAL(s->win_cols, cols);
+    check_coverage(p);
+    check_aligned(p, 256);
+    gridr_plan_free(p);
+}
+
+static void test_min_windows(void)
+{
+    gridr_grid g;
+    gridr_plan_opts o;
+    gridr_plan *p = NULL;
+    zoom_half_plan(0, 9, 2048, 2048);   /* off: the largest window, 3 x 3 */
+    zoom_half_plan(9, 9, 2048, 2048);   /* already enough */
+    zoom_half_plan(16, 18, 1024, 2048); /* 6 x 3: rows halve first */
+    zoom_half_plan(32, 36, 1024, 1024);
+    zoom_half_plan(64, 72, 512, 1024);
+    zoom_half_plan(100000, 576, 256, 256); /* never below the block: 24 x 24 */
+    /* A budget that already forces 1024^2 windows (16 of them) is not undone. */
+    make_shift(&g, 0, 0, 4096, 4096);
+    base_opts(&o, &g, NULL, 4096, 4096);
+    o.mem_budget = 4500000;
+    o.min_windows = 4;
+    ASSERT_OK(gridr_plan_new(&o, &p));
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(gridr_plan_count(p), 16);
+    gridr_plan_free(p);
+    /* An output below one block stays one window; a user window wins. */
+    make_shift(&g, 0, 0, 200, 180);
+    base_opts(&o, &g, NULL, 200, 180);
+    o.min_windows = 50;
+    ASSERT_OK(gridr_plan_new(&o, &p));
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(gridr_plan_count(p), 1);
+    gridr_plan_free(p);
+    o.win_rows = 100;
+    ASSERT_OK(gridr_plan_new(&o, &p));
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(gridr_plan_count(p), 4);
+    CU_ASSERT_EQUAL(gridr_plan_summary_get(p)->user_window, 1);
+    gridr_plan_free(p);
+    o.min_windows = -1;
+    ASSERT_STATUS(gridr_plan_new(&o, &p), GRIDR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "min_windows"));
+}
+
+/* ---- streamed grid -------------------------------------------------------------------------- */
+
+typedef struct loader_state {
+    const gridr_grid *full; /* the in-memory grid the loader copies from */
+    long calls, max_rows, fail_at;
+} loader_state;
+
+static void copy_window(const gridr_array *src, gridr_rect win, gridr_array *dst)
+{
+    size_t es = gridr_dtype_size(src->dtype);
+    for (int b = 0; b < dst->bands; b++)
+        for (long r = 0; r < win.rows; r++)
+            memcpy(gridr_array_at(dst, b, r, 0), gridr_array_at(src, b, win.row0 + r, win.col0),
+                   (size_t)win.cols * es);
+}
+
+static int test_loader(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask)
+{
+    loader_state *st = user;
+    if (++st->calls == st->fail_at)
+        return gridr_set_error(GRIDR_EIO, "test loader: node rows %ld+%ld", win.row0, win.rows);
+    if (nodes->rows != win.rows || nodes->cols != win.cols || nodes->bands != 2 ||
+        (mask != NULL) != (st->full->mask.data != NULL))
+        return gridr_set_error(GRIDR_EINVAL, "test loader: bad arrays");
+    if (win.rows > st->max_rows)
+        st->max_rows = win.rows;
+    copy_window(&st->full->nodes, win, nodes);
+    if (mask)
+        copy_window(&st->full->mask, win, mask);
+    return 0;
+}
+
+/* A plan from streamed nodes is the plan from the in-memory grid, window for window. */
+static void check_streamed(const wobble *wb, long rows, long cols, size_t budget, long min_win)
+{
+    gridr_grid g, meta;
+    gridr_plan_opts o;
+    gridr_plan *p1 = NULL, *p2 = NULL;
+    loader_state st = {&g, 0, 0, 0};
+    make_wobble(wb, &g);
+    base_opts(&o, &g, NULL, rows, cols);
+    o.mem_budget = budget;
+    o.min_windows = min_win;
+    o.block = 32;
+    ASSERT_OK(gridr_plan_new(&o, &p1));
+    meta = g;
+    meta.nodes.data = NULL;
+    meta.mask.data = NULL;
+    o.grid = &meta;
+    o.grid_mask = g.mask.data != NULL;
+    o.load_nodes = test_loader;
+    o.load_user = &st;
+    ASSERT_OK(gridr_plan_new(&o, &p2));
+    CU_ASSERT_FATAL(p1 && p2);
+    CU_ASSERT_EQUAL(gridr_plan_count(p1), gridr_plan_count(p2));
+    CU_ASSERT_EQUAL(
+        memcmp(gridr_plan_summary_get(p1), gridr_plan_summary_get(p2), sizeof(gridr_plan_summary)),
+        0);
+    for (long i = 0; i < gridr_plan_count(p1); i++)
+        CU_ASSERT_EQUAL(memcmp(gridr_plan_window_at(p1, i), gridr_plan_window_at(p2, i),
+                               sizeof(gridr_plan_window)),
+                        0);
+    /* one load per row of windows (and per candidate), never the whole grid */
+    CU_ASSERT(st.calls >=
+              (gridr_plan_summary_get(p2)->out_rows + 1) / gridr_plan_summary_get(p2)->win_rows);
+    /* with the chosen window given, each load holds one row of windows' nodes */
+    const gridr_plan_summary *su = gridr_plan_summary_get(p2);
+    o.win_rows = su->win_rows;
+    o.win_cols = su->win_cols;
+    st.max_rows = 0;
+    gridr_plan_free(p2);
+    ASSERT_OK(gridr_plan_new(&o, &p2));
+    CU_ASSERT(st.max_rows <= (o.win_rows - 1 + wb->rr - 1) / wb->rr + 1);
+    o.win_rows = o.win_cols = 0;
+    gridr_plan_free(p1);
+    gridr_plan_free(p2);
+    /* a loader failure is the plan's failure, nothing left behind */
+    st.calls = 0;
+    st.fail_at = 2;
+    p2 = (gridr_plan *)&st;
+    ASSERT_STATUS(gridr_plan_new(&o, &p2), GRIDR_EIO);
+    CU_ASSERT_PTR_NULL(p2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "test loader"));
+    free_grid(&g);
+}
+
+static void test_streamed_grid(void)
+{
+    wobble plain = {61, 41, 4, 5, 1, 1, 0.3, -0.4, 1, 0};
+    wobble masked = {41, 41, 8, 8, 1, 1, 0, 0, 0, 1};
+    check_streamed(&plain, 250, 210, 60000, 0);
+    check_streamed(&plain, 250, 210, 0, 12);
+    check_streamed(&masked, 400, 400, 200000, 0);
+    /* an affine grid cannot be streamed */
+    gridr_grid g;
+    gridr_plan_opts o;
+    gridr_plan *p = NULL;
+    make_shift(&g, 0, 0, 100, 100);
+    base_opts(&o, &g, NULL, 100, 100);
+    o.load_nodes = test_loader;
+    ASSERT_STATUS(gridr_plan_new(&o, &p), GRIDR_EINVAL);
+}
+
 /* ---- options, dump -------------------------------------------------------------------------- */
 
 static void test_bad_options(void)
@@ -805,6 +971,8 @@ static CU_TestInfo tests[] = {
     {"impossible budget", test_budget_impossible},
     {"user window", test_user_window},
     {"alignment", test_alignment},
+    {"min_windows: load balance", test_min_windows},
+    {"streamed grid nodes", test_streamed_grid},
     {"bad options", test_bad_options},
     {"dump", test_dump},
     CU_TEST_INFO_NULL,

@@ -40,6 +40,13 @@ typedef enum gridr_plan_array {
 /** Short name of an array kind ("src", "src_mask", "grid", ...). Ownership: static string. */
 GRIDR_API const char *gridr_plan_array_name(gridr_plan_array kind);
 
+/** Streams the nodes of an array grid the caller does not hold in memory: fill `nodes` (2 bands,
+ *  row then column, dtype and shape already set, data allocated by the planner) and, when the
+ *  plan has a grid mask, `mask` (u8; NULL otherwise) with the full-grid node window `win`.
+ *  Returns 0 or a negative GRIDR_E* code with the message set. */
+typedef int (*gridr_plan_node_loader)(void *user, gridr_rect win, gridr_array *nodes,
+                                      gridr_array *mask);
+
 /** What to plan. Initialise with gridr_plan_opts_init(), then set at least grid, raster_rows,
  *  raster_cols, src_dtype and out_dtype. New fields are only ever added at the end.
  *  Ownership: `grid` and `resample` are borrowed for the duration of gridr_plan_new() only. */
@@ -65,6 +72,16 @@ typedef struct gridr_plan_opts {
      * enc_tile_bytes. enc_tile_rows 0 (default): no such array. */
     long enc_tile_rows, enc_tile_cols;
     size_t enc_tile_bytes, enc_head_bytes;
+    long min_windows; /* budget search: keep halving while there are fewer windows than this,
+                         never below `block` per side; 0 (default) = off. Ignored for a user
+                         window. */
+    gridr_plan_node_loader load_nodes; /* NULL (default): `grid` holds every node. Else `grid`
+                                          is an array grid without node data (nodes.data and
+                                          mask.data NULL; nodes.dtype, full_node_rows/cols, res,
+                                          nodata, shift, mask_valid set) and the planner loads
+                                          one row of windows' nodes at a time; set grid_mask
+                                          0 or 1 (-1 means 0). */
+    void *load_user;                   /* passed to load_nodes */
 } gridr_plan_opts;
 
 /** Defaults listed above (grid NULL, dtypes unknown, raster size 0). */
@@ -115,11 +132,13 @@ typedef struct gridr_plan gridr_plan;
  *  GRIDR_PLAN_MAX_WINDOW square (a multiple of `block`, at most the output rounded up to the
  *  block) and halves the longer side, rows on a tie (keeping multiples of `block` while the
  *  side is above it) until peak = in_flight x (sum of max array bytes) <= mem_budget (0: no
- *  limit). Errors (message says which): GRIDR_EINVAL for bad options, a budget too small for
- *  the smallest window (GRIDR_PLAN_MIN_WINDOW square), or a user window whose peak exceeds a
- *  non-zero budget; GRIDR_ERANGE for sizes overflowing size_t; GRIDR_ENOMEM; grid and resample
- *  errors as they return them.
- *  Ownership: *out is the caller's (gridr_plan_free); NULL on failure. */
+ *  limit). With o->min_windows > 0 it then keeps halving (same order) while the plan has fewer
+ *  windows than that and a side can shrink without going below `block`, so every worker gets
+ *  several windows (load balance, pipeline fill). Errors (message says which): GRIDR_EINVAL for bad
+ * options, a budget too small for the smallest window (GRIDR_PLAN_MIN_WINDOW square), or a user
+ * window whose peak exceeds a non-zero budget; GRIDR_ERANGE for sizes overflowing size_t;
+ * GRIDR_ENOMEM; grid and resample errors as they return them. Ownership: *out is the caller's
+ * (gridr_plan_free); NULL on failure. */
 GRIDR_API int gridr_plan_new(const gridr_plan_opts *o, gridr_plan **out);
 
 /** Free a plan. Accepts NULL. */

@@ -54,6 +54,15 @@ expect_exit 0 gr zoom -q -r cubic --factor 1.5 --tile 64x64 -j 2 --report "$tmp/
     "$SRC" "$tmp/zoom.tif"
 "$whole" cubic "$SRC" zoom:1.5 - "$tmp/zoom.tif" >/dev/null || fail "zoom x1.5 differs"
 
+# The grid's two bands as two files (--grid-col): the nodes are read per window from both.
+if command -v gdal_translate >/dev/null 2>&1; then
+    gdal_translate -q -b 1 "$GRID" "$tmp/grow.tif"
+    gdal_translate -q -b 2 "$GRID" "$tmp/gcol.tif"
+    expect_exit 0 gr grid -q -r cubic -j 2 --tile 100x37 --grid "$tmp/grow.tif" \
+        --grid-col "$tmp/gcol.tif" --grid-res 10 --grid-mask "$GMASK" "$SRC" "$tmp/split.tif"
+    "$whole" cubic "$SRC" "$GRID" "$GMASK" "$tmp/split.tif" >/dev/null || fail "--grid-col differs"
+fi
+
 # The sample job file (grid, mask, cubic), sent elsewhere with --dst, is the same resampling.
 expect_exit 0 gr -q --dst "$tmp/sample_job.tif" --report "$tmp/sample_job.json" "$DATA/sample_job.json"
 "$whole" cubic "$SRC" "$GRID" "$GMASK" "$tmp/sample_job.tif" >/dev/null || fail "data/sample_job.json differs"
