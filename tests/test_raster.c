@@ -490,7 +490,7 @@ static void compare_band_subset(const char *name, gridr_dtype dt, int bands, lon
 /* Files the preadv path reads (one band per chunk, native order): single band tiled and
  * stripped, wide strips (rows too far apart to join in one call), band-interleaved tiles; and
  * a big-endian one it leaves to libtiff; each equal to GDAL's and to libtiff's buffered path
- * (GRIDR_RASTER_NO_PREADV). */
+ * (GRIDR_RASTER_PREADV=always / never; the default reads these narrow rows buffered). */
 static void test_direct_preadv(void)
 {
     const char *const t16[] = {"BLOCKXSIZE=16", "BLOCKYSIZE=32", NULL};
@@ -502,9 +502,9 @@ static void test_direct_preadv(void)
     make_file("pv_s.tif", st, GRIDR_DT_F32, 1, 40, 33);
     make_file("pv_w.tif", st, GRIDR_DT_U16, 1, 20, 5000);
     make_file("pv_sep.tif", sep, GRIDR_DT_I32, 3, 45, 50);
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass)
-            setenv("GRIDR_RASTER_NO_PREADV", "1", 1);
+    static const char *const modes[] = {"always", "never", "auto"};
+    for (int pass = 0; pass < 3; pass++) {
+        setenv("GRIDR_RASTER_PREADV", modes[pass], 1);
         compare_readers("pv_t.tif", GRIDR_DT_U16, 1, 75, 61);
         compare_readers("pv_be.tif", GRIDR_DT_U16, 1, 40, 40);
         compare_readers("pv_s.tif", GRIDR_DT_F32, 1, 40, 33);
@@ -512,7 +512,7 @@ static void test_direct_preadv(void)
         compare_readers("pv_sep.tif", GRIDR_DT_I32, 3, 45, 50);
         compare_band_subset("pv_sep.tif", GRIDR_DT_I32, 3, 45, 50);
     }
-    unsetenv("GRIDR_RASTER_NO_PREADV");
+    unsetenv("GRIDR_RASTER_PREADV");
 }
 
 /* Largest end (offset + size) of a block of band 1 of `path`, from GDAL's TIFF metadata. */
@@ -557,6 +557,7 @@ static void test_direct_short_read(void)
         return;
     }
     CU_ASSERT_FATAL(truncate(tpath("pv_cut.tif"), off + 100) == 0);
+    setenv("GRIDR_RASTER_PREADV", "always", 1); /* 64-wide tiles: narrower than the default's */
     ASSERT_OK(gridr_raster_open(tpath("pv_cut.tif"), &in));
     gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 1, 48, 64);
     gridr_array c = gridr_array_make(buf, GRIDR_DT_U16, 1, 24, 24);
@@ -565,6 +566,7 @@ static void test_direct_short_read(void)
     ASSERT_STATUS(gridr_raster_read(in, (gridr_rect){40, 40, 24, 24}, NULL, 1, &c), GRIDR_EIO);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "pv_cut.tif"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "short read"));
+    unsetenv("GRIDR_RASTER_PREADV");
     gridr_raster_close(in);
     free(buf);
 }
