@@ -8,7 +8,22 @@
 #include <string.h>
 #include <time.h>
 
+_Static_assert(sizeof(gridr__job_params) <= GRIDR_SCHED_RUN_PARAMS_MAX, "job run parameters");
+_Static_assert(sizeof(gridr__job_win) <= GRIDR_SCHED_WIN_PARAMS_MAX, "job window parameters");
+
 /* ---- the work function (runs in a worker) -------------------------------------------------- */
+
+/* The source window's part inside the raster, read by the worker when the parent did not. */
+static int worker_read(const gridr__job_params *p, const gridr__job_win *w, gridr_array *src)
+{
+    gridr_array sub;
+    if (!p->wsrc.ok || w->read.rows <= 0 || w->read.cols <= 0)
+        return 0;
+    gridr_rect in = {w->read.row0 - w->src.row0, w->read.col0 - w->src.col0, w->read.rows,
+                     w->read.cols};
+    int rc = gridr_array_sub(src, in, &sub);
+    return rc ? rc : gridr_raster_worker_read(&p->wsrc, w->read, &sub);
+}
 
 int gridr_job_work(void *ctx, const void *run_params, const void *win_params, gridr_array *arrays,
                    int narrays, long window)
@@ -31,7 +46,10 @@ int gridr_job_work(void *ctx, const void *run_params, const void *win_params, gr
     if (p->has_src_mask)
         src.mask = arrays[GRIDR_PLAN_SRC_MASK];
     gridr_array *omask = p->has_out_mask ? &arrays[GRIDR_PLAN_OUT_MASK] : NULL;
-    int rc = gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
+    int rc = worker_read(p, w, &arrays[GRIDR_PLAN_SRC]);
+    if (rc)
+        return rc;
+    rc = gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
     if (rc || !p->codec.compression)
         return rc;
     /* The file's bytes of the window's tiles, so that the parent only writes them. */
@@ -109,7 +127,12 @@ static int prepare_inputs(gridr__job_ctx *c, const gridr_plan_window *w, gridr_a
     gridr_array *a = arrays;
     a[GRIDR_PLAN_SRC] =
         gridr_array_make(a[GRIDR_PLAN_SRC].data, p->src_dtype, p->bands, w->src.rows, w->src.cols);
-    int rc = read_source(c, w, &a[GRIDR_PLAN_SRC], c->src, c->bands, p->bands);
+    int rc = 0;
+    if (p->wsrc.ok) /* the worker reads it */
+        c->bytes_read +=
+            (size_t)w->read.rows * (size_t)w->read.cols * gridr_dtype_size(p->src_dtype);
+    else
+        rc = read_source(c, w, &a[GRIDR_PLAN_SRC], c->src, c->bands, p->bands);
     if (rc == 0 && p->has_src_mask) {
         static const int one = 1;
         a[GRIDR_PLAN_SRC_MASK] =
@@ -145,7 +168,7 @@ static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, voi
     if (p->has_out_mask)
         arrays[GRIDR_PLAN_OUT_MASK] = gridr_array_make(arrays[GRIDR_PLAN_OUT_MASK].data,
                                                        GRIDR_DT_U8, 1, w->out.rows, w->out.cols);
-    gridr__job_win win = {w->out, w->src, w->nodes};
+    gridr__job_win win = {w->out, w->src, w->nodes, w->read};
     memcpy(win_params, &win, sizeof win);
     return 0;
 }

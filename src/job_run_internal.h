@@ -21,11 +21,13 @@ typedef struct gridr__job_params {
     int has_src_mask, has_grid_mask, has_out_mask;
     gridr_raster_tile_codec codec; /* compression 0: the parent writes pixels, else the worker
                                       encodes the output tiles into GRIDR_PLAN_TILES */
+    gridr_raster_worker_src wsrc;  /* ok: the worker reads the source window itself */
 } gridr__job_params;
 
 /* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */
 typedef struct gridr__job_win {
     gridr_rect out, src, nodes;
+    gridr_rect read; /* the part of src inside the raster */
 } gridr__job_win;
 
 /* Everything a running job holds in the parent. */

@@ -232,7 +232,6 @@ static int setup_grid(gridr__job_ctx *c, const gridr_job *j)
 int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
 {
     gridr_raster_info in;
-    (void)dry;
     memset(c, 0, sizeof *c);
     c->params.magic = GRIDR__JOB_MAGIC;
     int rc = gridr_raster_open(j->src, &c->src);
@@ -251,6 +250,11 @@ int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
     if (rc)
         return rc;
     gridr_grid_out_shape(&c->grid, &c->params.out_rows, &c->params.out_cols);
+    if (!dry && c->params.bands == 1 && c->bands[0] == 1 &&
+        (rc = gridr_raster_worker_source(c->src, &c->params.wsrc)) != 0)
+        return rc;
+    if (c->params.wsrc.dtype != (int32_t)c->params.src_dtype)
+        c->params.wsrc.ok = 0;
     c->params.grid = c->grid;
     c->params.grid.nodes.data = NULL;
     c->params.grid.mask.data = NULL;

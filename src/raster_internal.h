@@ -86,6 +86,13 @@ int gridr__raster_describe(gridr_raster *r);
 int gridr__raster_io(gridr_raster *r, GDALRWFlag rw, gridr_rect win, const int *bands, int nbands,
                      const gridr_array *arr);
 
+/** Decide (once) and tell whether reads of source `r` take the direct libtiff path. */
+int gridr__tiff_reader_ready(gridr_raster *r);
+
+/** Open `path` with libtiff for direct reads of `r` (shape, band types and nodata already set, no
+ *  GDAL dataset): 0, or GRIDR_EIO when it cannot be read directly. */
+int gridr__tiff_reader_attach(gridr_raster *r, const char *path);
+
 /** Direct libtiff read of a checked window: 0 done, 1 declined (use GDAL), < 0 error. */
 int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nbands,
                      const gridr_array *arr);

@@ -299,6 +299,30 @@ static int read_part(gridr_raster *r, gridr_rect win, long ty, long tx, const in
     return 0;
 }
 
+int gridr__tiff_reader_ready(gridr_raster *r)
+{
+    if (r->writable)
+        return 0;
+    if (r->tiff_mode == 0)
+        r->tiff_mode = reader_open(r) ? 1 : -1;
+    return r->tiff_mode > 0 && r->tif;
+}
+
+int gridr__tiff_reader_attach(gridr_raster *r, const char *path)
+{
+    r->tif = open_tiff(r, path, "rm");
+    if (r->tif && layout_ok(r, r->tif, 0)) {
+        r->tiff_mode = 1;
+        return 0;
+    }
+    int rc = gridr__fail(GRIDR_EIO, "cannot read '%s' directly: %s", path,
+                         r->tif ? "not an uncompressed GeoTIFF of the expected shape and type"
+                                : tiff_msg(r));
+    gridr__tiff_close(r);
+    r->tiff_mode = -1;
+    return rc;
+}
+
 int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nbands,
                      const gridr_array *arr)
 {

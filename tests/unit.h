@@ -41,6 +41,7 @@ extern CU_SuiteInfo gridr_test_grid_suite;
 extern CU_SuiteInfo gridr_test_interp_suite;
 extern CU_SuiteInfo gridr_test_resample_suite;
 extern CU_SuiteInfo gridr_test_resample_sep_suite;
+extern CU_SuiteInfo gridr_test_raster_worker_suite;
 extern CU_SuiteInfo gridr_test_plan_suite;
 extern CU_SuiteInfo gridr_test_sched_suite;
 extern CU_SuiteInfo gridr_test_raster_suite;

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "gridr/dtype.h"
 #include "gridr/status.h"
 
@@ -162,6 +164,36 @@ GRIDR_API int gridr_raster_tiles_encode(const gridr_raster_tile_codec *c, gridr_
  *  this window's tiles), GRIDR_EIO, GRIDR_ENOSPC (message names the file and the window). */
 GRIDR_API int gridr_raster_write_tiles(gridr_raster *r, gridr_rect win, const void *buf,
                                        size_t size);
+
+/** What a worker process needs to read a source raster itself (plain values, no pointer, safe
+ *  to copy across fork()): the reader's process and descriptor of the file (reopened by the
+ *  worker through /proc/<pid>/fd/<fd>), the file's identity, and the band's nodata. ok 0: the
+ *  source is read by its owner (gridr_raster_read). */
+typedef struct gridr_raster_worker_src {
+    int32_t ok;
+    int32_t fd;
+    int64_t pid;
+    uint64_t dev, ino;
+    int32_t dtype; /* gridr_dtype of the band */
+    int32_t has_nodata;
+    double nodata;
+    int32_t rows, cols;
+} gridr_raster_worker_src;
+
+/** Whether workers can read source `r` themselves with gridr_raster_worker_read(): a one-band
+ *  GTiff on the direct libtiff read path (uncompressed, tiled or stripped; docs/api/raster.md),
+ *  GRIDR_RASTER_GDAL_ONLY unset. Fills *out (ok 0 otherwise). Ownership: `r` stays open for as
+ *  long as workers read. Errors: GRIDR_EINVAL (an output). */
+GRIDR_API int gridr_raster_worker_source(gridr_raster *r, gridr_raster_worker_src *out);
+
+/** Read window `win` (inside the raster) of the source described by `ws` into `arr` (1 band of
+ *  ws->dtype, win.rows x win.cols), in a worker process: the file is reopened once per process
+ *  and kept open while `ws` names the same file (no GDAL involved). Same bytes as
+ *  gridr_raster_read() by the source's owner. Errors: GRIDR_EIO (the file cannot be reopened, or
+ *  it is not the one described any more; read errors name the window), GRIDR_EINVAL,
+ *  GRIDR_ENOMEM. */
+GRIDR_API int gridr_raster_worker_read(const gridr_raster_worker_src *ws, gridr_rect win,
+                                       const gridr_array *arr);
 
 /** Set the nodata value of band `band` (1-based; 0 = every band). The value must be
  *  representable in the band type (an integer in range, or any float / NaN for f32/f64). */
