@@ -9,18 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][PATH_MAX];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", gridr_test_tmpdir(), name);
-    return buf[k];
-}
-
 static void write_file(const char *name, const char *text)
 {
-    FILE *f = fopen(tpath(name), "w");
+    FILE *f = fopen(gridr_test_path(name), "w");
     CU_ASSERT_FATAL(f != NULL);
     fputs(text, f);
     fclose(f);
@@ -227,7 +218,7 @@ static void test_list_file(void)
 {
     gridr_job *jobs = NULL;
     size_t n = 0;
-    mkdir(tpath("jobs"), 0700);
+    mkdir(gridr_test_path("jobs"), 0700);
     write_file("jobs/list.json",
                "[\n"
                " {\"src\": \"a.tif\", \"dst\": \"out/a.tif\", \"grid\": \"/abs/g.tif\",\n"
@@ -242,7 +233,7 @@ static void test_list_file(void)
                " {\"src\": \"c.tif\", \"dst\": \"c_out.tif\", \"size\": \"100x50\", \"band\": 3,\n"
                "  \"tile\": null, \"factor\": null, \"dry-run\": false}\n"
                "]\n");
-    ASSERT_OK(gridr_job_load(tpath("jobs/list.json"), &jobs, &n));
+    ASSERT_OK(gridr_job_load(gridr_test_path("jobs/list.json"), &jobs, &n));
     CU_ASSERT_FATAL(n == 3 && jobs != NULL);
     char want[PATH_MAX];
     snprintf(want, sizeof want, "%s/jobs/a.tif", gridr_test_tmpdir());
@@ -282,7 +273,7 @@ static void expect_load_error(const char *text, int code, const char *n1, const 
     gridr_job *jobs = (gridr_job *)1;
     size_t n = 7;
     write_file("bad.json", text);
-    ASSERT_STATUS(gridr_job_load(tpath("bad.json"), &jobs, &n), code);
+    ASSERT_STATUS(gridr_job_load(gridr_test_path("bad.json"), &jobs, &n), code);
     CU_ASSERT(jobs == NULL && n == 0);
     CU_ASSERT(has("bad.json"));
     CU_ASSERT(has(n1) && (!n2 || has(n2)) && (!n3 || has(n3)));
@@ -329,7 +320,7 @@ static void test_file_errors(void)
     expect_load_error("42", GRIDR_EFORMAT, "invalid JSON", NULL, NULL);
     gridr_job *jobs = NULL;
     size_t n = 0;
-    ASSERT_STATUS(gridr_job_load(tpath("nope.json"), &jobs, &n), GRIDR_ENOENT);
+    ASSERT_STATUS(gridr_job_load(gridr_test_path("nope.json"), &jobs, &n), GRIDR_ENOENT);
     CU_ASSERT(has("nope.json"));
 }
 
@@ -344,24 +335,24 @@ static void test_sample_job_validate(void)
     CU_ASSERT_STRING_EQUAL(j->src, gridr_test_data("sample.tif"));
     CU_ASSERT_STRING_EQUAL(j->grid_mask, gridr_test_data("sample_grid_mask.tif"));
     CU_ASSERT_EQUAL(j->interp, GRIDR_INTERP_CUBIC);
-    ASSERT_OK(gridr_job_set(j, "dst", tpath("sample_out.tif")));
+    ASSERT_OK(gridr_job_set(j, "dst", gridr_test_path("sample_out.tif")));
     ASSERT_OK(gridr_job_validate(j));
     /* dst == an input */
     ASSERT_OK(gridr_job_set(j, "dst", gridr_test_data("sample_grid.tif")));
     ASSERT_STATUS(gridr_job_validate(j), GRIDR_EINVAL);
     CU_ASSERT(has("sample_job.json: job 1") && has("grid input"));
     /* Output directory missing */
-    ASSERT_OK(gridr_job_set(j, "dst", tpath("no/such/dir/out.tif")));
+    ASSERT_OK(gridr_job_set(j, "dst", gridr_test_path("no/such/dir/out.tif")));
     ASSERT_STATUS(gridr_job_validate(j), GRIDR_ENOENT);
     CU_ASSERT(has("output directory") && has("no/such/dir"));
     /* Unknown output format */
-    ASSERT_OK(gridr_job_set(j, "dst", tpath("sample_out.tif")));
+    ASSERT_OK(gridr_job_set(j, "dst", gridr_test_path("sample_out.tif")));
     ASSERT_OK(gridr_job_set(j, "format", "NoSuchFormat"));
     ASSERT_STATUS(gridr_job_validate(j), GRIDR_EINVAL);
     CU_ASSERT(has("NoSuchFormat"));
     ASSERT_OK(gridr_job_set(j, "format", NULL));
     /* Missing inputs name the key and the file */
-    ASSERT_OK(gridr_job_set(j, "src-mask", tpath("missing_mask.tif")));
+    ASSERT_OK(gridr_job_set(j, "src-mask", gridr_test_path("missing_mask.tif")));
     ASSERT_STATUS(gridr_job_validate(j), GRIDR_ENOENT);
     CU_ASSERT(has("src-mask") && has("missing_mask.tif"));
     ASSERT_OK(gridr_job_set(j, "src-mask", NULL));
@@ -374,7 +365,7 @@ static void test_sample_job_validate(void)
     gridr_job_init(&o);
     ASSERT_OK(gridr_job_set(&o, "kind", "zoom"));
     ASSERT_OK(gridr_job_set(&o, "src", gridr_test_data("sample.tif")));
-    ASSERT_OK(gridr_job_set(&o, "dst", tpath("zoom.tif")));
+    ASSERT_OK(gridr_job_set(&o, "dst", gridr_test_path("zoom.tif")));
     ASSERT_STATUS(gridr_job_validate(&o), GRIDR_EINVAL);
     CU_ASSERT(has("job: a zoom job needs key 'factor'"));
     ASSERT_OK(gridr_job_set(&o, "factor", "2"));

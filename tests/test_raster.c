@@ -24,15 +24,6 @@
 
 #define TMIN(a, b) ((a) < (b) ? (a) : (b))
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][PATH_MAX];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", gridr_test_tmpdir(), name);
-    return buf[k];
-}
-
 static int exists(const char *path)
 {
     struct stat st;
@@ -46,7 +37,7 @@ static void stderr_begin(void)
 {
     fflush(stderr);
     saved_stderr = dup(2);
-    int fd = open(tpath("stderr.txt"), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    int fd = open(gridr_test_path("stderr.txt"), O_CREAT | O_TRUNC | O_WRONLY, 0600);
     dup2(fd, 2);
     close(fd);
 }
@@ -60,7 +51,7 @@ static long stderr_end(void)
     fflush(stderr);
     dup2(saved_stderr, 2);
     close(saved_stderr);
-    FILE *f = fopen(tpath("stderr.txt"), "r");
+    FILE *f = fopen(gridr_test_path("stderr.txt"), "r");
     if (!f)
         return -1;
     while (fgets(line, sizeof line, f)) {
@@ -130,7 +121,7 @@ static int make_raster(const char *name, gridr_dtype dt, int bands, long rows, l
     gridr_raster *out = NULL;
     void *buf = fill(dt, bands, rows, cols);
     gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
-    int rc = gridr_raster_create(tpath(name), rows, cols, bands, dt, &o, &out);
+    int rc = gridr_raster_create(gridr_test_path(name), rows, cols, bands, dt, &o, &out);
     if (!rc)
         rc = write_shuffled(out, &a, 10, 12);
     if (!rc)
@@ -151,21 +142,21 @@ static void roundtrip_one(gridr_dtype dt)
     gridr_raster_create_opts o = {NULL, small_blocks, "abc123"};
     gridr_raster *out = NULL, *in = NULL;
     snprintf(name, sizeof name, "rt_%s.tif", gridr_dtype_name(dt));
-    snprintf(tmp, sizeof tmp, "%s.tmp.abc123", tpath(name));
+    snprintf(tmp, sizeof tmp, "%s.tmp.abc123", gridr_test_path(name));
     void *buf = fill(dt, bands, rows, cols);
     void *back = calloc((size_t)bands * rows * cols, gridr_dtype_size(dt));
     gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
-    ASSERT_OK(gridr_raster_create(tpath(name), rows, cols, bands, dt, &o, &out));
+    ASSERT_OK(gridr_raster_create(gridr_test_path(name), rows, cols, bands, dt, &o, &out));
     CU_ASSERT_FATAL(out != NULL);
     CU_ASSERT_STRING_EQUAL(gridr_raster_temp_files(out)[0], tmp);
     CU_ASSERT_PTR_NULL(gridr_raster_temp_files(out)[1]);
     CU_ASSERT(exists(tmp));
-    CU_ASSERT(!exists(tpath(name)));
+    CU_ASSERT(!exists(gridr_test_path(name)));
     ASSERT_OK(write_shuffled(out, &a, 10, 12));
     ASSERT_OK(gridr_raster_commit(out));
     CU_ASSERT(!exists(tmp));
-    CU_ASSERT(exists(tpath(name)));
-    ASSERT_OK(gridr_raster_open(tpath(name), &in));
+    CU_ASSERT(exists(gridr_test_path(name)));
+    ASSERT_OK(gridr_raster_open(gridr_test_path(name), &in));
     CU_ASSERT_FATAL(in != NULL);
     gridr_raster_info info;
     gridr_dtype got;
@@ -194,7 +185,7 @@ static void test_strided_read(void)
 {
     gridr_raster *in = NULL;
     ASSERT_OK(make_raster("strided.tif", GRIDR_DT_U16, 3, 40, 30));
-    ASSERT_OK(gridr_raster_open(tpath("strided.tif"), &in));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("strided.tif"), &in));
     CU_ASSERT_FATAL(in != NULL);
     /* A 2-band 20 x 25 array; read bands {3, 1}, window rows [5, 17) cols [7, 22) into its
      * sub-window at (4, 6): everything else keeps the sentinel. */
@@ -275,11 +266,11 @@ static void direct_write_one(gridr_dtype dt, int bands, const char *const *co, l
     gridr_raster_create_opts o = {NULL, co, "dw"};
     gridr_raster *out = NULL;
     snprintf(name, sizeof name, "dw_%s_%d_%ld_%d.tif", gridr_dtype_name(dt), bands, wr, deflate);
-    snprintf(tmp, sizeof tmp, "%s.tmp.dw", tpath(name));
+    snprintf(tmp, sizeof tmp, "%s.tmp.dw", gridr_test_path(name));
     void *buf = fill(dt, bands, rows, cols);
     size_t bytes = (size_t)(bands * rows * cols) * gridr_dtype_size(dt);
     gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
-    ASSERT_OK(gridr_raster_create(tpath(name), rows, cols, bands, dt, &o, &out));
+    ASSERT_OK(gridr_raster_create(gridr_test_path(name), rows, cols, bands, dt, &o, &out));
     CU_ASSERT_FATAL(out != NULL);
     ASSERT_OK(gridr_raster_set_nodata(out, 0, 7));
     ASSERT_OK(gridr_raster_set_geotransform(out, gt));
@@ -297,10 +288,10 @@ static void direct_write_one(gridr_dtype dt, int bands, const char *const *co, l
                     0);
     free(part);
     ASSERT_OK(gridr_raster_commit(out));
-    void *back = read_via_gdal(tpath(name), dt, bands, rows, cols);
+    void *back = read_via_gdal(gridr_test_path(name), dt, bands, rows, cols);
     CU_ASSERT_FATAL(back != NULL);
     CU_ASSERT_EQUAL(memcmp(buf, back, bytes), 0);
-    GDALDatasetH ds = GDALOpen(tpath(name), GA_ReadOnly);
+    GDALDatasetH ds = GDALOpen(gridr_test_path(name), GA_ReadOnly);
     CU_ASSERT_FATAL(ds != NULL);
     double got[6] = {0};
     int has = 0;
@@ -346,7 +337,8 @@ static void test_direct_handover(void)
     gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 2, rows, cols), sub;
     const gridr_rect wins[] = {
         {0, 0, 16, 16}, {16, 32, 16, 8}, {32, 0, 8, 40}, {0, 16, 16, 24}, {16, 0, 16, 32}};
-    ASSERT_OK(gridr_raster_create(tpath("handover.tif"), rows, cols, 2, GRIDR_DT_U16, &o, &out));
+    ASSERT_OK(gridr_raster_create(gridr_test_path("handover.tif"), rows, cols, 2, GRIDR_DT_U16, &o,
+                                  &out));
     CU_ASSERT_FATAL(out != NULL);
     for (int k = 0; k < 5; k++) {
         ASSERT_OK(gridr_array_sub(&a, wins[k], &sub));
@@ -356,11 +348,11 @@ static void test_direct_handover(void)
     }
     ASSERT_OK(gridr_raster_set_metadata(out, "STEP", "5"));
     ASSERT_OK(gridr_raster_commit(out));
-    void *back = read_via_gdal(tpath("handover.tif"), GRIDR_DT_U16, 2, rows, cols);
+    void *back = read_via_gdal(gridr_test_path("handover.tif"), GRIDR_DT_U16, 2, rows, cols);
     CU_ASSERT_FATAL(back != NULL);
     CU_ASSERT_EQUAL(memcmp(buf, back, (size_t)(2 * rows * cols) * 2), 0);
     gridr_raster *in = NULL;
-    ASSERT_OK(gridr_raster_open(tpath("handover.tif"), &in));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("handover.tif"), &in));
     CU_ASSERT_FATAL(in != NULL);
     CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "STEP"), "5");
     gridr_raster_close(in);
@@ -377,10 +369,10 @@ static void compare_readers(const char *name, gridr_dtype dt, int bands, long ro
     int map[4] = {0};
     for (int b = 0; b < bands; b++)
         map[b] = bands - b;
-    ASSERT_OK(gridr_raster_open(tpath(name), &d));
+    ASSERT_OK(gridr_raster_open(gridr_test_path(name), &d));
     CU_ASSERT_FATAL(d != NULL);
     int fds = count_fds();
-    void *all = read_via_gdal(tpath(name), dt, bands, rows, cols);
+    void *all = read_via_gdal(gridr_test_path(name), dt, bands, rows, cols);
     CU_ASSERT_FATAL(all != NULL);
     unsigned char *got = malloc((size_t)(bands * rows * (cols + 3)) * sz);
     unsigned seed = 12345;
@@ -424,7 +416,7 @@ static void test_direct_read(void)
         snprintf(name, sizeof name, "dr%d.tif", k);
         void *buf = fill(dts[k], 3, 45, 50);
         gridr_array a = gridr_array_make(buf, dts[k], 3, 45, 50);
-        ASSERT_OK(gridr_raster_create(tpath(name), 45, 50, 3, dts[k], opts[k], &out));
+        ASSERT_OK(gridr_raster_create(gridr_test_path(name), 45, 50, 3, dts[k], opts[k], &out));
         CU_ASSERT_FATAL(out != NULL);
         ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 45, 50}, &a));
         ASSERT_OK(gridr_raster_commit(out));
@@ -437,13 +429,14 @@ static void test_direct_read(void)
     for (int i = 0; i < 16 * 16; i++)
         px[i] = (uint16_t)(i + 1);
     gridr_array a = gridr_array_make(px, GRIDR_DT_U16, 1, 16, 16);
-    ASSERT_OK(gridr_raster_create(tpath("sparse.tif"), 40, 40, 1, GRIDR_DT_U16, &tiled, &out));
+    ASSERT_OK(
+        gridr_raster_create(gridr_test_path("sparse.tif"), 40, 40, 1, GRIDR_DT_U16, &tiled, &out));
     CU_ASSERT_FATAL(out != NULL);
     ASSERT_OK(gridr_raster_set_nodata(out, 0, 9));
     ASSERT_OK(gridr_raster_write(out, (gridr_rect){16, 16, 16, 16}, &a));
     ASSERT_OK(gridr_raster_commit(out));
     compare_readers("sparse.tif", GRIDR_DT_U16, 1, 40, 40);
-    uint16_t *back = read_via_gdal(tpath("sparse.tif"), GRIDR_DT_U16, 1, 40, 40);
+    uint16_t *back = read_via_gdal(gridr_test_path("sparse.tif"), GRIDR_DT_U16, 1, 40, 40);
     CU_ASSERT_FATAL(back != NULL);
     CU_ASSERT(back[0] == 9 && back[16 * 40 + 16] == 1 && back[39 * 40 + 39] == 9);
     free(back);
@@ -457,7 +450,7 @@ static void make_file(const char *name, const char *const *co, gridr_dtype dt, i
     gridr_raster *out = NULL;
     void *buf = fill(dt, bands, rows, cols);
     gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
-    ASSERT_OK(gridr_raster_create(tpath(name), rows, cols, bands, dt, &o, &out));
+    ASSERT_OK(gridr_raster_create(gridr_test_path(name), rows, cols, bands, dt, &o, &out));
     CU_ASSERT_FATAL(out != NULL);
     ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, rows, cols}, &a));
     ASSERT_OK(gridr_raster_commit(out));
@@ -471,10 +464,10 @@ static void compare_band_subset(const char *name, gridr_dtype dt, int bands, lon
     size_t sz = gridr_dtype_size(dt);
     int two = 2, bad = 0;
     gridr_rect w = {rows / 3, cols / 4, rows - rows / 3 - 1, cols / 2};
-    unsigned char *all = read_via_gdal(tpath(name), dt, bands, rows, cols);
+    unsigned char *all = read_via_gdal(gridr_test_path(name), dt, bands, rows, cols);
     unsigned char *got = malloc((size_t)(w.rows * w.cols) * sz);
     CU_ASSERT_FATAL(all != NULL && got != NULL);
-    ASSERT_OK(gridr_raster_open(tpath(name), &d));
+    ASSERT_OK(gridr_raster_open(gridr_test_path(name), &d));
     gridr_array a = gridr_array_make(got, dt, 1, w.rows, w.cols);
     ASSERT_OK(gridr_raster_read(d, w, &two, 1, &a));
     for (long r = 0; r < w.rows; r++)
@@ -549,16 +542,16 @@ static void test_direct_short_read(void)
     uint16_t *buf = calloc(64 * 64, 2);
     gridr_raster *in = NULL;
     make_file("pv_cut.tif", small_blocks, GRIDR_DT_U16, 1, 64, 64);
-    long end = last_block_end(tpath("pv_cut.tif"), &off);
-    CU_ASSERT_FATAL(stat(tpath("pv_cut.tif"), &st) == 0 && buf != NULL);
+    long end = last_block_end(gridr_test_path("pv_cut.tif"), &off);
+    CU_ASSERT_FATAL(stat(gridr_test_path("pv_cut.tif"), &st) == 0 && buf != NULL);
     if (end != (long)st.st_size) {
         fprintf(stderr, "(skipped: the last tile is not at the end of the file) ");
         free(buf);
         return;
     }
-    CU_ASSERT_FATAL(truncate(tpath("pv_cut.tif"), off + 100) == 0);
+    CU_ASSERT_FATAL(truncate(gridr_test_path("pv_cut.tif"), off + 100) == 0);
     setenv("GRIDR_RASTER_PREADV", "always", 1); /* 64-wide tiles: narrower than the default's */
-    ASSERT_OK(gridr_raster_open(tpath("pv_cut.tif"), &in));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("pv_cut.tif"), &in));
     gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 1, 48, 64);
     gridr_array c = gridr_array_make(buf, GRIDR_DT_U16, 1, 24, 24);
     ASSERT_OK(gridr_raster_read(in, (gridr_rect){0, 0, 48, 64}, NULL, 1, &a));
@@ -593,7 +586,7 @@ static void test_georef_roundtrip(void)
     char *wkt = utm31_wkt();
     uint16_t px[2 * 4 * 5] = {0};
     gridr_array a = gridr_array_make(px, GRIDR_DT_U16, 2, 4, 5);
-    ASSERT_OK(gridr_raster_create(tpath("geo.tif"), 4, 5, 2, GRIDR_DT_U16, &o, &out));
+    ASSERT_OK(gridr_raster_create(gridr_test_path("geo.tif"), 4, 5, 2, GRIDR_DT_U16, &o, &out));
     CU_ASSERT_FATAL(out != NULL);
     ASSERT_OK(gridr_raster_set_nodata(out, 2, 7));
     ASSERT_OK(gridr_raster_set_nodata(out, 0, 65535));
@@ -607,7 +600,7 @@ static void test_georef_roundtrip(void)
     ASSERT_OK(gridr_raster_set_metadata(out, "SENSOR", "test"));
     ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 4, 5}, &a));
     ASSERT_OK(gridr_raster_commit(out));
-    ASSERT_OK(gridr_raster_open(tpath("geo.tif"), &in));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("geo.tif"), &in));
     CU_ASSERT_FATAL(in != NULL);
     gridr_raster_info info;
     gridr_raster_get_info(in, &info);
@@ -626,14 +619,14 @@ static void test_georef_roundtrip(void)
     CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "SENSOR"), "test");
     CU_ASSERT_PTR_NULL(gridr_raster_metadata(in, "NOPE"));
     /* Metadata copy with a band map: output band 1 <- source band 2; no GRIDR_RES_* items. */
-    ASSERT_OK(gridr_raster_create(tpath("geo2.tif"), 2, 2, 1, GRIDR_DT_F32, &o, &copy));
+    ASSERT_OK(gridr_raster_create(gridr_test_path("geo2.tif"), 2, 2, 1, GRIDR_DT_F32, &o, &copy));
     CU_ASSERT_FATAL(copy != NULL);
     const int map[1] = {2};
     ASSERT_OK(gridr_raster_copy_metadata(copy, in, map, 1));
     ASSERT_STATUS(gridr_raster_set_nodata(copy, 1, NAN), 0);
     ASSERT_OK(gridr_raster_commit(copy));
     gridr_raster_close(in);
-    ASSERT_OK(gridr_raster_open(tpath("geo2.tif"), &in));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("geo2.tif"), &in));
     CU_ASSERT_FATAL(in != NULL);
     CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "SENSOR"), "test");
     CU_ASSERT_PTR_NULL(gridr_raster_metadata(in, GRIDR_RASTER_MD_RES_ROW));
@@ -650,12 +643,13 @@ static void test_bad_grid_res(void)
     gridr_raster *out = NULL, *in = NULL;
     float px[4] = {0};
     gridr_array a = gridr_array_make(px, GRIDR_DT_F32, 1, 2, 2);
-    ASSERT_OK(gridr_raster_create(tpath("badres.tif"), 2, 2, 1, GRIDR_DT_F32, NULL, &out));
+    ASSERT_OK(
+        gridr_raster_create(gridr_test_path("badres.tif"), 2, 2, 1, GRIDR_DT_F32, NULL, &out));
     CU_ASSERT_FATAL(out != NULL);
     ASSERT_OK(gridr_raster_set_metadata(out, GRIDR_RASTER_MD_RES_COL, "2.5"));
     ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 2, 2}, &a));
     ASSERT_OK(gridr_raster_commit(out));
-    ASSERT_OK(gridr_raster_open(tpath("badres.tif"), &in));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("badres.tif"), &in));
     long rr, rc;
     ASSERT_STATUS(gridr_raster_grid_res(in, &rr, &rc), GRIDR_EFORMAT);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "GRIDR_RES_COL='2.5'"));
@@ -670,7 +664,7 @@ static void test_abort_and_replace(void)
     gridr_raster_create_opts o = {NULL, NULL, "r1"};
     uint8_t px[6] = {1, 2, 3, 4, 5, 6}, back[6];
     gridr_array a = gridr_array_make(px, GRIDR_DT_U8, 1, 2, 3);
-    const char *dst = tpath("atomic.tif");
+    const char *dst = gridr_test_path("atomic.tif");
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp.r1", dst);
     /* Abort removes the temporary file and never creates the final one. */
@@ -730,7 +724,7 @@ static void test_createcopy_drivers(void)
     for (int k = 0; k < 2; k++) {
         o.driver = k == 0 ? "COG" : "PNG";
         o.creation_options = k == 0 ? cog_co : NULL;
-        ASSERT_OK(gridr_raster_create(tpath(names[k]), 20, 30, 3, GRIDR_DT_U8, &o, &out));
+        ASSERT_OK(gridr_raster_create(gridr_test_path(names[k]), 20, 30, 3, GRIDR_DT_U8, &o, &out));
         CU_ASSERT_FATAL(out != NULL);
         const char *const *tmps = gridr_raster_temp_files(out);
         CU_ASSERT(tmps[0] && tmps[1] && !tmps[2]);
@@ -742,7 +736,7 @@ static void test_createcopy_drivers(void)
         ASSERT_OK(gridr_raster_set_geotransform(out, gt));
         ASSERT_OK(gridr_raster_commit(out));
         CU_ASSERT(!exists(stage) && !exists(tmp));
-        ASSERT_OK(gridr_raster_open(tpath(names[k]), &in));
+        ASSERT_OK(gridr_raster_open(gridr_test_path(names[k]), &in));
         CU_ASSERT_FATAL(in != NULL);
         gridr_raster_info info;
         gridr_raster_get_info(in, &info);
@@ -762,13 +756,13 @@ static void test_open_errors(void)
 {
     gridr_raster *in = (gridr_raster *)1;
     stderr_begin();
-    int rc_missing = gridr_raster_open(tpath("missing.tif"), &in);
+    int rc_missing = gridr_raster_open(gridr_test_path("missing.tif"), &in);
     char msg_missing[1024];
     snprintf(msg_missing, sizeof msg_missing, "%s", gridr_last_error());
-    FILE *f = fopen(tpath("text.tif"), "w");
+    FILE *f = fopen(gridr_test_path("text.tif"), "w");
     fputs("this is not a TIFF file\n", f);
     fclose(f);
-    int rc_text = gridr_raster_open(tpath("text.tif"), &in);
+    int rc_text = gridr_raster_open(gridr_test_path("text.tif"), &in);
     char msg_text[1024];
     snprintf(msg_text, sizeof msg_text, "%s", gridr_last_error());
     long printed = stderr_end();
@@ -791,13 +785,14 @@ static void test_truncated(void)
     gridr_raster *out = NULL;
     void *buf = fill(GRIDR_DT_U16, 1, 200, 100);
     gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 1, 200, 100);
-    ASSERT_OK(gridr_raster_create(tpath("trunc.tif"), 200, 100, 1, GRIDR_DT_U16, &o, &out));
+    ASSERT_OK(
+        gridr_raster_create(gridr_test_path("trunc.tif"), 200, 100, 1, GRIDR_DT_U16, &o, &out));
     ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 200, 100}, &a));
     ASSERT_OK(gridr_raster_commit(out));
-    CU_ASSERT_FATAL(stat(tpath("trunc.tif"), &st) == 0);
-    CU_ASSERT_FATAL(truncate(tpath("trunc.tif"), st.st_size / 2) == 0);
+    CU_ASSERT_FATAL(stat(gridr_test_path("trunc.tif"), &st) == 0);
+    CU_ASSERT_FATAL(truncate(gridr_test_path("trunc.tif"), st.st_size / 2) == 0);
     stderr_begin();
-    int rc = gridr_raster_open(tpath("trunc.tif"), &in);
+    int rc = gridr_raster_open(gridr_test_path("trunc.tif"), &in);
     if (rc == 0)
         rc = gridr_raster_read(in, (gridr_rect){0, 0, 200, 100}, NULL, 1, &a);
     long printed = stderr_end();
@@ -812,7 +807,7 @@ static void test_unsupported_types(void)
 {
     gridr_raster *in = NULL;
     gridr_dtype dt;
-    const char *p = tpath("cint16.tif");
+    const char *p = gridr_test_path("cint16.tif");
     GDALAllRegister();
     GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), p, 4, 3, 2, GDT_CInt16, NULL);
     CU_ASSERT_FATAL(ds != NULL);
@@ -830,7 +825,7 @@ static void test_unsupported_types(void)
     gridr_raster_close(in);
     /* GDAL 3.6 signed bytes: a Byte band with PIXELTYPE=SIGNEDBYTE. */
     const char *const sb[] = {"PIXELTYPE=SIGNEDBYTE", NULL};
-    p = tpath("i8.tif");
+    p = gridr_test_path("i8.tif");
     ds = GDALCreate(GDALGetDriverByName("GTiff"), p, 4, 3, 1, GDT_Byte, (char **)sb);
     CU_ASSERT_FATAL(ds != NULL);
     GDALClose(ds);
@@ -846,25 +841,26 @@ static void test_output_errors(void)
     const char *const bad_co[] = {"COMPRESS=NOPE", NULL};
     const char *const not_kv[] = {"TILED", NULL};
     gridr_raster_create_opts o = {NULL, bad_co, NULL};
-    FILE *f = fopen(tpath("plainfile"), "w");
+    FILE *f = fopen(gridr_test_path("plainfile"), "w");
     fclose(f);
     stderr_begin();
-    int rc_nodir = gridr_raster_create(tpath("nodir/out.tif"), 2, 2, 1, GRIDR_DT_U8, NULL, &out);
+    int rc_nodir =
+        gridr_raster_create(gridr_test_path("nodir/out.tif"), 2, 2, 1, GRIDR_DT_U8, NULL, &out);
     char m_nodir[1024];
     snprintf(m_nodir, sizeof m_nodir, "%s", gridr_last_error());
-    int rc_filedir = gridr_raster_check_output(tpath("plainfile/out.tif"), NULL);
+    int rc_filedir = gridr_raster_check_output(gridr_test_path("plainfile/out.tif"), NULL);
     char m_filedir[1024];
     snprintf(m_filedir, sizeof m_filedir, "%s", gridr_last_error());
     int rc_isdir = gridr_raster_check_output(gridr_test_tmpdir(), NULL);
-    int rc_drv = gridr_raster_check_output(tpath("x.tif"), "NoSuchDriver");
+    int rc_drv = gridr_raster_check_output(gridr_test_path("x.tif"), "NoSuchDriver");
     char m_drv[1024];
     snprintf(m_drv, sizeof m_drv, "%s", gridr_last_error());
-    int rc_co = gridr_raster_create(tpath("co.tif"), 2, 2, 1, GRIDR_DT_U8, &o, &out);
+    int rc_co = gridr_raster_create(gridr_test_path("co.tif"), 2, 2, 1, GRIDR_DT_U8, &o, &out);
     char m_co[1024];
     snprintf(m_co, sizeof m_co, "%s", gridr_last_error());
     o.creation_options = not_kv;
-    int rc_kv = gridr_raster_create(tpath("co.tif"), 2, 2, 1, GRIDR_DT_U8, &o, &out);
-    int rc_shape = gridr_raster_create(tpath("co.tif"), 0, 2, 1, GRIDR_DT_U8, NULL, &out);
+    int rc_kv = gridr_raster_create(gridr_test_path("co.tif"), 2, 2, 1, GRIDR_DT_U8, &o, &out);
+    int rc_shape = gridr_raster_create(gridr_test_path("co.tif"), 0, 2, 1, GRIDR_DT_U8, NULL, &out);
     long printed = stderr_end();
     CU_ASSERT_EQUAL(rc_nodir, GRIDR_ENOENT);
     CU_ASSERT_PTR_NULL(out);
@@ -879,16 +875,16 @@ static void test_output_errors(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(m_co, "NOPE"));
     CU_ASSERT_EQUAL(rc_kv, GRIDR_EINVAL);
     CU_ASSERT_EQUAL(rc_shape, GRIDR_EINVAL);
-    CU_ASSERT(!exists(tpath("co.tif")));
+    CU_ASSERT(!exists(gridr_test_path("co.tif")));
     CU_ASSERT_EQUAL(printed, 0);
     if (geteuid() == 0) {
         fprintf(stderr, "\n  [skipped: read-only directory check (root ignores modes)] ");
         return;
     }
-    mkdir(tpath("ro"), 0500);
-    ASSERT_STATUS(gridr_raster_check_output(tpath("ro/out.tif"), NULL), GRIDR_EPERM);
+    mkdir(gridr_test_path("ro"), 0500);
+    ASSERT_STATUS(gridr_raster_check_output(gridr_test_path("ro/out.tif"), NULL), GRIDR_EPERM);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "not writable"));
-    chmod(tpath("ro"), 0700);
+    chmod(gridr_test_path("ro"), 0700);
 }
 
 /* Disk full: a 128 KiB tmpfs in a private mount namespace (root only), in a child process; the
@@ -934,7 +930,7 @@ static int disk_full_child(const char *dir)
 
 static void test_disk_full(void)
 {
-    const char *dir = tpath("fullfs");
+    const char *dir = gridr_test_path("fullfs");
     mkdir(dir, 0700);
     stderr_begin();
     fflush(NULL);

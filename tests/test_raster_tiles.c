@@ -18,15 +18,6 @@
 
 #define TMIN(a, b) ((a) < (b) ? (a) : (b))
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][PATH_MAX];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", gridr_test_tmpdir(), name);
-    return buf[k];
-}
-
 static double pattern(gridr_dtype dt, int b, long r, long c)
 {
     if (dt == GRIDR_DT_U8)
@@ -60,7 +51,8 @@ static gridr_raster *create(const tcase *t, const char *name)
 {
     gridr_raster_create_opts o = {NULL, t->co, "tt"};
     gridr_raster *out = NULL;
-    ASSERT_OK(gridr_raster_create(tpath(name), t->rows, t->cols, t->bands, t->dt, &o, &out));
+    ASSERT_OK(
+        gridr_raster_create(gridr_test_path(name), t->rows, t->cols, t->bands, t->dt, &o, &out));
     if (out) {
         ASSERT_OK(gridr_raster_set_nodata(out, 0, 3));
         ASSERT_OK(gridr_raster_set_geotransform(out, gt));
@@ -229,9 +221,9 @@ static void run_case(const tcase *t, int compression, int decoded, int id)
     gridr_array a = gridr_array_make(buf, t->dt, t->bands, t->rows, t->cols);
     write_pixels(t, &a, na);
     write_tiles(t, &a, nb, compression);
-    CU_ASSERT(pixels_ok(tpath(na), t, buf));
-    CU_ASSERT(pixels_ok(tpath(nb), t, buf));
-    CU_ASSERT(same_tiles(tpath(na), tpath(nb), decoded));
+    CU_ASSERT(pixels_ok(gridr_test_path(na), t, buf));
+    CU_ASSERT(pixels_ok(gridr_test_path(nb), t, buf));
+    CU_ASSERT(same_tiles(gridr_test_path(na), gridr_test_path(nb), decoded));
     free(buf);
 }
 
@@ -269,7 +261,7 @@ static void test_deflate_georef(void)
     void *buf = fill(t.dt, 1, t.rows, t.cols);
     gridr_array a = gridr_array_make(buf, t.dt, 1, t.rows, t.cols);
     write_tiles(&t, &a, "tiles_georef.tif", GRIDR_RASTER_TILES_DEFLATE);
-    GDALDatasetH ds = GDALOpen(tpath("tiles_georef.tif"), GA_ReadOnly);
+    GDALDatasetH ds = GDALOpen(gridr_test_path("tiles_georef.tif"), GA_ReadOnly);
     CU_ASSERT_FATAL(ds != NULL);
     double got[6] = {0};
     int has = 0;
@@ -279,7 +271,7 @@ static void test_deflate_georef(void)
     const char *comp = GDALGetMetadataItem(ds, "COMPRESSION", "IMAGE_STRUCTURE");
     CU_ASSERT(comp && strcmp(comp, "DEFLATE") == 0);
     GDALClose(ds);
-    CU_ASSERT(pixels_ok(tpath("tiles_georef.tif"), &t, buf));
+    CU_ASSERT(pixels_ok(gridr_test_path("tiles_georef.tif"), &t, buf));
     free(buf);
 }
 
@@ -337,7 +329,7 @@ static void test_handover(void)
         ASSERT_OK(gridr_raster_write(out, w, &sub));
     }
     ASSERT_OK(gridr_raster_commit(out));
-    CU_ASSERT(pixels_ok(tpath("tiles_handover.tif"), &t, buf));
+    CU_ASSERT(pixels_ok(gridr_test_path("tiles_handover.tif"), &t, buf));
     free(buf);
 }
 

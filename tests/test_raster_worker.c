@@ -7,15 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", gridr_test_tmpdir(), name);
-    return buf[k];
-}
-
 static double value(long r, long c, int b)
 {
     return (double)((r * 131 + c * 7 + b * 1000) % 60000);
@@ -32,7 +23,8 @@ static void make(const char *name, const char *const *co, int bands, long rows, 
             for (long c = 0; c < cols; c++)
                 d[(b * rows + r) * cols + c] = (uint16_t)value(r, c, b);
     gridr_array a = gridr_array_make(d, GRIDR_DT_U16, bands, rows, cols);
-    ASSERT_OK(gridr_raster_create(tpath(name), rows, cols, bands, GRIDR_DT_U16, &o, &out));
+    ASSERT_OK(
+        gridr_raster_create(gridr_test_path(name), rows, cols, bands, GRIDR_DT_U16, &o, &out));
     CU_ASSERT_FATAL(out != NULL);
     ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, rows, cols}, &a));
     ASSERT_OK(gridr_raster_commit(out));
@@ -72,7 +64,7 @@ static void test_same_bytes(void)
         gridr_raster *r = NULL;
         gridr_raster_worker_src ws;
         make(k ? "wr_s.tif" : "wr_t.tif", cos[k], 1, 101, 87);
-        ASSERT_OK(gridr_raster_open(tpath(k ? "wr_s.tif" : "wr_t.tif"), &r));
+        ASSERT_OK(gridr_raster_open(gridr_test_path(k ? "wr_s.tif" : "wr_t.tif"), &r));
         ASSERT_OK(gridr_raster_worker_source(r, &ws));
         CU_ASSERT_EQUAL(ws.ok, 1);
         CU_ASSERT(ws.rows == 101 && ws.cols == 87 && ws.dtype == GRIDR_DT_U16);
@@ -88,7 +80,7 @@ static void test_in_child(void)
     gridr_raster *r = NULL;
     gridr_raster_worker_src ws;
     make("wr_c.tif", tiled, 1, 64, 70);
-    ASSERT_OK(gridr_raster_open(tpath("wr_c.tif"), &r));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("wr_c.tif"), &r));
     ASSERT_OK(gridr_raster_worker_source(r, &ws));
     uint16_t *own = calloc(64 * 70, 2);
     gridr_array oa = gridr_array_make(own, GRIDR_DT_U16, 1, 64, 70);
@@ -117,16 +109,16 @@ static void test_declines(void)
     make("wr_3b.tif", plain, 3, 20, 20);
     make("wr_z.tif", deflate, 1, 20, 20);
     make("wr_1.tif", plain, 1, 20, 20);
-    ASSERT_OK(gridr_raster_open(tpath("wr_3b.tif"), &r));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("wr_3b.tif"), &r));
     ASSERT_OK(gridr_raster_worker_source(r, &ws));
     CU_ASSERT_EQUAL(ws.ok, 0);
     gridr_raster_close(r);
-    ASSERT_OK(gridr_raster_open(tpath("wr_z.tif"), &r));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("wr_z.tif"), &r));
     ASSERT_OK(gridr_raster_worker_source(r, &ws));
     CU_ASSERT_EQUAL(ws.ok, 0);
     gridr_raster_close(r);
     setenv("GRIDR_WORKER_READS", "0", 1);
-    ASSERT_OK(gridr_raster_open(tpath("wr_1.tif"), &r));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("wr_1.tif"), &r));
     ASSERT_OK(gridr_raster_worker_source(r, &ws));
     CU_ASSERT_EQUAL(ws.ok, 0);
     unsetenv("GRIDR_WORKER_READS");
@@ -144,7 +136,7 @@ static void test_errors(void)
     uint16_t buf[64];
     gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 1, 8, 8);
     make("wr_e.tif", plain, 1, 30, 30);
-    ASSERT_OK(gridr_raster_open(tpath("wr_e.tif"), &r));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("wr_e.tif"), &r));
     ASSERT_OK(gridr_raster_worker_source(r, &ws));
     bad = ws;
     bad.ino ^= 1;

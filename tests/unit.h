@@ -25,6 +25,9 @@
  *  exit by the runner). Ownership: static string. */
 const char *gridr_test_tmpdir(void);
 
+/** `name` inside gridr_test_tmpdir(). Ownership: one of 4 static buffers, reused in turn. */
+const char *gridr_test_path(const char *name);
+
 /** Number of /dev/shm entries whose name starts with "gridr." and contains `run_id` (NULL: any
  *  gridr entry). */
 int gridr_test_count_shm(const char *run_id);

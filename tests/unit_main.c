@@ -25,6 +25,15 @@ const char *gridr_test_tmpdir(void)
     return tmpdir;
 }
 
+const char *gridr_test_path(const char *name)
+{
+    static char buf[4][PATH_MAX];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", gridr_test_tmpdir(), name);
+    return buf[k];
+}
+
 int gridr_test_count_shm(const char *run_id)
 {
     DIR *d = opendir("/dev/shm");
