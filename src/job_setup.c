@@ -102,6 +102,10 @@ static int setup_zoom(gridr__job_ctx *c, const gridr_job *j)
 }
 
 /* Open grid file `path` (rows x cols nodes, at least `band` bands) into *out. */
+/* Bytes of decoded grid tiles kept per grid file (two rows of 256 x 256 f64 two-band tiles of a
+ * 2400-node-wide grid). */
+#define GRID_READ_CACHE ((size_t)24 << 20)
+
 static int open_grid_file(const char *path, int band, long rows, long cols, gridr_raster **out)
 {
     gridr_raster_info in;
@@ -117,6 +121,9 @@ static int open_grid_file(const char *path, int band, long rows, long cols, grid
                          "grid %s has %d band%s; a grid needs 2 (row, col) or a second file "
                          "given with --grid-col",
                          path, in.bands, in.bands == 1 ? "" : "s");
+    /* Node windows of neighbouring output windows share the file's tiles: keep a few. */
+    if (rc == 0)
+        rc = gridr_raster_set_read_cache(*out, GRID_READ_CACHE);
     if (rc) {
         gridr_raster_close(*out);
         *out = NULL;

@@ -45,7 +45,13 @@ struct gridr_raster {
     size_t tiff_buf_size;
     char tiff_msg[512]; /* last libtiff error message */
     int tiff_errno;
-    int tiff_zlevel; /* DEFLATE level of an output (0: default) */ /* errno at that message */
+    int tiff_zlevel; /* DEFLATE level of an output (0: default) */
+    /* read cache of decoded chunks (gridr_raster_set_read_cache; direct path, sources only) */
+    size_t rc_bytes;            /* the cap asked for (0: no cache) */
+    int rc_n;                   /* slots allocated (0: not yet) */
+    unsigned char *rc_buf;      /* rc_n x tiff_buf_size */
+    int64_t *rc_idx;            /* chunk held by each slot (-1: none) */
+    uint64_t *rc_age, rc_clock; /* errno at that message */
 };
 
 /** GDAL messages captured during one scoped call sequence. */

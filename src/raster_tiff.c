@@ -97,8 +97,20 @@ static int fail_io(const gridr_raster *r, const char *what)
     return gridr__fail(st, "%s: %s%s%s", what, tiff_msg(r), why ? ": " : "", why ? why : "");
 }
 
+static void rcache_free(gridr_raster *r)
+{
+    free(r->rc_buf);
+    free(r->rc_idx);
+    free(r->rc_age);
+    r->rc_buf = NULL;
+    r->rc_idx = NULL;
+    r->rc_age = NULL;
+    r->rc_n = 0;
+}
+
 void gridr__tiff_close(gridr_raster *r)
 {
+    rcache_free(r);
     if (r->tif)
         TIFFClose(r->tif);
     r->tif = NULL;
@@ -243,17 +255,75 @@ static int reader_open(gridr_raster *r)
     return 0;
 }
 
-/* Read chunk `idx` into the buffer: 0 read, 1 sparse (never written), < 0 error. */
-static int read_chunk(gridr_raster *r, uint32_t idx, gridr_rect win)
+/* Slots of the read cache for its byte cap (at most 256 chunks); 0 without a cache. */
+static int rcache_slots(const gridr_raster *r)
 {
+    size_t n = r->tiff_buf_size ? r->rc_bytes / r->tiff_buf_size : 0;
+    return n < 2 ? 0 : (int)GRIDR__MIN(n, 256);
+}
+
+static int rcache_init(gridr_raster *r)
+{
+    int n = rcache_slots(r);
+    if (n == 0 || r->rc_n)
+        return 0;
+    r->rc_buf = malloc((size_t)n * r->tiff_buf_size);
+    r->rc_idx = malloc((size_t)n * sizeof *r->rc_idx);
+    r->rc_age = calloc((size_t)n, sizeof *r->rc_age);
+    if (!r->rc_buf || !r->rc_idx || !r->rc_age) {
+        rcache_free(r);
+        return gridr__fail(GRIDR_ENOMEM, "no memory for a %d-chunk read cache of '%s'", n, r->path);
+    }
+    for (int k = 0; k < n; k++)
+        r->rc_idx[k] = -1;
+    r->rc_n = n;
+    return 0;
+}
+
+/* The slot holding chunk idx (*hit 1), else the least recently used one (*hit 0). */
+static int rcache_slot(gridr_raster *r, uint32_t idx, int *hit)
+{
+    int v = 0;
+    for (int k = 0; k < r->rc_n; k++) {
+        if (r->rc_idx[k] == (int64_t)idx) {
+            *hit = 1;
+            return k;
+        }
+        if (r->rc_age[k] < r->rc_age[v])
+            v = k;
+    }
+    *hit = 0;
+    return v;
+}
+
+/* Read chunk `idx` (or find it in the read cache); *data: its decoded bytes. 0 read, 1 sparse
+ * (never written), < 0 error. */
+static int read_chunk(gridr_raster *r, uint32_t idx, gridr_rect win, const unsigned char **data)
+{
+    int hit = 0, slot = -1, rc = rcache_init(r);
+    unsigned char *buf = r->tiff_buf;
+    if (rc)
+        return rc;
     if (TIFFGetStrileByteCount(r->tif, idx) == 0)
         return 1;
+    if (r->rc_n) {
+        slot = rcache_slot(r, idx, &hit);
+        buf = r->rc_buf + (size_t)slot * r->tiff_buf_size;
+        r->rc_age[slot] = ++r->rc_clock;
+        *data = buf;
+        if (hit)
+            return 0;
+        r->rc_idx[slot] = -1;
+    }
+    *data = buf;
     r->tiff_msg[0] = 0;
-    tmsize_t n = r->tiff_tiled
-                     ? TIFFReadEncodedTile(r->tif, idx, r->tiff_buf, (tmsize_t)r->tiff_buf_size)
-                     : TIFFReadEncodedStrip(r->tif, idx, r->tiff_buf, (tmsize_t)r->tiff_buf_size);
-    if (n >= 0)
+    tmsize_t n = r->tiff_tiled ? TIFFReadEncodedTile(r->tif, idx, buf, (tmsize_t)r->tiff_buf_size)
+                               : TIFFReadEncodedStrip(r->tif, idx, buf, (tmsize_t)r->tiff_buf_size);
+    if (n >= 0) {
+        if (slot >= 0)
+            r->rc_idx[slot] = idx;
         return 0;
+    }
     return gridr__fail(GRIDR_EIO, "cannot read window rows [%ld, %ld) cols [%ld, %ld) of '%s': %s",
                        win.row0, win.row0 + win.rows, win.col0, win.col0 + win.cols, r->path,
                        tiff_msg(r));
@@ -262,8 +332,9 @@ static int read_chunk(gridr_raster *r, uint32_t idx, gridr_rect win)
 /* Copy (or, for a sparse chunk, fill with nodata or 0) file band `b` of part `p` into arr band k.
  */
 static void scatter(const gridr_raster *r, gridr_rect win, long ty, long tx, gridr_rect p, int b,
-                    int sparse, const gridr_array *arr, int k)
+                    const unsigned char *data, const gridr_array *arr, int k)
 {
+    const int sparse = data == NULL;
     size_t sz = gridr_dtype_size(arr->dtype);
     size_t step = r->tiff_separate ? 1 : (size_t)r->bands;
     int s = r->tiff_separate ? 0 : b;
@@ -274,7 +345,7 @@ static void scatter(const gridr_raster *r, gridr_rect win, long ty, long tx, gri
             for (long x = 0; x < p.cols; x++)
                 gridr_dtype_set(d, arr->dtype, (size_t)x, fill);
         else
-            copy_samples(d, 1, r->tiff_buf + buf_offset(r, ty, tx, y, p.col0, s), step, p.cols, sz);
+            copy_samples(d, 1, data + buf_offset(r, ty, tx, y, p.col0, s), step, p.cols, sz);
     }
 }
 
@@ -283,6 +354,7 @@ static int read_part(gridr_raster *r, gridr_rect win, long ty, long tx, const in
 {
     gridr_rect p = chunk_part(r, win, ty, tx);
     int rc = 0;
+    const unsigned char *data = NULL;
     for (int k = 0; k < nbands; k++) {
         int b = bands ? bands[k] - 1 : k;
         int direct = gridr__tiff_read_direct(r, win, p, ty, tx, chunk_index(r, ty, tx, b), arr, k);
@@ -291,11 +363,20 @@ static int read_part(gridr_raster *r, gridr_rect win, long ty, long tx, const in
         if (direct == 0)
             continue;
         if (k == 0 || r->tiff_separate)
-            rc = read_chunk(r, chunk_index(r, ty, tx, b), win);
+            rc = read_chunk(r, chunk_index(r, ty, tx, b), win, &data);
         if (rc < 0)
             return rc;
-        scatter(r, win, ty, tx, p, b, rc, arr, k);
+        scatter(r, win, ty, tx, p, b, rc ? NULL : data, arr, k);
     }
+    return 0;
+}
+
+int gridr_raster_set_read_cache(gridr_raster *r, size_t bytes)
+{
+    if (!r || r->writable)
+        return gridr__fail(GRIDR_EINVAL, "read cache: not a raster open for reading");
+    rcache_free(r);
+    r->rc_bytes = bytes;
     return 0;
 }
 

@@ -344,7 +344,7 @@ static void test_errors(void)
     CU_ASSERT_FATAL(out != NULL);
     ASSERT_OK(gridr_raster_tile_codec_get(out, &c));
     gridr_rect cut = {8, 0, 16, 16}, w = {32, 48, 5, 5}; /* w: the corner tile */
-    unsigned char small[64];
+    unsigned char small[64] = {0};
     CU_ASSERT_EQUAL(gridr_raster_tiles_bound(&c, cut), 0);
     ASSERT_STATUS(gridr_raster_tiles_encode(&c, cut, &a, small, sizeof small, &used), GRIDR_EINVAL);
     CU_ASSERT_EQUAL(used, 0);

@@ -133,6 +133,13 @@ typedef struct gridr_raster_tile_codec {
     gridr_dtype dtype; /* sample type of every band (written in the host's byte order) */
 } gridr_raster_tile_codec;
 
+/** Keep up to `bytes` of decoded chunks (tiles or strips) of source `r` for later reads on the
+ *  direct libtiff path (0: none, the default). Worth it for rasters read in overlapping or
+ *  neighbouring windows whose chunks are larger than the windows' steps, such as grids at a
+ *  fraction of the output resolution. Ownership: `r` owns the cache (freed by close).
+ *  Errors: GRIDR_EINVAL (an output). */
+GRIDR_API int gridr_raster_set_read_cache(gridr_raster *r, size_t bytes);
+
 /** Whether output `r` takes encoded tiles (gridr_raster_write_tiles) and how to encode them:
  *  a GTiff on the direct libtiff path (docs/api/raster.md), tiled, uncompressed or DEFLATE
  *  without predictor, not byte-swapped, and GRIDR_RASTER_GDAL_ONLY unset. Call it after setting
