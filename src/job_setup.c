@@ -101,10 +101,11 @@ static int setup_zoom(gridr__job_ctx *c, const gridr_job *j)
     return gridr_grid_init_zoom(&c->grid, fy, fx, orows, ocols);
 }
 
+/* Bytes of decoded grid tiles kept per grid file: three rows of 256 x 256 f64 two-band tiles
+ * (1 MiB each) of a 1200-node-wide grid, enough for output windows that cross a tile row. */
+#define GRID_READ_CACHE ((size_t)16 << 20)
+
 /* Open grid file `path` (rows x cols nodes, at least `band` bands) into *out. */
-/* Bytes of decoded grid tiles kept per grid file (two rows of 256 x 256 f64 two-band tiles of a
- * 2400-node-wide grid). */
-#define GRID_READ_CACHE ((size_t)24 << 20)
 
 static int open_grid_file(const char *path, int band, long rows, long cols, gridr_raster **out)
 {
