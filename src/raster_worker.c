@@ -72,7 +72,8 @@ static int same_file(const gridr_raster_worker_src *a, const gridr_raster_worker
 {
     return a->pid == b->pid && a->fd == b->fd && a->dev == b->dev && a->ino == b->ino &&
            a->dtype == b->dtype && a->rows == b->rows && a->cols == b->cols &&
-           a->has_nodata == b->has_nodata && (a->nodata == b->nodata || a->nodata != a->nodata);
+           a->has_nodata == b->has_nodata &&
+           (a->nodata == b->nodata || (a->nodata != a->nodata && b->nodata != b->nodata));
 }
 
 static gridr_raster *worker_alloc(const gridr_raster_worker_src *ws, const char *path)
