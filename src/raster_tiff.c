@@ -310,12 +310,12 @@ static int read_chunk(gridr_raster *r, uint32_t idx, gridr_rect win, const unsig
         slot = rcache_slot(r, idx, &hit);
         buf = r->rc_buf + (size_t)slot * r->tiff_buf_size;
         r->rc_age[slot] = ++r->rc_clock;
-        *data = buf;
-        if (hit)
-            return 0;
-        r->rc_idx[slot] = -1;
     }
     *data = buf;
+    if (hit)
+        return 0;
+    if (slot >= 0)
+        r->rc_idx[slot] = -1;
     r->tiff_msg[0] = 0;
     tmsize_t n = r->tiff_tiled ? TIFFReadEncodedTile(r->tif, idx, buf, (tmsize_t)r->tiff_buf_size)
                                : TIFFReadEncodedStrip(r->tif, idx, buf, (tmsize_t)r->tiff_buf_size);

@@ -55,19 +55,6 @@ static struct {
     gridr_raster_worker_src ws;
 } cache = {PTHREAD_MUTEX_INITIALIZER, NULL, {0}};
 
-static void worker_free(gridr_raster *r)
-{
-    if (!r)
-        return;
-    gridr__tiff_close(r);
-    free(r->path);
-    free(r->dtypes);
-    free(r->signed_byte);
-    free(r->has_nodata);
-    free(r->nodata);
-    free(r);
-}
-
 static int same_file(const gridr_raster_worker_src *a, const gridr_raster_worker_src *b)
 {
     return a->pid == b->pid && a->fd == b->fd && a->dev == b->dev && a->ino == b->ino &&
@@ -87,7 +74,7 @@ static gridr_raster *worker_alloc(const gridr_raster_worker_src *ws, const char 
     r->has_nodata = malloc(sizeof *r->has_nodata);
     r->nodata = malloc(sizeof *r->nodata);
     if (!r->path || !r->dtypes || !r->signed_byte || !r->has_nodata || !r->nodata) {
-        worker_free(r);
+        gridr__raster_free(r);
         return NULL;
     }
     r->rows = ws->rows;
@@ -114,7 +101,7 @@ static int worker_open(const gridr_raster_worker_src *ws, gridr_raster **out)
                     (uint64_t)st.st_ino != ws->ino))
         rc = gridr__fail(GRIDR_EIO, "worker source: %s is not the file the run opened", path);
     if (rc) {
-        worker_free(r);
+        gridr__raster_free(r);
         return rc;
     }
     *out = r;
@@ -124,7 +111,8 @@ static int worker_open(const gridr_raster_worker_src *ws, gridr_raster **out)
 static int read_locked(const gridr_raster_worker_src *ws, gridr_rect win, const gridr_array *arr)
 {
     if (!cache.r || !same_file(&cache.ws, ws)) {
-        worker_free(cache.r);
+        if (cache.r)
+            gridr__raster_free(cache.r);
         cache.r = NULL;
         int rc = worker_open(ws, &cache.r);
         if (rc)

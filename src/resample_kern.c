@@ -535,6 +535,72 @@ int KFN(gridr__rs_get_kernel_base)(gridr_interp_kind kind, gridr_dtype dt, gridr
     return dt == GRIDR_DT_F64 ? get_bspline(kind, k) : -1;
 }
 
+#if defined(GRIDR__KERN_AVX2)
+/* ---- stores, four lanes ------------------------------------------------------------------
+ * gridr__rs_store's integer conversions (NaN -> 0, clip, round half to even with the 2^52
+ * trick, truncate to int32) on four lanes, packed with saturation (already clipped, so exact). */
+static inline __m128i clip_round4(__m256d v, __m256d lo, __m256d hi)
+{
+    const __m256d c = _mm256_set1_pd(4503599627370496.0), z = _mm256_setzero_pd();
+    v = _mm256_and_pd(_mm256_cmp_pd(v, v, _CMP_EQ_OQ), v);
+    v = _mm256_min_pd(_mm256_max_pd(v, lo), hi);
+    __m256d up = (v + c) - c, dn = (v - c) + c;
+    return _mm256_cvttpd_epi32(_mm256_blendv_pd(dn, up, _mm256_cmp_pd(v, z, _CMP_GE_OQ)));
+}
+
+#define DEFINE_STORE8(NAME, T, LO, HI, PACK)                                                       \
+    static long NAME(void *dst, const double *acc, long n)                                         \
+    {                                                                                              \
+        T *d = dst;                                                                                \
+        const __m256d lo = _mm256_set1_pd(LO), hi = _mm256_set1_pd(HI);                            \
+        long j = 0;                                                                                \
+        for (; j + 8 <= n; j += 8) {                                                               \
+            __m128i a = clip_round4(_mm256_loadu_pd(acc + j), lo, hi);                             \
+            __m128i b = clip_round4(_mm256_loadu_pd(acc + j + 4), lo, hi);                         \
+            PACK(d + j, a, b);                                                                     \
+        }                                                                                          \
+        return j;                                                                                  \
+    }
+
+#define PACK_U16(p, a, b) _mm_storeu_si128((__m128i *)(void *)(p), _mm_packus_epi32(a, b))
+#define PACK_I16(p, a, b) _mm_storeu_si128((__m128i *)(void *)(p), _mm_packs_epi32(a, b))
+#define PACK_U8(p, a, b)                                                                           \
+    _mm_storel_epi64((__m128i *)(void *)(p),                                                       \
+                     _mm_packus_epi16(_mm_packs_epi32(a, b), _mm_setzero_si128()))
+#define PACK_I32(p, a, b)                                                                          \
+    do {                                                                                           \
+        _mm_storeu_si128((__m128i *)(void *)(p), a);                                               \
+        _mm_storeu_si128((__m128i *)(void *)((p) + 4), b);                                         \
+    } while (0)
+
+DEFINE_STORE8(store8_u8, uint8_t, 0.0, 255.0, PACK_U8)
+DEFINE_STORE8(store8_u16, uint16_t, 0.0, 65535.0, PACK_U16)
+DEFINE_STORE8(store8_i16, int16_t, -32768.0, 32767.0, PACK_I16)
+DEFINE_STORE8(store8_i32, int32_t, -2147483648.0, 2147483647.0, PACK_I32)
+
+void gridr__rs_store_avx2(void *dst, gridr_dtype dt, const double *acc, long n)
+{
+    long done = 0;
+    switch (dt) {
+    case GRIDR_DT_U8:
+        done = store8_u8(dst, acc, n);
+        break;
+    case GRIDR_DT_U16:
+        done = store8_u16(dst, acc, n);
+        break;
+    case GRIDR_DT_I16:
+        done = store8_i16(dst, acc, n);
+        break;
+    case GRIDR_DT_I32:
+        done = store8_i32(dst, acc, n);
+        break;
+    default:
+        break;
+    }
+    gridr__rs_store((char *)dst + (size_t)done * gridr_dtype_size(dt), dt, acc + done, n - done);
+}
+#endif
+
 #if !defined(GRIDR__KERN_AVX2)
 int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k)
 {
