@@ -15,10 +15,7 @@ static const double eps_list[] = {1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-12};
 static uint64_t rng_state = 88172645463325252ULL;
 static double rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 4503599627370496.0 - 1.0;
+    return 2 * gridr_test_urand(&rng_state) - 1.0;
 }
 
 static double factorial(int n)

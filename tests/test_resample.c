@@ -36,10 +36,7 @@ static uint64_t rng_state = 88172645463325252ull;
 
 static double urand(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 9007199254740992.0;
+    return gridr_test_urand(&rng_state);
 }
 
 /* The grid `t->g` restricted to the nodes output window `ow` needs (a slice, as the planner

@@ -21,10 +21,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static double urand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0;
+    return gridr_test_urand(&rng);
 }
 
 /* Random samples over most of the type's range (f32/f64: with a few NaN when `nans`). */

@@ -5,6 +5,7 @@
 #include "config.h" /* _GNU_SOURCE and friends, before any system header */
 
 #include <CUnit/CUnit.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "gridr/gridr.h"
@@ -27,6 +28,9 @@ const char *gridr_test_tmpdir(void);
 
 /** `name` inside gridr_test_tmpdir(). Ownership: one of 4 static buffers, reused in turn. */
 const char *gridr_test_path(const char *name);
+
+/** Deterministic pseudo-random number in [0, 1) (xorshift64 on *state), independent of libc. */
+double gridr_test_urand(uint64_t *state);
 
 /** Number of /dev/shm entries whose name starts with "gridr." and contains `run_id` (NULL: any
  *  gridr entry). */

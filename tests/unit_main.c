@@ -25,6 +25,14 @@ const char *gridr_test_tmpdir(void)
     return tmpdir;
 }
 
+double gridr_test_urand(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (double)(*state >> 11) / 9007199254740992.0;
+}
+
 const char *gridr_test_path(const char *name)
 {
     static char buf[4][PATH_MAX];
