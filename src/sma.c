@@ -74,9 +74,11 @@ static int new_handle(gridr_dtype dt, int bands, long rows, long cols, gridr_sma
     return 0;
 }
 
-static int map_fd(gridr_sma *a, int fd)
+/* extra: MAP_POPULATE where the mapper touches the whole segment (workers): one pass of the
+ * page tables instead of a fault per page (W2 cubic -j 2: 47k faults down to 9k). */
+static int map_fd(gridr_sma *a, int fd, int extra)
 {
-    void *p = mmap(NULL, a->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void *p = mmap(NULL, a->len, PROT_READ | PROT_WRITE, MAP_SHARED | extra, fd, 0);
     if (p == MAP_FAILED)
         return gridr__fail_errno(gridr__status_from_errno(errno), errno,
                                  "cannot map shared-memory segment %s (%zu bytes)", a->name,
@@ -142,7 +144,7 @@ static int size_and_map(gridr_sma *a, int fd)
         return gridr__fail_errno(gridr__status_from_errno(err), err,
                                  "cannot allocate %zu bytes for shared-memory segment %s", a->len,
                                  a->name);
-    return map_fd(a, fd);
+    return map_fd(a, fd, 0);
 }
 
 int gridr_sma_create(struct gridr_registry *reg, gridr_dtype dt, int bands, long rows, long cols,
@@ -225,7 +227,7 @@ int gridr_sma_attach(const char *name, gridr_dtype dt, int bands, long rows, lon
     }
     rc = check_segment(a, fd);
     if (!rc)
-        rc = map_fd(a, fd);
+        rc = map_fd(a, fd, MAP_POPULATE);
     close(fd);
     if (rc) {
         free(a);

@@ -33,7 +33,8 @@ GRIDR_API int gridr_sma_create(struct gridr_registry *reg, gridr_dtype dt, int b
                                long cols, gridr_sma **out);
 
 /** Attach an existing segment by name (read-write, no O_CREAT). Checks that the segment belongs
- *  to this user and that its size holds the shape. Ownership: caller detaches *out. */
+ *  to this user and that its size holds the shape. The whole mapping is populated at once (an
+ *  attacher is expected to use the segment). Ownership: caller detaches *out. */
 GRIDR_API int gridr_sma_attach(const char *name, gridr_dtype dt, int bands, long rows, long cols,
                                gridr_sma **out);
 
