@@ -1,10 +1,12 @@
 /* gridr: source reads done by worker processes themselves (reopened file, direct libtiff path). */
 #include "internal.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
@@ -21,6 +23,25 @@ static int env_off(void)
     return v && strcmp(v, "0") == 0;
 }
 
+/* A forked worker can reopen the file through /proc/<pid>/fd/<fd>: this process is dumpable (the
+ * kernel lets a child of the same user read a dumpable process's descriptors only; a pipeline
+ * that made itself non-dumpable with prctl would see every window fail) and the path reopens as
+ * the same file. Where not, the parent keeps the reads. */
+static int reopens(int fd, const struct stat *st)
+{
+    char path[64];
+    struct stat st2;
+    if (prctl(PR_GET_DUMPABLE) != 1)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%lld/fd/%d", (long long)getpid(), fd);
+    int fd2 = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd2 < 0)
+        return 0;
+    int same = fstat(fd2, &st2) == 0 && st2.st_dev == st->st_dev && st2.st_ino == st->st_ino;
+    close(fd2);
+    return same;
+}
+
 int gridr_raster_worker_source(gridr_raster *r, gridr_raster_worker_src *out)
 {
     struct stat st;
@@ -31,7 +52,7 @@ int gridr_raster_worker_source(gridr_raster *r, gridr_raster_worker_src *out)
         r->cols > INT32_MAX)
         return 0;
     int fd = TIFFFileno(r->tif);
-    if (fd < 0 || fstat(fd, &st) != 0)
+    if (fd < 0 || fstat(fd, &st) != 0 || !reopens(fd, &st))
         return 0;
     *out = (gridr_raster_worker_src){1,
                                      fd,

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,6 +100,25 @@ static void test_in_child(void)
     gridr_raster_close(r);
 }
 
+/* A process that made itself non-dumpable keeps its reads: its children could not reopen the file
+ * through /proc (unless privileged). Dumpable again, the workers read. */
+static void test_not_dumpable(void)
+{
+    const char *const tiled[] = {"TILED=YES", NULL};
+    gridr_raster *r = NULL;
+    gridr_raster_worker_src ws;
+    make("wr_d.tif", tiled, 1, 20, 20);
+    ASSERT_OK(gridr_raster_open(gridr_test_path("wr_d.tif"), &r));
+    CU_ASSERT_FATAL(prctl(PR_SET_DUMPABLE, 0) == 0);
+    int rc = gridr_raster_worker_source(r, &ws);
+    CU_ASSERT_FATAL(prctl(PR_SET_DUMPABLE, 1) == 0);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL(ws.ok, 0);
+    ASSERT_OK(gridr_raster_worker_source(r, &ws));
+    CU_ASSERT_EQUAL(ws.ok, 1);
+    gridr_raster_close(r);
+}
+
 /* Sources the workers do not read: several bands, compressed; GRIDR_WORKER_READS=0. */
 static void test_declines(void)
 {
@@ -157,6 +177,7 @@ static CU_TestInfo tests[] = {
     {"worker reads equal the owner's (tiles, strips)", test_same_bytes},
     {"worker read in a forked child", test_in_child},
     {"sources left to the owner", test_declines},
+    {"a non-dumpable owner keeps its reads", test_not_dumpable},
     {"errors", test_errors},
     CU_TEST_INFO_NULL,
 };
