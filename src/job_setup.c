@@ -394,6 +394,11 @@ int gridr_job_dry_run(const gridr_job *j, int workers, FILE *f)
 {
     gridr__job_ctx c;
     int rc = gridr__job_open(&c, j, 1);
+    if (rc == 0) { /* the tiles array the real run's workers will encode into */
+        gridr_raster_create_opts co = {j->format, (const char *const *)j->creation_options, NULL};
+        rc = gridr_raster_tile_codec_guess(&co, c.params.out_rows, c.params.out_cols,
+                                           c.params.bands, c.params.out_dtype, &c.params.codec);
+    }
     if (rc == 0)
         rc = gridr__job_plan(&c, j, workers);
     if (rc == 0) {

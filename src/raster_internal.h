@@ -117,6 +117,10 @@ int gridr__tiff_write(gridr_raster *r, gridr_rect win, const gridr_array *arr);
  *  what the path needs (SPARSE_OK=TRUE) to *co. *zlevel: the ZLEVEL option, 0 when absent. */
 int gridr__tiff_output_ok(char ***co, int *zlevel);
 
+/* The codec of an output created with options `co` that gridr__tiff_output_ok accepted. */
+void gridr__tiff_codec_guess(char **co, int zlevel, long rows, long cols, int bands, gridr_dtype dt,
+                             gridr_raster_tile_codec *c);
+
 /** Give an output back to GDAL: close the libtiff handle and reopen the dataset for update;
  *  the direct path is not used again. No-op when GDAL holds the file. */
 int gridr__tiff_detach(gridr_raster *r);

@@ -470,6 +470,25 @@ int gridr__tiff_output_ok(char ***co, int *zlevel)
     return tiled;
 }
 
+void gridr__tiff_codec_guess(char **co, int zlevel, long rows, long cols, int bands, gridr_dtype dt,
+                             gridr_raster_tile_codec *c)
+{
+    const char *comp = CSLFetchNameValue(co, "COMPRESS");
+    const char *il = CSLFetchNameValue(co, "INTERLEAVE");
+    const char *bx = CSLFetchNameValue(co, "BLOCKXSIZE"), *by = CSLFetchNameValue(co, "BLOCKYSIZE");
+    memset(c, 0, sizeof *c);
+    c->compression = comp && strcasecmp(comp, "DEFLATE") == 0 ? GRIDR_RASTER_TILES_DEFLATE
+                                                              : GRIDR_RASTER_TILES_NONE;
+    c->level = zlevel > 0 ? zlevel : 6;
+    c->rows = rows;
+    c->cols = cols;
+    c->tile_cols = bx ? atol(bx) : 256; /* GDAL's GTiff default block */
+    c->tile_rows = by ? atol(by) : 256;
+    c->bands = bands;
+    c->separate = bands > 1 && il && strcasecmp(il, "BAND") == 0;
+    c->dtype = dt;
+}
+
 static int gdal_reopen(gridr_raster *r)
 {
     gridr__gdal_capture c;

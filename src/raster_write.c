@@ -261,6 +261,29 @@ static int open_output(gridr_raster *r, const driver_caps *dc, char **co, long r
     return rc;
 }
 
+int gridr_raster_tile_codec_guess(const gridr_raster_create_opts *opts, long rows, long cols,
+                                  int bands, gridr_dtype dt, gridr_raster_tile_codec *out)
+{
+    static const gridr_raster_create_opts none = {NULL, NULL, NULL};
+    driver_caps dc;
+    char **co = NULL;
+    int zlevel = 0;
+    memset(out, 0, sizeof *out);
+    opts = opts ? opts : &none;
+    const char *driver = opts->driver ? opts->driver : GRIDR_RASTER_DEFAULT_DRIVER;
+    int rc = check_args("(planned output)", rows, cols, bands, dt);
+    if (!rc)
+        rc = find_driver(driver, &dc);
+    if (!rc)
+        rc = build_options(driver, dc.drv, opts->creation_options, &co);
+    if (rc)
+        return rc;
+    if (strcasecmp(driver, "GTiff") == 0 && dc.can_create && gridr__tiff_output_ok(&co, &zlevel))
+        gridr__tiff_codec_guess(co, zlevel, rows, cols, bands, dt, out);
+    CSLDestroy(co);
+    return 0;
+}
+
 int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr_dtype dt,
                         const gridr_raster_create_opts *opts, gridr_raster **out)
 {

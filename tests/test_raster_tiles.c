@@ -300,6 +300,54 @@ static void test_declined(void)
     }
 }
 
+static void assert_same_codec(const gridr_raster_tile_codec *a, const gridr_raster_tile_codec *b)
+{
+    CU_ASSERT_EQUAL(a->compression, b->compression);
+    if (!a->compression || !b->compression)
+        return;
+    CU_ASSERT_EQUAL(a->level, b->level);
+    CU_ASSERT(a->rows == b->rows && a->cols == b->cols);
+    CU_ASSERT(a->tile_rows == b->tile_rows && a->tile_cols == b->tile_cols);
+    CU_ASSERT(a->bands == b->bands && a->dtype == b->dtype);
+    CU_ASSERT_EQUAL(a->separate, b->separate);
+}
+
+/* The codec planned before the output exists (dry runs) is the one the created output gets. */
+static void test_guess(void)
+{
+    static const char *const z3[] = {"COMPRESS=DEFLATE", "ZLEVEL=3", "BLOCKXSIZE=32",
+                                     "BLOCKYSIZE=16", NULL};
+    static const char *const band[] = {"INTERLEAVE=BAND", "COMPRESS=DEFLATE", NULL};
+    static const char *const pixel[] = {"INTERLEAVE=PIXEL", "TILED=YES", NULL};
+    static const char *const pred[] = {"COMPRESS=DEFLATE", "PREDICTOR=2", NULL};
+    static const char *const strips[] = {"TILED=NO", NULL};
+    const tcase cases[] = {
+        {GRIDR_DT_U16, 1, 37, 53, 0, 0, none16}, {GRIDR_DT_U8, 3, 40, 70, 0, 0, z3},
+        {GRIDR_DT_F32, 2, 300, 260, 0, 0, band}, {GRIDR_DT_I16, 3, 33, 33, 0, 0, pixel},
+        {GRIDR_DT_U16, 1, 20, 20, 0, 0, pred},   {GRIDR_DT_U16, 1, 20, 20, 0, 0, strips}};
+    int tiled = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const tcase *t = &cases[i];
+        gridr_raster_create_opts o = {NULL, t->co, NULL};
+        gridr_raster_tile_codec g, c;
+        ASSERT_OK(gridr_raster_tile_codec_guess(&o, t->rows, t->cols, t->bands, t->dt, &g));
+        gridr_raster *out = create(t, "tiles_guess.tif");
+        CU_ASSERT_FATAL(out != NULL);
+        ASSERT_OK(gridr_raster_tile_codec_get(out, &c));
+        assert_same_codec(&g, &c);
+        tiled += c.compression != 0;
+        gridr_raster_abort(out);
+    }
+    CU_ASSERT_EQUAL(tiled, 4);
+    gridr_raster_tile_codec g;
+    gridr_raster_create_opts envi = {"ENVI", NULL, NULL};
+    ASSERT_OK(gridr_raster_tile_codec_guess(&envi, 10, 10, 1, GRIDR_DT_U8, &g));
+    CU_ASSERT_EQUAL(g.compression, 0);
+    gridr_raster_create_opts bad = {"NoSuchDriver", NULL, NULL};
+    CU_ASSERT_EQUAL(gridr_raster_tile_codec_guess(&bad, 10, 10, 1, GRIDR_DT_U8, &g), GRIDR_EINVAL);
+    CU_ASSERT_EQUAL(gridr_raster_tile_codec_guess(NULL, 0, 10, 1, GRIDR_DT_U8, &g), GRIDR_EINVAL);
+}
+
 /* Metadata set after the hand-over gives the file back to GDAL: write_tiles declines. */
 static void test_handover(void)
 {
@@ -372,6 +420,7 @@ static CU_TestInfo tests[] = {
     {"outputs the raw path does not cover decline", test_declined},
     {"metadata after the hand-over: tiles decline", test_handover},
     {"bad windows, buffers and tables", test_errors},
+    {"the codec planned before the output exists", test_guess},
     CU_TEST_INFO_NULL,
 };
 

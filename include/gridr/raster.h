@@ -148,6 +148,15 @@ GRIDR_API int gridr_raster_set_read_cache(gridr_raster *r, size_t bytes);
  *  Errors: GRIDR_EINVAL (not an output), GRIDR_EIO / GRIDR_ENOSPC (closing the GDAL dataset). */
 GRIDR_API int gridr_raster_tile_codec_get(gridr_raster *r, gridr_raster_tile_codec *out);
 
+/** The codec gridr_raster_tile_codec_get() gives for an output of this shape created with `opts`
+ *  (same driver and option checks as gridr_raster_create), without creating anything: for plans
+ *  made before the output exists (dry runs). Assumes the file is written in the host's byte
+ *  order, as GDAL does. Errors: GRIDR_EINVAL (shape, type, unknown driver or option).
+ */
+GRIDR_API int gridr_raster_tile_codec_guess(const gridr_raster_create_opts *opts, long rows,
+                                            long cols, int bands, gridr_dtype dt,
+                                            gridr_raster_tile_codec *out);
+
 /** Bytes gridr_raster_tiles_encode() may need for window `win` (a table plus the worst case of
  *  every tile and plane); 0 when `win` is not made of whole tiles (cut only at the raster's edges)
  *  or the codec takes no tiles. */

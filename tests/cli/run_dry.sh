@@ -20,6 +20,13 @@ grep -q "^plan: output 511 x 511, 16 windows of 128 x 128" "$o" || fail "grid pl
 grep -q "^plan: halo 2," "$o" || fail "no halo 2 for cubic"
 grep -q "^window 0 out=0,0+128x128 src=.* nodes=0,0+" "$o" || fail "grid windows carry no node window"
 
+# A tiled GTiff output: the plan holds the array the workers encode the tiles into, so the dry
+# run's memory figure is the real run's (it used to leave that array out).
+expect_exit 0 gr zoom --dry-run --factor 2 -j 2 -of GTiff -co TILED=YES -co COMPRESS=DEFLATE "$SRC" out/t.tif
+grep -q "^plan: per window max: .* tiles [0-9.]* [KM]iB, total" "$o" || fail "no tiles array: $(grep 'per window' "$o")"
+expect_exit 0 gr zoom --dry-run --factor 2 -j 2 -of GTiff -co TILED=NO "$SRC" out/t.tif
+! grep -q "tiles" "$o" || fail "a stripped output planned a tiles array: $(grep 'per window' "$o")"
+
 cat >jobs.json <<JSON
 [{"src": "$SRC", "dst": "out/a.tif", "factor": 0.5},
  {"src": "$SRC", "dst": "out/b.tif", "grid": "$GRID", "resampling": "bspline5"}]
