@@ -381,7 +381,8 @@ static int on_reply(run *r, int wi, const gridr__reply_msg *m)
     }
     snprintf(text, sizeof text, "work function failed in worker pid %d (%s): %s", (int)w->pid,
              gridr_status_name(m->status), m->msg);
-    return fail_window(r, sl, GRIDR_EWORK, text, 0);
+    /* A full disk is the run's state, not the window's: the caller sees it as such. */
+    return fail_window(r, sl, m->status == GRIDR_ENOSPC ? GRIDR_ENOSPC : GRIDR_EWORK, text, 0);
 }
 
 /* Read every answer waiting on worker wi's channel. */

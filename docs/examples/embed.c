@@ -12,7 +12,7 @@ enum { W = 1000, H = 700, TILE = 128 };
 static const float box3x3[9] = {1 / 9.f, 1 / 9.f, 1 / 9.f, 1 / 9.f, 1 / 9.f,
                                 1 / 9.f, 1 / 9.f, 1 / 9.f, 1 / 9.f};
 
-/* Chosen after the workers exist: travels in the run parameter blob (<= 512 bytes). */
+/* Chosen after the workers exist: travels in the run parameter blob (<= 1024 bytes). */
 typedef struct run_params {
     float gain;
 } run_params;

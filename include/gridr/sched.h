@@ -32,7 +32,7 @@ extern "C" {
 /** Most arrays per window. */
 #define GRIDR_SCHED_MAX_ARRAYS 8
 /** Size of the per-run parameter blob every work call receives. */
-#define GRIDR_SCHED_RUN_PARAMS_MAX 512
+#define GRIDR_SCHED_RUN_PARAMS_MAX 1024
 /** Size of the per-window parameter blob filled by the prepare callback. */
 #define GRIDR_SCHED_WIN_PARAMS_MAX 256
 /** Longest message a worker sends back (a work function's gridr_last_error() is cut there). */
@@ -44,7 +44,7 @@ extern "C" {
 /** A pool of forked workers. Opaque; owns its processes and its descriptors. */
 typedef struct gridr_sched gridr_sched;
 
-/** The work function, run in a worker process on one window. `run_params` (512 bytes) and
+/** The work function, run in a worker process on one window. `run_params` (1024 bytes) and
  *  `win_params` (256 bytes) are copies of the run's and the window's blobs, zero-padded.
  *  `arrays[0..narrays)` are the window's arrays, mapped read-write, with the shapes the prepare
  *  callback gave them (contiguous). Return 0, or a negative GRIDR_E* code after
@@ -135,6 +135,7 @@ GRIDR_API int gridr_sched_new(const gridr_sched_opts *o, gridr_sched **out);
  *  - GRIDR_ECHILD: a worker died on a window more than `retries` times, e.g. "window 7 [rows
  *    512..767, cols 0..255] attempt 2/2: worker pid 1234 killed by SIGKILL";
  *  - GRIDR_EWORK: the work function failed on a window (its message follows; no retry);
+ *    GRIDR_ENOSPC instead when it failed with GRIDR_ENOSPC (a full disk, written by workers);
  *  - GRIDR_EPARTIAL: with keep_going, some windows failed (see gridr_sched_failed());
  *  - GRIDR_ECANCELED: SIGINT/SIGTERM (gridr_sched_signal() tells which) or progress returned 0;
  *  - the code of a failing prepare/finish callback, or of a shared-memory allocation
