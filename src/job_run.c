@@ -52,8 +52,12 @@ int gridr_job_work(void *ctx, const void *run_params, const void *win_params, gr
     rc = gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
     if (rc || !p->codec.compression)
         return rc;
-    /* The file's bytes of the window's tiles, so that the parent only writes them. */
+    /* The window's tiles: into the file (uncompressed), or encoded for the parent to write. */
     size_t used;
+    if (p->sink.ok)
+        return gridr_raster_tiles_put(&p->sink, &p->codec, w->out, &arrays[GRIDR_PLAN_OUT],
+                                      arrays[GRIDR_PLAN_TILES].data,
+                                      (size_t)arrays[GRIDR_PLAN_TILES].cols, &used);
     return gridr_raster_tiles_encode(&p->codec, w->out, &arrays[GRIDR_PLAN_OUT],
                                      arrays[GRIDR_PLAN_TILES].data,
                                      (size_t)arrays[GRIDR_PLAN_TILES].cols, &used);

@@ -22,6 +22,7 @@ typedef struct gridr__job_params {
     gridr_raster_tile_codec codec; /* compression 0: the parent writes pixels, else the worker
                                       encodes the output tiles into GRIDR_PLAN_TILES */
     gridr_raster_worker_src wsrc;  /* ok: the worker reads the source window itself */
+    gridr_raster_tile_sink sink;   /* ok: the worker writes the (uncompressed) tiles itself */
 } gridr__job_params;
 
 /* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */

@@ -326,8 +326,10 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     po.win_cols = j->tile_cols;
     plan_tiles(c, &po);
     int rc = gridr_plan_new(&po, &c->plan);
-    if (rc || !po.enc_tile_rows || plan_on_tiles(c))
+    if (rc || !po.enc_tile_rows)
         return rc;
+    if (plan_on_tiles(c)) /* uncompressed tiles: the workers write them into the file */
+        return c->dst ? gridr_raster_tiles_share(c->dst, &c->params.sink) : 0;
     /* Windows cut tiles (a user window size): the parent writes pixels, without the array. */
     memset(&c->params.codec, 0, sizeof c->params.codec);
     gridr_plan_free(c->plan);

@@ -52,6 +52,7 @@ struct gridr_raster {
     unsigned char *rc_buf;      /* rc_n x tiff_buf_size */
     int64_t *rc_idx;            /* chunk held by each slot (-1: none) */
     uint64_t *rc_age, rc_clock; /* errno at that message */
+    struct gridr__share *share; /* tiles written by workers (gridr_raster_tiles_share), or NULL */
 };
 
 /** GDAL messages captured during one scoped call sequence. */
@@ -143,6 +144,35 @@ typedef struct gridr__tiles_entry {
 } gridr__tiles_entry;
 
 #define GRIDR__TILES_MAGIC 0x73656c74u
+/* A head alone: the worker wrote the window's tiles into the shared file itself. */
+#define GRIDR__TILES_PUT_MAGIC 0x74757074u
+
+/** Lay out plane `plane` of tile (ty, tx) of window `win` (whole tiles of the codec) into dst,
+ *  a full uncompressed tile (edge tiles zero-padded). */
+void gridr__tiles_fill(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
+                       long ty, long tx, int plane, unsigned char *dst);
+
+/* ---- tiles shared with workers (src/raster_share.c) ---- */
+
+/** Checks of gridr_raster_tiles_encode (codec, whole-tile window, array shape, cap). */
+int gridr__tiles_check(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
+                       size_t cap);
+
+/** Tiles (times planes) of a window made of whole tiles. */
+long gridr__tiles_count(const gridr_raster_tile_codec *c, gridr_rect win);
+
+/** Write tile (ty, tx, plane) of window `win` of a shared output at its offset; marks it. */
+int gridr__share_write_raw(gridr_raster *r, gridr_rect win, long ty, long tx, int plane,
+                           const void *data, size_t size);
+
+/** Mark the tiles of window `win` written by a worker (buf: its GRIDR__TILES_PUT_MAGIC head). */
+int gridr__share_mark(gridr_raster *r, gridr_rect win, const void *buf, size_t size);
+
+/** Record the written tiles in the file's directory (after libtiff let the file go). */
+int gridr__share_finish(gridr_raster *r);
+
+/** Free the sharing state (no file access). */
+void gridr__share_free(gridr_raster *r);
 
 /** The tile codec of an output on the direct path, attaching libtiff first if needed (zeroed:
  *  not on the path). */

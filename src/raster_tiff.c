@@ -111,6 +111,7 @@ static void rcache_free(gridr_raster *r)
 void gridr__tiff_close(gridr_raster *r)
 {
     rcache_free(r);
+    gridr__share_free(r);
     if (r->tif)
         TIFFClose(r->tif);
     r->tif = NULL;
@@ -506,6 +507,13 @@ int gridr__tiff_finish(gridr_raster *r)
 {
     if (!r->tif)
         return 0;
+    if (r->share) { /* libtiff wrote nothing: the tiles are recorded after it lets go */
+        TIFFClose(r->tif);
+        r->tif = NULL;
+        int rc = gridr__share_finish(r);
+        gridr__share_free(r);
+        return rc;
+    }
     r->tiff_msg[0] = 0;
     int ok = TIFFFlush(r->tif);
     TIFFClose(r->tif);
@@ -521,6 +529,11 @@ int gridr__tiff_detach(gridr_raster *r)
 {
     if (!r->writable || !r->tif)
         return 0; /* GDAL holds the file (the direct path may still start at the next write) */
+    if (r->share)
+        return gridr__fail(GRIDR_EINVAL,
+                           "'%s': its tiles are shared with workers; set metadata before, and "
+                           "write whole tiles only",
+                           r->path);
     r->tiff_mode = -1;
     int rc = gridr__tiff_finish(r);
     return rc ? rc : gdal_reopen(r);
@@ -580,6 +593,8 @@ static int write_plane(gridr_raster *r, gridr_rect win, long ty, long tx, int pl
             copy_samples(r->tiff_buf + buf_offset(r, ty, tx, y, p.col0, r->tiff_separate ? 0 : k),
                          step, gridr_array_at(arr, k, y - win.row0, p.col0 - win.col0), 1, p.cols,
                          sz);
+    if (r->share)
+        return gridr__share_write_raw(r, win, ty, tx, plane, r->tiff_buf, r->tiff_buf_size);
     r->tiff_msg[0] = 0;
     errno = 0;
     uint32_t idx = chunk_index(r, ty, tx, plane);
@@ -645,6 +660,8 @@ int gridr__tiff_codec(gridr_raster *r, gridr_raster_tile_codec *c)
 int gridr__tiff_write_raw(gridr_raster *r, gridr_rect win, long ty, long tx, int plane,
                           const void *data, size_t size)
 {
+    if (r->share)
+        return gridr__share_write_raw(r, win, ty, tx, plane, data, size);
     r->tiff_msg[0] = 0;
     errno = 0;
     uint32_t idx = chunk_index(r, ty, tx, plane);

@@ -93,9 +93,8 @@ static void interleave(unsigned char *dst, size_t step, const unsigned char *src
     }
 }
 
-/* Lay out plane `plane` of tile (ty, tx) of window `win` into dst (a full tile, zero-padded). */
-static void fill_tile(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
-                      long ty, long tx, int plane, unsigned char *dst)
+void gridr__tiles_fill(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
+                       long ty, long tx, int plane, unsigned char *dst)
 {
     size_t sz = gridr_dtype_size(c->dtype), spp = c->separate ? 1 : (size_t)c->bands;
     long y0 = ty * c->tile_rows, x0 = tx * c->tile_cols;
@@ -132,9 +131,9 @@ static int encode_one(enc *e, gridr_rect win, const gridr_array *arr, long ty, l
     if (!e->z) {
         if (e->cap - e->pos < n)
             return gridr__fail(GRIDR_ERANGE, "tiles: buffer of %zu bytes too small", e->cap);
-        fill_tile(e->c, win, arr, ty, tx, plane, e->buf + e->pos);
+        gridr__tiles_fill(e->c, win, arr, ty, tx, plane, e->buf + e->pos);
     } else {
-        fill_tile(e->c, win, arr, ty, tx, plane, e->scratch);
+        gridr__tiles_fill(e->c, win, arr, ty, tx, plane, e->scratch);
         n = libdeflate_zlib_compress(e->z, e->scratch, n, e->buf + e->pos, e->cap - e->pos);
         if (n == 0)
             return gridr__fail(GRIDR_ERANGE, "tiles: buffer of %zu bytes too small", e->cap);
@@ -162,8 +161,13 @@ static int encode_all(enc *e, gridr_rect win, const gridr_array *arr, long ntile
     return 0;
 }
 
-static int check_encode(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
-                        size_t cap)
+long gridr__tiles_count(const gridr_raster_tile_codec *c, gridr_rect win)
+{
+    return tile_count(c, win);
+}
+
+int gridr__tiles_check(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
+                       size_t cap)
 {
     if (!codec_ok(c) || !arr || !win_ok(c, win))
         return gridr__fail(GRIDR_EINVAL,
@@ -200,7 +204,7 @@ int gridr_raster_tiles_encode(const gridr_raster_tile_codec *c, gridr_rect win,
 {
     enc e = {c, NULL, NULL, buf, cap, 0};
     *used = 0;
-    int rc = check_encode(c, win, arr, cap);
+    int rc = gridr__tiles_check(c, win, arr, cap);
     if (rc == 0)
         rc = enc_open(&e, c);
     long ntiles = rc == 0 ? tile_count(c, win) : 0;
@@ -269,6 +273,11 @@ int gridr_raster_write_tiles(gridr_raster *r, gridr_rect win, const void *buf, s
                            "tiles for window rows [%ld, %ld) cols [%ld, %ld) of '%s': not whole "
                            "tiles",
                            win.row0, win.row0 + win.rows, win.col0, win.col0 + win.cols, r->path);
+    uint32_t magic = 0;
+    if (size >= sizeof magic)
+        memcpy(&magic, buf, sizeof magic);
+    if (r->share && magic == GRIDR__TILES_PUT_MAGIC)
+        return gridr__share_mark(r, win, buf, size);
     if ((rc = check_table(&c, win, buf, size, r->path)) != 0)
         return rc;
     const unsigned char *b = buf;
@@ -282,6 +291,7 @@ int gridr_raster_write_tiles(gridr_raster *r, gridr_rect win, const void *buf, s
                 if (rc)
                     return rc;
             }
-    gridr__tiff_writeback(r);
+    if (!r->share) /* workers start the write-back of what they write */
+        gridr__tiff_writeback(r);
     return 0;
 }

@@ -6,7 +6,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wundef"
@@ -414,6 +418,146 @@ static void test_errors(void)
     free(buf);
 }
 
+/* ---- tiles shared with workers ---- */
+
+/* A forked worker writes window w into the file; the owner records it from the worker's head. */
+static void put_in_child(const gridr_raster_tile_sink *s, const gridr_raster_tile_codec *c,
+                         gridr_rect w, const gridr_array *sub, gridr_raster *out)
+{
+    size_t cap = gridr_raster_tiles_bound(c, w), used = 0;
+    unsigned char *buf =
+        mmap(NULL, cap + sizeof used, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CU_ASSERT_FATAL(buf != MAP_FAILED);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int rc = gridr_raster_tiles_put(s, c, w, sub, buf, cap, &used);
+        memcpy(buf + cap, &used, sizeof used);
+        _exit(rc ? 1 : 0);
+    }
+    int st = -1;
+    CU_ASSERT_FATAL(pid > 0 && waitpid(pid, &st, 0) == pid);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    memcpy(&used, buf + cap, sizeof used);
+    CU_ASSERT(used > 0 && used < cap);
+    ASSERT_OK(gridr_raster_write_tiles(out, w, buf, used));
+    munmap(buf, cap + sizeof used);
+}
+
+/* Window k: a worker's put (k % 3 == 0), the owner's encoded tiles (1) or pixels (2); the last
+ * window is never written and reads as nodata. No setter once shared. */
+static void write_shared(const tcase *t, const gridr_array *a, gridr_raster *out, void *want)
+{
+    gridr_raster_tile_codec c;
+    gridr_raster_tile_sink s;
+    ASSERT_OK(gridr_raster_tile_codec_get(out, &c));
+    ASSERT_OK(gridr_raster_tiles_share(out, &s));
+    size_t spp = c.separate ? 1 : (size_t)t->bands;
+    CU_ASSERT_FATAL(s.ok == 1);
+    CU_ASSERT(s.base % 4096 == 0 && s.tile_bytes == (uint64_t)(c.tile_rows * c.tile_cols) * spp *
+                                                        gridr_dtype_size(t->dt));
+    long n = 1;
+    for (long k = 0; k < n; k++) {
+        gridr_rect w = window(t, k, &n);
+        gridr_array sub;
+        ASSERT_OK(gridr_array_sub(a, w, &sub));
+        if (k == n - 1) {
+            gridr_array hole = gridr_array_make(want, t->dt, t->bands, t->rows, t->cols), wh;
+            ASSERT_OK(gridr_array_sub(&hole, w, &wh));
+            for (int b = 0; b < t->bands; b++)
+                for (long r = 0; r < w.rows; r++)
+                    for (long q = 0; q < w.cols; q++)
+                        gridr_dtype_set(gridr_array_at(&wh, b, r, q), t->dt, 0, 3.0);
+        } else if (k % 3 == 0) {
+            put_in_child(&s, &c, w, &sub, out);
+        } else if (k % 3 == 1) {
+            size_t used = 0;
+            void *e = encode(&c, a, w, &used);
+            ASSERT_OK(gridr_raster_write_tiles(out, w, e, used));
+            free(e);
+        } else {
+            ASSERT_OK(gridr_raster_write(out, w, &sub));
+        }
+    }
+    CU_ASSERT_EQUAL(gridr_raster_set_metadata(out, "LATE", "1"), GRIDR_EINVAL);
+}
+
+/* Shared outputs hold the pixels of every written window, in every interleave and type. */
+static void test_share(void)
+{
+    static const char *const none3[] = {"BLOCKXSIZE=16", "BLOCKYSIZE=16", "TILED=YES", NULL};
+    const tcase cases[] = {{GRIDR_DT_U16, 1, 37, 53, 32, 32, none16},
+                           {GRIDR_DT_U8, 3, 37, 53, 16, 48, none3},
+                           {GRIDR_DT_F32, 2, 40, 70, 32, 64, none_band}};
+    for (int i = 0; i < 3; i++) {
+        const tcase *t = &cases[i];
+        void *buf = fill(t->dt, t->bands, t->rows, t->cols);
+        void *want = fill(t->dt, t->bands, t->rows, t->cols);
+        gridr_array a = gridr_array_make(buf, t->dt, t->bands, t->rows, t->cols);
+        gridr_raster *out = create(t, "tiles_share.tif");
+        CU_ASSERT_FATAL(out != NULL);
+        write_shared(t, &a, out, want);
+        ASSERT_OK(gridr_raster_commit(out));
+        CU_ASSERT(pixels_ok(gridr_test_path("tiles_share.tif"), t, want));
+        free(buf);
+        free(want);
+    }
+}
+
+/* Outputs not shared (compressed, GRIDR_WORKER_WRITES=0, a non-dumpable owner); bad sinks and
+ * windows. */
+static void test_share_declined(void)
+{
+    tcase d = {GRIDR_DT_U16, 1, 37, 53, 32, 32, defl16},
+          u = {GRIDR_DT_U16, 1, 37, 53, 32, 32, none16};
+    gridr_raster_tile_codec c;
+    gridr_raster_tile_sink s;
+    for (int i = 0; i < 3; i++) {
+        gridr_raster *out = create(i == 0 ? &d : &u, "tiles_share_no.tif");
+        CU_ASSERT_FATAL(out != NULL);
+        if (i == 1)
+            setenv("GRIDR_WORKER_WRITES", "0", 1);
+        if (i == 2)
+            CU_ASSERT_FATAL(prctl(PR_SET_DUMPABLE, 0) == 0);
+        ASSERT_OK(gridr_raster_tiles_share(out, &s));
+        prctl(PR_SET_DUMPABLE, 1);
+        unsetenv("GRIDR_WORKER_WRITES");
+        CU_ASSERT_EQUAL(s.ok, 0);
+        gridr_raster_abort(out);
+    }
+    gridr_raster *out = create(&u, "tiles_share_no.tif");
+    CU_ASSERT_FATAL(out != NULL);
+    ASSERT_OK(gridr_raster_tile_codec_get(out, &c));
+    ASSERT_OK(gridr_raster_tiles_share(out, &s));
+    CU_ASSERT_FATAL(s.ok == 1);
+    uint16_t px[32 * 32] = {0};
+    unsigned char buf[64];
+    size_t used = 1;
+    gridr_array arr = gridr_array_make(px, GRIDR_DT_U16, 1, 32, 32);
+    gridr_raster_tile_sink other = s;
+    other.ino++;
+    CU_ASSERT_EQUAL(gridr_raster_tiles_put(&other, &c, (gridr_rect){0, 0, 32, 32}, &arr, buf,
+                                           sizeof buf, &used),
+                    GRIDR_ERANGE); /* the buffer is checked first */
+    unsigned char *big = malloc(gridr_raster_tiles_bound(&c, (gridr_rect){0, 0, 32, 32}));
+    size_t cap = gridr_raster_tiles_bound(&c, (gridr_rect){0, 0, 32, 32});
+    CU_ASSERT_EQUAL(
+        gridr_raster_tiles_put(&other, &c, (gridr_rect){0, 0, 32, 32}, &arr, big, cap, &used),
+        GRIDR_EIO);
+    CU_ASSERT(strstr(gridr_last_error(), "not the output") != NULL);
+    CU_ASSERT_EQUAL(used, 0);
+    gridr_array part = gridr_array_make(px, GRIDR_DT_U16, 1, 20, 20);
+    CU_ASSERT_EQUAL(
+        gridr_raster_tiles_put(&s, &c, (gridr_rect){0, 0, 20, 20}, &part, big, cap, &used),
+        GRIDR_EINVAL);
+    other = s;
+    other.ok = 0;
+    CU_ASSERT_EQUAL(
+        gridr_raster_tiles_put(&other, &c, (gridr_rect){0, 0, 32, 32}, &arr, big, cap, &used),
+        GRIDR_EINVAL);
+    free(big);
+    gridr_raster_abort(out);
+}
+
 static CU_TestInfo tests[] = {
     {"raw tiles decode like the old path's, same bytes", test_same_as_old_path},
     {"DEFLATE raw tiles: georeferencing, nodata, compression", test_deflate_georef},
@@ -421,6 +565,8 @@ static CU_TestInfo tests[] = {
     {"metadata after the hand-over: tiles decline", test_handover},
     {"bad windows, buffers and tables", test_errors},
     {"the codec planned before the output exists", test_guess},
+    {"tiles written by workers into a shared output", test_share},
+    {"outputs not shared, bad sinks and windows", test_share_declined},
     CU_TEST_INFO_NULL,
 };
 

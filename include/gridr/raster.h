@@ -181,6 +181,40 @@ GRIDR_API int gridr_raster_tiles_encode(const gridr_raster_tile_codec *c, gridr_
 GRIDR_API int gridr_raster_write_tiles(gridr_raster *r, gridr_rect win, const void *buf,
                                        size_t size);
 
+/** Where worker processes write the uncompressed tiles of a shared output themselves (plain
+ *  values, safe to copy across fork()): the owner's process and descriptor of the file (reopened
+ *  through /proc/<pid>/fd/<fd>), its identity, and the layout: tile number t (libtiff's order,
+ *  planes last) at base + t * tile_bytes. ok 0: not shared. */
+typedef struct gridr_raster_tile_sink {
+    int32_t ok;
+    int32_t fd;
+    int64_t pid;
+    uint64_t dev, ino;
+    uint64_t base, tile_bytes;
+} gridr_raster_tile_sink;
+
+/** Let workers write the tiles of output `r` into the file at fixed offsets
+ *  (gridr_raster_tiles_put), so that the owner writes none of the pixels: an uncompressed
+ *  output of the tiles path (gridr_raster_tile_codec_get, called first), a process workers can
+ *  reopen files of (dumpable), GRIDR_WORKER_WRITES not "0", the file's tile arrays where this
+ *  code can rewrite them (little-endian TIFF or BigTIFF, every tile still empty, offsets that
+ *  fit). Fills *out (ok 0 otherwise: write as before). Afterwards the output takes
+ *  gridr_raster_write_tiles (tables of gridr_raster_tiles_put or _encode) and gridr_raster_write
+ *  of whole tiles only, and no more setters; commit records the written tiles, tiles never
+ *  written stay empty. Errors: GRIDR_EINVAL (not an output), GRIDR_EIO, GRIDR_ENOMEM. */
+GRIDR_API int gridr_raster_tiles_share(gridr_raster *r, gridr_raster_tile_sink *out);
+
+/** In a worker: write the tiles of window `win` (whole tiles of codec `c`, uncompressed) of
+ *  `arr` into the file `s` describes, each at its offset, as one write per row of tiles and
+ *  plane (laid out in `buf`, cap >= gridr_raster_tiles_bound), then start their write-back.
+ *  `buf` then holds a head telling the owner (gridr_raster_write_tiles) which window was
+ *  written; *used its size. The file is reopened once per process and kept while `s` names it.
+ *  Errors: GRIDR_EINVAL (window, shapes, codec), GRIDR_ERANGE (cap), GRIDR_EIO (reopen,
+ *  identity, write; GRIDR_ENOSPC when the disk is full). */
+GRIDR_API int gridr_raster_tiles_put(const gridr_raster_tile_sink *s,
+                                     const gridr_raster_tile_codec *c, gridr_rect win,
+                                     const gridr_array *arr, void *buf, size_t cap, size_t *used);
+
 /** What a worker process needs to read a source raster itself (plain values, no pointer, safe
  *  to copy across fork()): the reader's process and descriptor of the file (reopened by the
  *  worker through /proc/<pid>/fd/<fd>), the file's identity, and the band's nodata. ok 0: the

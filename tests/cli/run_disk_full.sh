@@ -41,8 +41,13 @@ grep -q "gridr-run: $tmp/full/o.tif: cannot write '$tmp/full/o.tif' (temporary '
 full_run 1 1
 grep -q "gridr-run: $tmp/full/o.tif: window [0-9]* \[rows .*\]: finish: cannot write window .* of '$tmp/full/o.tif': .*No space left on device" stderr ||
     fail "message: $(cat stderr)"
-# The direct libtiff path (no cache): the same, at the first window that does not fit.
-full_run 64
+# The direct libtiff path, the parent writing (no cache): the same, at the first window that
+# does not fit.
+GRIDR_WORKER_WRITES=0 full_run 64
 grep -q "gridr-run: $tmp/full/o.tif: window [0-9]* \[rows .*\]: finish: cannot write window .* of '$tmp/full/o.tif': .*No space left on device" stderr ||
+    fail "message: $(cat stderr)"
+# The workers writing the tiles themselves: the worker's write fails, the run says why.
+full_run 64
+grep -q "gridr-run: $tmp/full/o.tif: window [0-9]* \[rows .*\][^:]*: .*(GRIDR_ENOSPC): cannot write window rows .* to the output: No space left on device" stderr ||
     fail "message: $(cat stderr)"
 echo "run_disk_full: ok"

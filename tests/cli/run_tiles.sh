@@ -34,5 +34,34 @@ same zoom -r cubic --factor 1.1 -ot f32 -co COMPRESS=DEFLATE -co INTERLEAVE=BAND
     -co BLOCKXSIZE=128 -co BLOCKYSIZE=64 "$SRC"
 same grid -r cubic --grid "$GRID" -b 2 -co COMPRESS=DEFLATE --tile 256x256 "$SRC"
 same grid -r linear --grid "$GRID" -co COMPRESS=NONE --tile 200x200 "$SRC"
+same zoom -r linear --factor 0.9 -ot f32 -co INTERLEAVE=BAND -co BLOCKXSIZE=64 -co BLOCKYSIZE=32 \
+    "$SRC"
+
+# Uncompressed tiles on whole-tile windows are written by the workers themselves, each at a
+# fixed place 4 KiB-aligned (runs 1 and 7); GRIDR_WORKER_WRITES=0 gives the writes back to the
+# parent: same pixels and metadata, tiles where libtiff appends them.
+GRIDR_WORKER_WRITES=0 expect_exit 0 gr zoom -r linear --factor 1.3 --tile 256x256 -q -j 2 "$SRC" parent.tif
+info parent.tif
+sed "s/parent/raw1/g" parent.tif.info | diff raw1.tif.info - >&2 || fail "worker and parent writes differ"
+if command -v /usr/bin/python3 >/dev/null 2>&1 && /usr/bin/python3 -c 'from osgeo import gdal' 2>/dev/null; then
+    /usr/bin/python3 - raw1.tif raw7.tif parent.tif <<'PYEOF' || fail "tile places (above)"
+import sys
+from osgeo import gdal
+def offsets(path):
+    ds = gdal.Open(path)
+    b = ds.GetRasterBand(1)
+    bx, by = b.GetBlockSize()
+    nx, ny = -(-ds.RasterXSize // bx), -(-ds.RasterYSize // by)
+    return [int(b.GetMetadataItem("BLOCK_OFFSET_%d_%d" % (x, y), "TIFF")) for y in range(ny) for x in range(nx)]
+for p in sys.argv[1:3]:
+    o = offsets(p)
+    if any(v % 4096 for v in o) or o != sorted(o):
+        sys.exit("%s: tiles not at the workers' aligned places: %s" % (p, o[:4]))
+if all(v % 4096 == 0 for v in offsets(sys.argv[3])):
+    sys.exit("parent.tif: GRIDR_WORKER_WRITES=0 still wrote at the workers' places")
+PYEOF
+else
+    echo "no python3 with GDAL: tile places not checked"
+fi
 no_shm_left
 no_journal_left
