@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,27 +299,12 @@ void gridr__share_free(gridr_raster *r)
 
 /* ---- the workers' side -------------------------------------------------------------------- */
 
-/* One reopened output per process, kept while the sinks name the same file. */
-static struct {
-    pthread_mutex_t lock;
-    int fd;
-    gridr_raster_tile_sink s;
-} wcache = {PTHREAD_MUTEX_INITIALIZER, -1, {0}};
-
-static int same_sink(const gridr_raster_tile_sink *a, const gridr_raster_tile_sink *b)
-{
-    return a->pid == b->pid && a->fd == b->fd && a->dev == b->dev && a->ino == b->ino;
-}
-
-static int sink_fd(const gridr_raster_tile_sink *s)
+/* The output, reopened for this window (closed after it: a worker keeps no file of a run that
+ * ended, so an aborted output's space is freed when the run removes it). */
+static int sink_open(const gridr_raster_tile_sink *s)
 {
     char path[64];
     struct stat st;
-    if (wcache.fd >= 0 && same_sink(&wcache.s, s))
-        return wcache.fd;
-    if (wcache.fd >= 0)
-        close(wcache.fd);
-    wcache.fd = -1;
     snprintf(path, sizeof path, "/proc/%lld/fd/%d", (long long)s->pid, (int)s->fd);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
@@ -329,8 +313,6 @@ static int sink_fd(const gridr_raster_tile_sink *s)
         close(fd);
         return gridr__fail(GRIDR_EIO, "tile sink: %s is not the output the run created", path);
     }
-    wcache.fd = fd;
-    wcache.s = *s;
     return fd;
 }
 
@@ -376,10 +358,11 @@ int gridr_raster_tiles_put(const gridr_raster_tile_sink *s, const gridr_raster_t
                            win.col0,
                            win.rows,
                            win.cols};
-    pthread_mutex_lock(&wcache.lock);
-    int fd = sink_fd(s);
-    rc = fd < 0 ? fd : put_rows(s, c, win, arr, (unsigned char *)buf + sizeof h, fd);
-    pthread_mutex_unlock(&wcache.lock);
+    int fd = sink_open(s);
+    if (fd < 0)
+        return fd;
+    rc = put_rows(s, c, win, arr, (unsigned char *)buf + sizeof h, fd);
+    close(fd);
     if (rc == 0) {
         memcpy(buf, &h, sizeof h);
         *used = sizeof h;

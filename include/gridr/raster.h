@@ -208,7 +208,7 @@ GRIDR_API int gridr_raster_tiles_share(gridr_raster *r, gridr_raster_tile_sink *
  *  `arr` into the file `s` describes, each at its offset, as one write per row of tiles and
  *  plane (laid out in `buf`, cap >= gridr_raster_tiles_bound), then start their write-back.
  *  `buf` then holds a head telling the owner (gridr_raster_write_tiles) which window was
- *  written; *used its size. The file is reopened once per process and kept while `s` names it.
+ *  written; *used its size. The file is reopened for the call (no descriptor is kept).
  *  Errors: GRIDR_EINVAL (window, shapes, codec), GRIDR_ERANGE (cap), GRIDR_EIO (reopen,
  *  identity, write; GRIDR_ENOSPC when the disk is full). */
 GRIDR_API int gridr_raster_tiles_put(const gridr_raster_tile_sink *s,
