@@ -2,11 +2,13 @@
 #include "internal.h"
 #include "cli.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,11 +292,27 @@ static int dry_run_jobs(const gridr_job *jobs, size_t n)
     return GRIDR_CLI_OK;
 }
 
+/* A first argument that looks like a word (no '/', no '.') and is no file is a mistyped
+ * subcommand, not a job file: say so rather than "cannot read job file". */
+static int unknown_command(const char *arg)
+{
+    struct stat st;
+    if (strpbrk(arg, "/.") || stat(arg, &st) == 0 || errno != ENOENT)
+        return 0;
+    fprintf(stderr,
+            "gridr-run: '%s' is not a command (zoom, grid, cleanup) nor a job file\n"
+            "Try 'gridr-run --help'.\n",
+            arg);
+    return 1;
+}
+
 static int run_command(const cli_args *a)
 {
     gridr_job *jobs = NULL;
     size_t n = 0;
     int is_cmd = strcmp(a->pos[0], "zoom") == 0 || strcmp(a->pos[0], "grid") == 0;
+    if (!is_cmd && unknown_command(a->pos[0]))
+        return GRIDR_CLI_USAGE;
     int rc = is_cmd ? jobs_from_command(a, &jobs, &n) : jobs_from_files(a, &jobs, &n);
     if (rc == 0 && n == 0) {
         fprintf(stderr, "gridr-run: the job files hold no job\n");
