@@ -43,8 +43,9 @@ static const char usage_text[] =
     "  --boundary-value V, --trust-padding, --bspline-eps E, --mask-influence S\n"
     "  -h, --help           this help;  -V, --version  the version\n"
     "\n"
-    "Exit status: 0 success, 1 a job failed, 2 usage error, 130/143 interrupted by\n"
-    "SIGINT/SIGTERM. See gridr-run(1) and docs/jobs.md.\n";
+    "Exit status: 0 success, 1 a job failed, 2 usage error, 129/130/143 interrupted by\n"
+    "SIGHUP/SIGINT/SIGTERM (a signal ignored at start, e.g. under nohup, stays ignored).\n"
+    "See gridr-run(1) and docs/jobs.md.\n";
 
 double gridr__cli_now(void)
 {
@@ -242,8 +243,8 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
         fputc('\n', stderr);
     if (rc == GRIDR_ECANCELED && (rep.signal || gridr__cli_pending_signal())) {
         st->signal = rep.signal ? rep.signal : gridr__cli_pending_signal();
-        fprintf(stderr, "gridr-run: %s: interrupted by %s; output not written\n", job_label(j),
-                st->signal == SIGINT ? "SIGINT" : "SIGTERM");
+        fprintf(stderr, "gridr-run: %s: interrupted by SIG%s; output not written\n", job_label(j),
+                sigabbrev_np(st->signal) ? sigabbrev_np(st->signal) : "?");
     } else if (rc) {
         st->failed++;
         fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
