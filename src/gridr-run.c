@@ -220,7 +220,6 @@ static int start_pool(run_state *st, const gridr_job *jobs, size_t n)
         o.workers = GRIDR__MAX(o.workers, jobs[i].workers);
         o.threads = GRIDR__MAX(o.threads, jobs[i].threads);
     }
-    o.retries = jobs[0].retries;
     o.keep_going = jobs[0].keep_going;
     o.work = gridr_job_work;
     int rc = gridr_registry_open(NULL, &st->reg);
@@ -237,8 +236,11 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
 {
     cli_progress prog = {!j->quiet && isatty(STDERR_FILENO), -1, gridr__cli_now(), ""};
     gridr_job_report rep;
+    memset(&rep, 0, sizeof rep); /* also when set_retries fails */
     snprintf(prog.label, sizeof prog.label, "%zu/%zu", i + 1, n);
-    int rc = gridr_job_run(st->sched, st->reg, j, gridr__cli_progress, &prog, &rep);
+    int rc = gridr_sched_set_retries(st->sched, j->retries); /* each job its own */
+    if (rc == 0)
+        rc = gridr_job_run(st->sched, st->reg, j, gridr__cli_progress, &prog, &rep);
     if (prog.enabled && rc)
         fputc('\n', stderr);
     if (rc == GRIDR_ECANCELED && (rep.signal || gridr__cli_pending_signal())) {

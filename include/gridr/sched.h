@@ -145,6 +145,11 @@ GRIDR_API int gridr_sched_new(const gridr_sched_opts *o, gridr_sched **out);
  *  buffer is released, and the scheduler can run again. Not reentrant. */
 GRIDR_API int gridr_sched_run(gridr_sched *s, const gridr_sched_run_desc *d);
 
+/** Set the extra attempts of a window whose worker died, for the next runs (what opts.retries
+ *  set at creation). A batch of jobs on one scheduler gives each run its own value.
+ *  Returns 0, or GRIDR_EINVAL if `retries` < 0 or a run is going on (nothing changes). */
+GRIDR_API int gridr_sched_set_retries(gridr_sched *s, int retries);
+
 /** Signal (SIGINT, SIGTERM or SIGHUP) that cancelled the last run, or 0. */
 GRIDR_API int gridr_sched_signal(const gridr_sched *s);
 
