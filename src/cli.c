@@ -182,6 +182,7 @@ void gridr__cli_catch_signals(void)
     sigemptyset(&sa.sa_mask);
     catch_one(SIGINT, &sa);
     catch_one(SIGTERM, &sa);
+    catch_one(SIGHUP, &sa); /* a terminal hang-up (ssh dropped) stops the run like SIGTERM */
 }
 
 int gridr__cli_pending_signal(void)

@@ -2,11 +2,13 @@
 #include "internal.h"
 #include "cli.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,8 +43,9 @@ static const char usage_text[] =
     "  --boundary-value V, --trust-padding, --bspline-eps E, --mask-influence S\n"
     "  -h, --help           this help;  -V, --version  the version\n"
     "\n"
-    "Exit status: 0 success, 1 a job failed, 2 usage error, 130/143 interrupted by\n"
-    "SIGINT/SIGTERM. See gridr-run(1) and docs/jobs.md.\n";
+    "Exit status: 0 success, 1 a job failed, 2 usage error, 129/130/143 interrupted by\n"
+    "SIGHUP/SIGINT/SIGTERM (a signal ignored at start, e.g. under nohup, stays ignored).\n"
+    "See gridr-run(1) and docs/jobs.md.\n";
 
 double gridr__cli_now(void)
 {
@@ -217,7 +220,6 @@ static int start_pool(run_state *st, const gridr_job *jobs, size_t n)
         o.workers = GRIDR__MAX(o.workers, jobs[i].workers);
         o.threads = GRIDR__MAX(o.threads, jobs[i].threads);
     }
-    o.retries = jobs[0].retries;
     o.keep_going = jobs[0].keep_going;
     o.work = gridr_job_work;
     int rc = gridr_registry_open(NULL, &st->reg);
@@ -234,14 +236,17 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
 {
     cli_progress prog = {!j->quiet && isatty(STDERR_FILENO), -1, gridr__cli_now(), ""};
     gridr_job_report rep;
+    memset(&rep, 0, sizeof rep); /* also when set_retries fails */
     snprintf(prog.label, sizeof prog.label, "%zu/%zu", i + 1, n);
-    int rc = gridr_job_run(st->sched, st->reg, j, gridr__cli_progress, &prog, &rep);
+    int rc = gridr_sched_set_retries(st->sched, j->retries); /* each job its own */
+    if (rc == 0)
+        rc = gridr_job_run(st->sched, st->reg, j, gridr__cli_progress, &prog, &rep);
     if (prog.enabled && rc)
         fputc('\n', stderr);
     if (rc == GRIDR_ECANCELED && (rep.signal || gridr__cli_pending_signal())) {
         st->signal = rep.signal ? rep.signal : gridr__cli_pending_signal();
-        fprintf(stderr, "gridr-run: %s: interrupted by %s; output not written\n", job_label(j),
-                st->signal == SIGINT ? "SIGINT" : "SIGTERM");
+        fprintf(stderr, "gridr-run: %s: interrupted by SIG%s; output not written\n", job_label(j),
+                sigabbrev_np(st->signal) ? sigabbrev_np(st->signal) : "?");
     } else if (rc) {
         st->failed++;
         fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
@@ -290,11 +295,27 @@ static int dry_run_jobs(const gridr_job *jobs, size_t n)
     return GRIDR_CLI_OK;
 }
 
+/* A first argument that looks like a word (no '/', no '.') and is no file is a mistyped
+ * subcommand, not a job file: say so rather than "cannot read job file". */
+static int unknown_command(const char *arg)
+{
+    struct stat st;
+    if (strpbrk(arg, "/.") || stat(arg, &st) == 0 || errno != ENOENT)
+        return 0;
+    fprintf(stderr,
+            "gridr-run: '%s' is not a command (zoom, grid, cleanup) nor a job file\n"
+            "Try 'gridr-run --help'.\n",
+            arg);
+    return 1;
+}
+
 static int run_command(const cli_args *a)
 {
     gridr_job *jobs = NULL;
     size_t n = 0;
     int is_cmd = strcmp(a->pos[0], "zoom") == 0 || strcmp(a->pos[0], "grid") == 0;
+    if (!is_cmd && unknown_command(a->pos[0]))
+        return GRIDR_CLI_USAGE;
     int rc = is_cmd ? jobs_from_command(a, &jobs, &n) : jobs_from_files(a, &jobs, &n);
     if (rc == 0 && n == 0) {
         fprintf(stderr, "gridr-run: the job files hold no job\n");

@@ -444,6 +444,17 @@ void gridr_sched_free(gridr_sched *s)
 
 /* ---- accessors --------------------------------------------------------------------------- */
 
+int gridr_sched_set_retries(gridr_sched *s, int retries)
+{
+    if (retries < 0)
+        return gridr__fail(GRIDR_EINVAL, "scheduler: retries = %d (must be >= 0)", retries);
+    if (s->running)
+        return gridr__fail(GRIDR_EINVAL,
+                           "scheduler: retries cannot change while a run is going on");
+    s->o.retries = retries;
+    return 0;
+}
+
 int gridr_sched_signal(const gridr_sched *s)
 {
     return s->last_signal;

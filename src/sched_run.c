@@ -14,6 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The signals that cancel a run: Ctrl-C, kill/systemd, a terminal hang-up (ssh dropped). */
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
+#define NCAUGHT ((int)(sizeof caught / sizeof caught[0]))
+
 /* A slot goes FREE -> READY (prepared) -> RUNNING (on a worker) -> DONE (answered) -> FREE
  * (finished); RETRY: its window must be prepared again for another attempt. */
 enum { SLOT_FREE = 0, SLOT_RETRY, SLOT_READY, SLOT_RUNNING, SLOT_DONE };
@@ -42,8 +46,8 @@ typedef struct run {
     int *pmap;
     unsigned char runp[GRIDR_SCHED_RUN_PARAMS_MAX];
     gridr__job_msg job;
-    struct sigaction old_int, old_term;
-    int have_int, have_term;
+    struct sigaction old[NCAUGHT];
+    int have[NCAUGHT];
 } run;
 
 /* ---- signals ----------------------------------------------------------------------------- */
@@ -74,17 +78,17 @@ static int catch_one(int sig, struct sigaction *old)
 
 static void catch_signals(run *r)
 {
-    int expected = 0;
+    int expected = 0, any = 0;
     unsigned char c;
     while (read(r->s->sigpipe[0], &c, 1) == 1)
         ;
-    /* One run per process owns SIGINT/SIGTERM; a concurrent run in another thread does not. */
+    /* One run per process owns the signals; a concurrent run in another thread does not. */
     if (!atomic_compare_exchange_strong(&sig_owner, &expected, 1))
         return;
     sig_fd = r->s->sigpipe[1];
-    r->have_int = catch_one(SIGINT, &r->old_int);
-    r->have_term = catch_one(SIGTERM, &r->old_term);
-    if (!r->have_int && !r->have_term) {
+    for (int i = 0; i < NCAUGHT; i++)
+        any |= r->have[i] = catch_one(caught[i], &r->old[i]);
+    if (!any) {
         sig_fd = -1;
         atomic_store(&sig_owner, 0);
     }
@@ -92,12 +96,14 @@ static void catch_signals(run *r)
 
 static void restore_signals(run *r)
 {
-    if (!r->have_int && !r->have_term)
+    int any = 0;
+    for (int i = 0; i < NCAUGHT; i++)
+        if (r->have[i]) {
+            sigaction(caught[i], &r->old[i], NULL);
+            any = 1;
+        }
+    if (!any)
         return;
-    if (r->have_int)
-        sigaction(SIGINT, &r->old_int, NULL);
-    if (r->have_term)
-        sigaction(SIGTERM, &r->old_term, NULL);
     sig_fd = -1;
     atomic_store(&sig_owner, 0);
 }

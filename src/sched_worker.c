@@ -221,6 +221,11 @@ static void *worker_loop(void *arg)
     }
 }
 
+/* SIGHUP was ignored when the scheduler was created (nohup): the workers keep ignoring it, so a
+ * hang-up sent to the whole process group does not kill them either. Set by the fork server
+ * before it forks any worker. */
+static int hup_ignored;
+
 static void reset_signals(void)
 {
     struct sigaction sa;
@@ -244,6 +249,8 @@ static void __attribute__((noreturn)) worker_main(const gridr_sched *s, int fd, 
     follow_parent(server);
     reset_signals();
     signal(SIGINT, SIG_IGN); /* Ctrl-C reaches the whole group: the parent decides */
+    if (hup_ignored)
+        signal(SIGHUP, SIG_IGN);
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
@@ -402,12 +409,15 @@ static void srv_command(server *v, const gridr__ctl_msg *m)
 
 static void srv_setup(server *v, pid_t parent)
 {
+    struct sigaction hup;
     follow_parent(parent);
+    hup_ignored = sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN;
     reset_signals();
-    /* The parent handles SIGINT/SIGTERM (also when sent to the whole process group) and stops
-     * us through the control socket; we die with it through PDEATHSIG. */
+    /* The parent handles SIGINT/SIGTERM/SIGHUP (also when sent to the whole process group) and
+     * stops us through the control socket; we die with it through PDEATHSIG. */
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
     sigset_t chld;
     sigemptyset(&chld);

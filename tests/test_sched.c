@@ -769,7 +769,9 @@ static void expect_signal(int sig, int from_finish)
     job_desc(&j, &d);
     ASSERT_STATUS(run_sched(s, &d), GRIDR_ECANCELED);
     CU_ASSERT_EQUAL(gridr_sched_signal(s), sig);
-    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), sig == SIGTERM  ? "SIGTERM"
+                                                      : sig == SIGINT ? "SIGINT"
+                                                                      : "SIGHUP"));
     sigaction(sig, NULL, &after);
     CU_ASSERT(after.sa_handler == before.sa_handler);
     CU_ASSERT_EQUAL(our_shm(), 0);
@@ -786,6 +788,17 @@ static void test_sigterm(void)
 static void test_sigint(void)
 {
     expect_signal(SIGINT, 1);
+}
+
+/* A terminal hang-up cancels like SIGTERM (default action restored if we run under nohup). */
+static void test_sighup(void)
+{
+    struct sigaction dfl, old;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGHUP, &dfl, &old);
+    expect_signal(SIGHUP, 0);
+    sigaction(SIGHUP, &old, NULL);
 }
 
 /* ---- the embedding program's view: processes acting as the parent ------------------------ */
@@ -1160,6 +1173,7 @@ static CU_TestInfo tests[] = {
     {"cancel ends a worker that ignores SIGTERM", test_stubborn_worker_cancel},
     {"SIGTERM during a run cancels cleanly", test_sigterm},
     {"SIGINT during a run cancels cleanly", test_sigint},
+    {"SIGHUP during a run cancels cleanly", test_sighup},
     {"parent SIGKILLed: workers die, sweep cleans", test_parent_killed},
     {"SIGTERM to the whole process group: cancelled", test_group_sigterm},
     {"OpenMP in the caller before the scheduler", test_openmp_before_scheduler},

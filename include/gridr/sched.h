@@ -130,21 +130,28 @@ GRIDR_API int gridr_sched_new(const gridr_sched_opts *o, gridr_sched **out);
  *  each slot owns one shared-memory segment per array, created at the start of the run
  *  (registered before creation) and released at its end, on every path. Workers keep the
  *  segments they used mapped until the end of the run, when the parent has them unmap.
- *  SIGINT and SIGTERM are caught during the run only (former handlers restored after).
+ *  SIGINT, SIGTERM and SIGHUP are caught during the run only (former handlers restored after;
+ *  an ignored one stays ignored).
  *  Returns 0, or:
  *  - GRIDR_ECHILD: a worker died on a window more than `retries` times, e.g. "window 7 [rows
  *    512..767, cols 0..255] attempt 2/2: worker pid 1234 killed by SIGKILL";
  *  - GRIDR_EWORK: the work function failed on a window (its message follows; no retry);
  *    GRIDR_ENOSPC instead when it failed with GRIDR_ENOSPC (a full disk, written by workers);
  *  - GRIDR_EPARTIAL: with keep_going, some windows failed (see gridr_sched_failed());
- *  - GRIDR_ECANCELED: SIGINT/SIGTERM (gridr_sched_signal() tells which) or progress returned 0;
+ *  - GRIDR_ECANCELED: SIGINT/SIGTERM/SIGHUP (gridr_sched_signal() tells which) or progress
+ *    returned 0;
  *  - the code of a failing prepare/finish callback, or of a shared-memory allocation
  *    (GRIDR_ENOSPC when /dev/shm is too small).
  *  On failure the workers that were busy are stopped (and replaced at the next run), every
  *  buffer is released, and the scheduler can run again. Not reentrant. */
 GRIDR_API int gridr_sched_run(gridr_sched *s, const gridr_sched_run_desc *d);
 
-/** Signal (SIGINT or SIGTERM) that cancelled the last run, or 0. */
+/** Set the extra attempts of a window whose worker died, for the next runs (what opts.retries
+ *  set at creation). A batch of jobs on one scheduler gives each run its own value.
+ *  Returns 0, or GRIDR_EINVAL if `retries` < 0 or a run is going on (nothing changes). */
+GRIDR_API int gridr_sched_set_retries(gridr_sched *s, int retries);
+
+/** Signal (SIGINT, SIGTERM or SIGHUP) that cancelled the last run, or 0. */
 GRIDR_API int gridr_sched_signal(const gridr_sched *s);
 
 /** Windows of the last run that failed for good, in the order they failed (with keep_going all

@@ -3,7 +3,7 @@
 # outside, as the OOM killer would send): with no retry left the job fails (exit 1) with a
 # message naming the window, the attempt, the worker's pid and its signal or exit status, and
 # leaves nothing behind; with a retry the window is redone on a new worker and the output is
-# exactly the whole-image resampling.
+# exactly the whole-image resampling. In a batch each job has its own number of retries.
 . "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
 whole="$GRIDR_BUILDDIR/tests/cli/wholeimage"
 [ -x "$whole" ] || skip "$whole not built"
@@ -45,6 +45,32 @@ unset GRIDR_FAULT
 grep -q '"retried_windows": 1,' once.json || fail "report: not 1 retried window"
 "$whole" linear "$SRC" zoom:2 - out/once.tif >res || fail "output after a retry: $(cat res)"
 echo "kill:window=1:once --retries 1: $(cat res)"
+
+# Each job of a batch runs with its own retries (they were the first job's for the whole
+# batch): window 1's first attempt dies in every run; job 1 (0 retries) fails, job 2 (3
+# retries) is redone once and written, job 3 (0 again) fails.
+mkdir jobs
+for k in 1 2 3; do
+    r=0
+    [ "$k" != 2 ] || r=3
+    printf '{"kind": "zoom", "src": "%s", "dst": "../out/b%s.tif", "factor": 2, "tile": "256x256", "workers": 2, "quiet": true, "retries": %s}' \
+        "$SRC" "$k" "$r"
+    [ "$k" = 3 ] || printf ',\n'
+done | { echo '['; cat; echo ']'; } >jobs/retries.json
+GRIDR_FAULT=kill:window=1:once expect_exit 1 gr --report batch.json jobs/retries.json
+unset GRIDR_FAULT
+expect_err "retries.json: job 1: window 1 \[.*\] attempt 1/1: worker pid [0-9]+ killed by SIGKILL" \
+    "retries.json: job 3: window 1 \[.*\] attempt 1/1: worker pid [0-9]+ killed by SIGKILL"
+grep -q "job 2" "$tmp/stderr" && fail "job 2 (3 retries) failed: $(cat "$tmp/stderr")"
+[ ! -e out/b1.tif ] && [ ! -e out/b3.tif ] || fail "a job with no retry left wrote its output"
+"$whole" linear "$SRC" zoom:2 - out/b2.tif >res || fail "job 2 after a retry: $(cat res)"
+grep -o '"retried_windows": [0-9]*' batch.json | tr '\n' ' ' | grep -qx '"retried_windows": 0 "retried_windows": 1 "retried_windows": 0 ' ||
+    fail "report: $(grep -o '"retried_windows": [0-9]*' batch.json)"
+rm out/b2.tif
+no_temp_left out
+no_journal_left
+no_shm_left
+echo "batch with retries 0, 3, 0: jobs 1 and 3 failed, job 2 retried once: $(cat res)"
 
 # A worker killed from outside while it works on window 1 (it sleeps there: hang, first attempt
 # only): the retry succeeds.

@@ -1,8 +1,9 @@
 #!/bin/sh
-# gridr-run interrupted: SIGTERM mid-run exits 143 and SIGINT 130, soon, with a message; the
-# output is not written, no temporary file, journal or /dev/shm entry of the run is left, and
-# the fork server and every worker are gone. A SIGINT that the shell made gridr-run ignore
-# (`gridr-run ... &` in a script) stays ignored.
+# gridr-run interrupted: SIGTERM mid-run exits 143, SIGINT 130 and SIGHUP 129 (also sent to the
+# whole process group, as a terminal hang-up does), soon, with a message; the output is not
+# written, no temporary file, journal or /dev/shm entry of the run is left, and the fork server
+# and every worker are gone. A SIGINT that the shell made gridr-run ignore (`gridr-run ... &` in
+# a script) stays ignored, and so does a SIGHUP ignored at start (nohup): the run completes.
 . "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
 GRIDR_VALGRIND="" # timing-based; memcheck covers the same paths in the other tests
 mkdir "$tmp/out"
@@ -25,10 +26,11 @@ started() {
     ls out/o.tif.tmp."$id" >/dev/null || fail "no temporary output out/o.tif.tmp.$id"
 }
 
-# interrupted SIG CODE: send SIG to $p; it exits CODE within 3 s and leaves nothing.
+# interrupted SIG CODE [group]: send SIG to $p (with `group`: to its process group); it exits
+# CODE within 3 s and leaves nothing.
 interrupted() {
     t0=$(date +%s.%N)
-    kill -"$1" "$p"
+    if [ "${3:-}" = group ]; then kill -"$1" -"$p"; else kill -"$1" "$p"; fi
     set +e
     wait "$p"
     rc=$?
@@ -47,6 +49,19 @@ interrupted() {
     sleep 0.2
     for w in $fs $workers; do gone "$w" || fail "SIG$1: process $w of the run still there"; done
     echo "SIG$1 after the run started: exit $rc in $dt s; run $id left nothing"
+}
+
+# with_default SIG CMD...: run CMD with SIG's default action restored (the shell may have
+# started us, or starts background commands, with it ignored).
+with_default() {
+    _sig=$1
+    shift
+    if env --default-signal="$_sig" true 2>/dev/null; then
+        exec env --default-signal="$_sig" "$@"
+    fi
+    need_gdal_python
+    exec "$PY" -c 'import os, signal, sys; signal.signal(getattr(signal, "SIG" + sys.argv[1]), signal.SIG_DFL); os.execv(sys.argv[2], sys.argv[2:])' \
+        "$_sig" "$@"
 }
 
 command -v bc >/dev/null 2>&1 || skip "bc not found"
@@ -68,18 +83,63 @@ started
 sleep 0.5
 interrupted TERM 143
 
-if env --default-signal=INT true 2>/dev/null; then
-    env --default-signal=INT "$GRIDR_RUN" $LONG "$SRC" out/o.tif 2>err &
-else
-    need_gdal_python
-    "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-        "$GRIDR_RUN" $LONG "$SRC" out/o.tif 2>err &
-fi
+(with_default INT "$GRIDR_RUN" $LONG "$SRC" out/o.tif) 2>err &
 p=$!
 bg_pids=$p
 started
 sleep 0.5
 interrupted INT 130
+
+# SIGHUP (default action restored: the test may run under nohup) to gridr-run while a worker is
+# stuck, then to the whole process group while both workers compute, as a terminal hang-up
+# does (setsid: a group of its own).
+(export GRIDR_FAULT=hang:window=1 && with_default HUP "$GRIDR_RUN" $HANG --report rep2.json "$SRC" out/o.tif) 2>err &
+p=$!
+bg_pids=$p
+started
+interrupted HUP 129
+grep -q '"status": "GRIDR_ECANCELED"' rep2.json || fail "report: $(grep status rep2.json)"
+if command -v setsid >/dev/null 2>&1; then
+    (with_default HUP setsid "$GRIDR_RUN" $LONG "$SRC" out/o.tif) 2>err &
+    p=$!
+    bg_pids=$p
+    started
+    [ "$(ps -o pgid= -p "$p" | tr -d ' ')" = "$p" ] || fail "setsid: gridr-run leads no group"
+    sleep 0.5
+    interrupted HUP 129 group
+else
+    echo "no setsid: SIGHUP to the whole process group skipped"
+fi
+
+# SIGHUP ignored at start (nohup) stays ignored, by gridr-run and its workers: a hang-up of the
+# whole group mid-run changes nothing and the run completes. (A run of about 3 s.)
+MID="zoom -q -r bspline11 --factor 3 --tile 64x64 -j 2"
+if command -v setsid >/dev/null 2>&1; then
+    setsid sh -c 'trap "" HUP; exec "$@"' sh "$GRIDR_RUN" $MID "$SRC" out/o.tif 2>err &
+    hup_target=group
+else
+    sh -c 'trap "" HUP; exec "$@"' sh "$GRIDR_RUN" $MID "$SRC" out/o.tif 2>err &
+    hup_target=pid
+fi
+p=$!
+bg_pids=$p
+started
+if [ "$hup_target" = group ]; then kill -HUP -"$p"; else kill -HUP "$p"; fi
+sleep 0.2
+gone "$p" && { wait "$p" || true; fail "gridr-run with SIGHUP ignored ended at once: $(cat err)"; }
+set +e
+wait "$p"
+rc=$?
+set -e
+bg_pids=""
+[ "$rc" = 0 ] || fail "SIGHUP ignored at start: exit $rc; stderr: $(cat err)"
+[ ! -s err ] || fail "SIGHUP ignored at start: stderr: $(cat err)"
+[ -s out/o.tif ] || fail "SIGHUP ignored at start: no output"
+no_temp_left out
+no_journal_left
+no_shm_left "$id"
+rm out/o.tif
+echo "SIGHUP ignored at start (nohup), sent to the $hup_target: still ignored, run completed"
 
 # An ignored SIGINT stays ignored. (Only when this shell starts background jobs with SIGINT
 # ignored, as POSIX shells without job control do.)

@@ -55,6 +55,26 @@ printf '[{"src": "%s", "dst": "a.tif", "factor": 2}, {"src": "%s", "dst": "b.tif
 expect_exit 2 gr --dst other.tif "$tmp/two.json"
 expect_err "gridr-run: --dst applies to a single job; the job files hold 2"
 rm "$tmp/two.json"
+# A word that is neither a subcommand nor a file is a mistyped subcommand, not a job file.
+expect_exit 2 gr frobnicate
+expect_err "^gridr-run: 'frobnicate' is not a command \\(zoom, grid, cleanup\\) nor a job file$" \
+    "Try 'gridr-run --help'"
+grep -q "job file 'frobnicate'" "$tmp/stderr" && fail "frobnicate read as a job file"
+expect_exit 2 gr frobnicate --factor 2 "$SRC" out.tif
+expect_err "'frobnicate' is not a command"
+# A path (with '/' or '.') that does not exist is still a job file that cannot be read.
+expect_exit 2 gr jobs/x.json
+expect_err "cannot read job file 'jobs/x.json'"
+grep -q "is not a command" "$tmp/stderr" && fail "jobs/x.json called a command"
+expect_exit 2 gr x.json
+expect_err "cannot read job file 'x.json'"
+# An existing file named like a word still runs as a job file (here: a dry run).
+printf '{"src": "%s", "dst": "w.tif", "factor": 2}\n' "$SRC" >"$tmp/wordjob"
+expect_exit 0 gr --dry-run wordjob
+grep -q "is not a command" "$tmp/stderr" && fail "the file 'wordjob' called a command"
+[ -s "$tmp/stdout" ] || fail "the dry run of the file 'wordjob' printed nothing"
+[ ! -e w.tif ] || fail "a dry run wrote w.tif"
+rm "$tmp/wordjob"
 expect_exit 2 gr cleanup extra
 expect_err "cleanup: takes no arguments"
 expect_exit 2 gr cleanup -j 2
