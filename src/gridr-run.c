@@ -220,7 +220,6 @@ static int start_pool(run_state *st, const gridr_job *jobs, size_t n)
         o.workers = GRIDR__MAX(o.workers, jobs[i].workers);
         o.threads = GRIDR__MAX(o.threads, jobs[i].threads);
     }
-    o.keep_going = jobs[0].keep_going;
     o.work = gridr_job_work;
     int rc = gridr_registry_open(NULL, &st->reg);
     if (rc == 0) {
@@ -239,6 +238,8 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
     memset(&rep, 0, sizeof rep); /* also when set_retries fails */
     snprintf(prog.label, sizeof prog.label, "%zu/%zu", i + 1, n);
     int rc = gridr_sched_set_retries(st->sched, j->retries); /* each job its own */
+    if (rc == 0)
+        rc = gridr_sched_set_keep_going(st->sched, j->keep_going);
     if (rc == 0)
         rc = gridr_job_run(st->sched, st->reg, j, gridr__cli_progress, &prog, &rep);
     if (prog.enabled && rc)

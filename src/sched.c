@@ -455,6 +455,15 @@ int gridr_sched_set_retries(gridr_sched *s, int retries)
     return 0;
 }
 
+int gridr_sched_set_keep_going(gridr_sched *s, int keep_going)
+{
+    if (s->running)
+        return gridr__fail(GRIDR_EINVAL,
+                           "scheduler: keep_going cannot change while a run is going on");
+    s->o.keep_going = keep_going != 0;
+    return 0;
+}
+
 int gridr_sched_signal(const gridr_sched *s)
 {
     return s->last_signal;

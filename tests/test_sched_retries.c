@@ -1,4 +1,5 @@
-/* gridr tests: sched_retries: gridr_sched_set_retries between runs of one scheduler. */
+/* gridr tests: sched_retries: gridr_sched_set_retries / _set_keep_going between runs of one
+ * scheduler. */
 #include "unit.h"
 
 #include <errno.h>
@@ -114,8 +115,44 @@ static void test_set_retries_between_runs(void)
     CU_ASSERT_EQUAL(errno, ECHILD);
 }
 
+/* keep_going set between runs: the killed window fails for good (no retries) and the others
+ * finish (EPARTIAL), then the next run stops at it (ECHILD). */
+static void test_set_keep_going_between_runs(void)
+{
+    gridr_sched_opts o;
+    gridr_sched *s = NULL;
+    gridr_sched_stats st;
+    progress_probe pp = {NULL, 0};
+    char id1[16], id2[16];
+    gridr_sched_opts_init(&o);
+    o.workers = 1;
+    o.work = work_kill_first;
+    o.fault = "";
+    o.state_dir = gridr_test_tmpdir();
+    ASSERT_OK(gridr_sched_new(&o, &s));
+    if (!s)
+        return;
+    pp.s = s;
+    ASSERT_OK(gridr_sched_set_keep_going(s, 1));
+    ASSERT_STATUS(run_kill_first(s, &pp, id1), GRIDR_EPARTIAL);
+    gridr_sched_get_stats(s, &st);
+    CU_ASSERT_EQUAL(st.done, 3);
+    CU_ASSERT_EQUAL(st.failed, 1);
+    const long *failed = NULL;
+    CU_ASSERT_EQUAL(gridr_sched_failed(s, &failed), 1);
+    CU_ASSERT(failed && failed[0] == 2);
+    ASSERT_OK(gridr_sched_set_keep_going(s, 0));
+    ASSERT_STATUS(run_kill_first(s, &pp, id2), GRIDR_ECHILD);
+    gridr_sched_get_stats(s, &st);
+    CU_ASSERT(st.done < 4);
+    gridr_sched_free(s);
+    CU_ASSERT_EQUAL(gridr_test_count_shm(id1), 0);
+    CU_ASSERT_EQUAL(gridr_test_count_shm(id2), 0);
+}
+
 static CU_TestInfo tests[] = {
     {"set_retries between runs of one scheduler", test_set_retries_between_runs},
+    {"set_keep_going between runs of one scheduler", test_set_keep_going_between_runs},
     CU_TEST_INFO_NULL,
 };
 

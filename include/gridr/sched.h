@@ -151,6 +151,11 @@ GRIDR_API int gridr_sched_run(gridr_sched *s, const gridr_sched_run_desc *d);
  *  Returns 0, or GRIDR_EINVAL if `retries` < 0 or a run is going on (nothing changes). */
 GRIDR_API int gridr_sched_set_retries(gridr_sched *s, int retries);
 
+/** Set keep_going (non-zero: a window that fails for good does not stop the run) for the next
+ *  runs, what opts.keep_going set at creation. Returns 0, or GRIDR_EINVAL while a run is going
+ *  on (nothing changes). */
+GRIDR_API int gridr_sched_set_keep_going(gridr_sched *s, int keep_going);
+
 /** Signal (SIGINT, SIGTERM or SIGHUP) that cancelled the last run, or 0. */
 GRIDR_API int gridr_sched_signal(const gridr_sched *s);
 
