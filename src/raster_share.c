@@ -173,6 +173,8 @@ int gridr_raster_tiles_share(gridr_raster *r, gridr_raster_tile_sink *out)
         return gridr__fail(GRIDR_EINVAL, "tiles share of '%s': not an output being written",
                            r ? r->path : "");
     int rc = gridr_raster_tile_codec_get(r, &c);
+    if (rc == 0 && r->share)
+        *out = r->share->sink; /* shared already: the same places */
     if (rc || r->share)
         return rc;
     if (c.compression != GRIDR_RASTER_TILES_NONE || !r->tif || env_off() ||

@@ -453,6 +453,9 @@ static void write_shared(const tcase *t, const gridr_array *a, gridr_raster *out
     ASSERT_OK(gridr_raster_tiles_share(out, &s));
     size_t spp = c.separate ? 1 : (size_t)t->bands;
     CU_ASSERT_FATAL(s.ok == 1);
+    gridr_raster_tile_sink again;
+    ASSERT_OK(gridr_raster_tiles_share(out, &again)); /* a second call: the same places */
+    CU_ASSERT(memcmp(&again, &s, sizeof s) == 0);
     CU_ASSERT(s.base % 4096 == 0 && s.tile_bytes == (uint64_t)(c.tile_rows * c.tile_cols) * spp *
                                                         gridr_dtype_size(t->dt));
     long n = 1;

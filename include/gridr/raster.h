@@ -198,10 +198,11 @@ typedef struct gridr_raster_tile_sink {
  *  output of the tiles path (gridr_raster_tile_codec_get, called first), a process workers can
  *  reopen files of (dumpable), GRIDR_WORKER_WRITES not "0", the file's tile arrays where this
  *  code can rewrite them (little-endian TIFF or BigTIFF, every tile still empty, offsets that
- *  fit). Fills *out (ok 0 otherwise: write as before). Afterwards the output takes
- *  gridr_raster_write_tiles (tables of gridr_raster_tiles_put or _encode) and gridr_raster_write
- *  of whole tiles only, and no more setters; commit records the written tiles, tiles never
- *  written stay empty. Errors: GRIDR_EINVAL (not an output), GRIDR_EIO, GRIDR_ENOMEM. */
+ *  fit). Fills *out (ok 0 otherwise: write as before; a second call gives the same sink).
+ *  Afterwards the output takes gridr_raster_write_tiles (tables of gridr_raster_tiles_put or
+ *  _encode) and gridr_raster_write of whole tiles only, and no more setters; commit records the
+ *  written tiles, tiles never written stay empty. Errors: GRIDR_EINVAL (not an output),
+ *  GRIDR_EIO, GRIDR_ENOMEM. */
 GRIDR_API int gridr_raster_tiles_share(gridr_raster *r, gridr_raster_tile_sink *out);
 
 /** In a worker: write the tiles of window `win` (whole tiles of codec `c`, uncompressed) of
