@@ -261,70 +261,75 @@ static int open_output(gridr_raster *r, const driver_caps *dc, char **co, long r
     return rc;
 }
 
+/* What gridr_raster_create and gridr_raster_tile_codec_guess both work out: the driver, its
+ * creation options, whether the direct libtiff path takes the output. */
+typedef struct create_setup {
+    const char *driver;
+    driver_caps dc;
+    char **co;
+    int direct, zlevel;
+} create_setup;
+
+static int setup_create(const char *path, long rows, long cols, int bands, gridr_dtype dt,
+                        const gridr_raster_create_opts *opts, int check_path, create_setup *cs)
+{
+    static const gridr_raster_create_opts none = {NULL, NULL, NULL};
+    memset(cs, 0, sizeof *cs);
+    opts = opts ? opts : &none;
+    cs->driver = opts->driver ? opts->driver : GRIDR_RASTER_DEFAULT_DRIVER;
+    int rc = check_args(path, rows, cols, bands, dt);
+    if (!rc && check_path)
+        rc = gridr_raster_check_output(path, cs->driver);
+    if (!rc)
+        rc = find_driver(cs->driver, &cs->dc);
+    if (!rc)
+        rc = build_options(cs->driver, cs->dc.drv, opts->creation_options, &cs->co);
+    if (!rc)
+        cs->direct = strcasecmp(cs->driver, "GTiff") == 0 && cs->dc.can_create &&
+                     gridr__tiff_output_ok(&cs->co, &cs->zlevel);
+    return rc;
+}
+
 int gridr_raster_tile_codec_guess(const gridr_raster_create_opts *opts, long rows, long cols,
                                   int bands, gridr_dtype dt, gridr_raster_tile_codec *out)
 {
-    static const gridr_raster_create_opts none = {NULL, NULL, NULL};
-    driver_caps dc;
-    char **co = NULL;
-    int zlevel = 0;
+    create_setup cs;
     memset(out, 0, sizeof *out);
-    opts = opts ? opts : &none;
-    const char *driver = opts->driver ? opts->driver : GRIDR_RASTER_DEFAULT_DRIVER;
-    int rc = check_args("(planned output)", rows, cols, bands, dt);
-    if (!rc)
-        rc = find_driver(driver, &dc);
-    if (!rc)
-        rc = build_options(driver, dc.drv, opts->creation_options, &co);
-    if (rc)
-        return rc;
-    if (strcasecmp(driver, "GTiff") == 0 && dc.can_create && gridr__tiff_output_ok(&co, &zlevel))
-        gridr__tiff_codec_guess(co, zlevel, rows, cols, bands, dt, out);
-    CSLDestroy(co);
-    return 0;
+    int rc = setup_create("(planned output)", rows, cols, bands, dt, opts, 0, &cs);
+    if (rc == 0 && cs.direct)
+        gridr__tiff_codec_guess(cs.co, cs.zlevel, rows, cols, bands, dt, out);
+    CSLDestroy(cs.co);
+    return rc;
 }
 
 int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr_dtype dt,
                         const gridr_raster_create_opts *opts, gridr_raster **out)
 {
-    static const gridr_raster_create_opts none = {NULL, NULL, NULL};
-    driver_caps dc;
-    char **co = NULL;
+    create_setup cs;
     *out = NULL;
-    opts = opts ? opts : &none;
-    const char *driver = opts->driver ? opts->driver : GRIDR_RASTER_DEFAULT_DRIVER;
-    int rc = check_args(path, rows, cols, bands, dt);
-    if (!rc)
-        rc = gridr_raster_check_output(path, driver);
-    if (!rc)
-        rc = find_driver(driver, &dc);
-    if (!rc)
-        rc = build_options(driver, dc.drv, opts->creation_options, &co);
-    if (rc)
+    int rc = setup_create(path, rows, cols, bands, dt, opts, 1, &cs);
+    if (rc) {
+        CSLDestroy(cs.co);
         return rc;
-    int zlevel = 0;
-    int direct =
-        strcasecmp(driver, "GTiff") == 0 && dc.can_create && gridr__tiff_output_ok(&co, &zlevel);
-    gridr_raster *r = new_output(path, opts->tag, !dc.can_create);
-    if (r) {
-        r->tiff_mode = direct ? 1 : -1;
-        r->tiff_zlevel = zlevel;
     }
+    gridr_raster *r = new_output(path, opts ? opts->tag : NULL, !cs.dc.can_create);
     if (!r) {
-        CSLDestroy(co);
+        CSLDestroy(cs.co);
         return gridr__fail(GRIDR_ENOMEM, "out of memory creating '%s'", path);
     }
-    rc = open_output(r, &dc, co, rows, cols, bands, dt);
+    r->tiff_mode = cs.direct ? 1 : -1;
+    r->tiff_zlevel = cs.zlevel;
+    rc = open_output(r, &cs.dc, cs.co, rows, cols, bands, dt);
     if (rc) {
-        CSLDestroy(co);
+        CSLDestroy(cs.co);
         gridr__raster_free(r);
         return rc;
     }
     if (r->stage) {
-        r->final_drv = dc.drv;
-        r->copy_opts = co;
+        r->final_drv = cs.dc.drv;
+        r->copy_opts = cs.co;
     } else {
-        CSLDestroy(co);
+        CSLDestroy(cs.co);
     }
     *out = r;
     return 0;
