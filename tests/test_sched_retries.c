@@ -68,13 +68,11 @@ static int run_kill_first(gridr_sched *s, progress_probe *pp, char run_id[16])
     return rc;
 }
 
-static void test_set_retries_between_runs(void)
+/* One worker running work_kill_first, retries 0, keep_going 0, no fault hook. */
+static gridr_sched *new_kill_sched(void)
 {
     gridr_sched_opts o;
     gridr_sched *s = NULL;
-    gridr_sched_stats st;
-    progress_probe pp = {NULL, 0}; /* no probe in the first run */
-    char id1[16], id2[16];
     gridr_sched_opts_init(&o);
     o.workers = 1;
     o.retries = 0;
@@ -82,6 +80,15 @@ static void test_set_retries_between_runs(void)
     o.fault = "";
     o.state_dir = gridr_test_tmpdir();
     ASSERT_OK(gridr_sched_new(&o, &s));
+    return s;
+}
+
+static void test_set_retries_between_runs(void)
+{
+    gridr_sched *s = new_kill_sched();
+    gridr_sched_stats st;
+    progress_probe pp = {NULL, 0}; /* no probe in the first run */
+    char id1[16], id2[16];
     if (!s)
         return;
     pp.s = s;
@@ -119,17 +126,10 @@ static void test_set_retries_between_runs(void)
  * finish (EPARTIAL), then the next run stops at it (ECHILD). */
 static void test_set_keep_going_between_runs(void)
 {
-    gridr_sched_opts o;
-    gridr_sched *s = NULL;
+    gridr_sched *s = new_kill_sched();
     gridr_sched_stats st;
     progress_probe pp = {NULL, 0};
     char id1[16], id2[16];
-    gridr_sched_opts_init(&o);
-    o.workers = 1;
-    o.work = work_kill_first;
-    o.fault = "";
-    o.state_dir = gridr_test_tmpdir();
-    ASSERT_OK(gridr_sched_new(&o, &s));
     if (!s)
         return;
     pp.s = s;
