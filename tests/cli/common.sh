@@ -4,7 +4,7 @@
 # state directory (XDG_RUNTIME_DIR=$tmp/run: this test's journals never mix with other runs'),
 # and helpers: fail, skip, gr (gridr-run, under $GRIDR_VALGRIND when set), expect_exit,
 # expect_err, run_ids, shm_clean, no_shm_left, no_journal_left, no_temp_left, children, gone,
-# wait_until, need_gdal_python.
+# wait_until, need_gdal_python, private_shm.
 # The helpers' own variables start with _c_ (sh has no locals). Exit status 77 = skipped.
 set -eu
 
@@ -178,3 +178,19 @@ need_gdal_python() {
     done
     skip "no python3 with numpy and the GDAL bindings (python3-numpy python3-gdal)"
 }
+
+# private_shm: re-run this test in a private mount namespace with its own tmpfs at /dev/shm (root
+# and unshare(1) needed, as in CI), so that hostile cases neither see nor disturb other runs'
+# segments. Call it before sourcing anything else that matters; returns in the new namespace.
+# Without root or unshare it returns at once and the test runs in the shared /dev/shm.
+private_shm() {
+    [ "${GRIDR_PRIVATE_SHM:-}" = 1 ] && return 0
+    [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 || return 0
+    unshare -m true 2>/dev/null || return 0
+    rm -rf "$tmp"
+    trap - EXIT
+    GRIDR_PRIVATE_SHM=1 exec unshare -m --propagation private sh -c \
+        'mount -t tmpfs -o size=256m,mode=1777 gridr-test-shm /dev/shm && exec "$0" "$@"' \
+        "$SHELL_FOR_TEST" "$0"
+}
+SHELL_FOR_TEST=${SHELL_FOR_TEST:-/bin/sh}
