@@ -3,7 +3,9 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +105,7 @@ static int jobs_from_command(const cli_args *a, gridr_job **jobs, size_t *n)
                GRIDR_CLI_USAGE;
     gridr_job *j = calloc(1, sizeof *j);
     if (!j)
-        return GRIDR_CLI_FAILED;
+        return fprintf(stderr, "gridr-run: out of memory\n"), GRIDR_CLI_FAILED;
     gridr_job_init(j);
     int rc = gridr_job_set(j, "kind", kind);
     if (rc == 0)
@@ -135,6 +137,7 @@ static int jobs_from_files(const cli_args *a, gridr_job **jobs, size_t *n)
         gridr_job *all = realloc(*jobs, (*n + k) * sizeof *all);
         if (!all) {
             gridr_job_free_list(part, k);
+            fprintf(stderr, "gridr-run: out of memory loading %s (%zu jobs)\n", a->pos[f], *n + k);
             return GRIDR_CLI_FAILED;
         }
         memcpy(all + *n, part, k * sizeof *part);
@@ -159,6 +162,19 @@ static const char *job_label(const gridr_job *j)
     return j->origin ? j->origin : j->dst;
 }
 
+/* Two jobs of a batch writing one file: the second would replace the first's output. */
+static int same_file(const char *a, const char *b);
+static int same_dst(const gridr_job *jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = i + 1; k < n; k++)
+            if (same_file(jobs[i].dst, jobs[k].dst))
+                return fprintf(stderr, "gridr-run: %s and %s both write '%s'\n",
+                               job_label(&jobs[i]), job_label(&jobs[k]), jobs[k].dst),
+                       GRIDR_CLI_USAGE;
+    return 0;
+}
+
 /* Validation says GRIDR_EINVAL for what the user wrote (a missing or conflicting key, an unknown
  * format, dst equal to an input): a usage error, exit 2 like a bad value. Other codes are the
  * state of the files (missing input, unwritable directory): the job fails, exit 1. */
@@ -166,6 +182,49 @@ static int validate_all(gridr_job *jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int rc = gridr_job_validate(&jobs[i]);
+        if (rc) {
+            fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
+            return rc == GRIDR_EINVAL ? GRIDR_CLI_USAGE : GRIDR_CLI_FAILED;
+        }
+    }
+    return same_dst(jobs, n);
+}
+
+/* `path` with its directory made canonical (the file itself may not exist yet), into buf. */
+static int canonical(const char *path, char *buf, size_t n)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
+    if (!realpath(dir, real))
+        return -1;
+    return snprintf(buf, n, "%s/%s", real, base) >= (int)n ? -1 : 0;
+}
+
+/* Whether paths a and b name one file: the same text, one identity, or (not there yet) the same
+ * name in the same directory. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    char ca[PATH_MAX], cb[PATH_MAX];
+    if (strcmp(a, b) == 0)
+        return 1;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return canonical(a, ca, sizeof ca) == 0 && canonical(b, cb, sizeof cb) == 0 &&
+           strcmp(ca, cb) == 0;
+}
+
+/* Checks that open the inputs (after the workers are forked, before the first job): no job's
+ * dst and no report is a file some job reads, hidden behind a VRT or not. A batch is refused
+ * whole, before any of it runs. */
+static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = gridr_job_check_dst(&jobs[i]);
+        if (rc == 0 && report)
+            rc = gridr_job_check_output(&jobs[i], report, "report");
         if (rc) {
             fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
             return rc == GRIDR_EINVAL ? GRIDR_CLI_USAGE : GRIDR_CLI_FAILED;
@@ -180,7 +239,7 @@ static json_t *report_job(const gridr_job *j, const gridr_job_report *r, int rc)
 {
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
-        "s:I, s:I, s:f, s:f, s:f, s:f}",
+        "s:I, s:I, s:f, s:f, s:f, s:f, s:s}",
         "src", j->src, "dst", j->dst, "resampling", gridr_interp_name(j->interp), "status",
         rc ? gridr_status_name(rc) : "ok", "message", rc ? gridr_last_error() : "", "out_rows",
         (json_int_t)r->out_rows, "out_cols", (json_int_t)r->out_cols, "bands", r->bands, "windows",
@@ -189,18 +248,73 @@ static json_t *report_job(const gridr_job *j, const gridr_job_report *r, int rc)
         r->workers, "bytes_read", (json_int_t)r->bytes_read, "bytes_written",
         (json_int_t)r->bytes_written, "shm_peak_bytes", (json_int_t)r->shm_peak, "seconds_setup",
         r->seconds_setup, "seconds_run", r->seconds_run, "seconds_commit", r->seconds_commit,
-        "seconds_total", r->seconds_total);
+        "seconds_total", r->seconds_total, "warning", r->warning);
+}
+
+/* The file a report path names: a symbolic link's target (as for outputs), else the path. */
+static char *report_target(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return realpath(path, NULL);
+    return strdup(path);
+}
+
+/* Dump `root` into `tmp` (created, never opened if it exists) and sync it. */
+static int dump_new(json_t *root, const char *tmp)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int bad = json_dumpf(root, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF || fflush(f) != 0 ||
+              fsync(fd) != 0;
+    return fclose(f) != 0 || bad ? -1 : 0;
+}
+
+/* Write the report through `<path>.tmp.<run id>` renamed over the path: a reader never sees half
+ * a report, a failure leaves the old one, and the temporary name is in the run's journal while
+ * it exists (`gridr-run cleanup` removes it after a kill). */
+static int write_report_file(json_t *root, const char *path, gridr_registry *reg)
+{
+    char tmp[PATH_MAX];
+    char *target = report_target(path);
+    int err = 0, rc = target ? 0 : -1;
+    if (rc == 0 && snprintf(tmp, sizeof tmp, "%s.tmp.%s", target,
+                            reg ? gridr_registry_run_id(reg) : "0") >= (int)sizeof tmp)
+        rc = -1, errno = ENAMETOOLONG;
+    if (rc == 0 && reg && gridr_registry_add_file(reg, tmp) != 0)
+        rc = -1;
+    if (rc == 0 && (rc = dump_new(root, tmp)) == 0 &&
+        gridr_raster_check_replaceable(target, "report") != 0)
+        rc = -1, errno = EEXIST; /* something else took the path during the run */
+    if (rc == 0)
+        rc = rename(tmp, target);
+    err = errno;
+    if (rc && target)
+        unlink(tmp);
+    if (reg && target)
+        gridr_registry_forget_file(reg, tmp);
+    free(target);
+    errno = err;
+    return rc;
 }
 
 /* run_id: the run's registry (its journal, segment and temporary file names), or null when the
- * run never started. */
-static void write_report(const char *path, const char *run_id, json_t *list)
+ * run never started. Returns 0, or 1 when the report could not be written (said on stderr). */
+static int write_report(const char *path, gridr_registry *reg, json_t *list)
 {
     json_t *root = json_pack("{s:s, s:s?, s:O}", "gridr_version", GRIDR_VERSION_STRING, "run_id",
-                             run_id, "jobs", list);
-    if (!root || json_dump_file(root, path, JSON_INDENT(2)) != 0)
-        fprintf(stderr, "gridr-run: cannot write the report %s\n", path);
+                             reg ? gridr_registry_run_id(reg) : NULL, "jobs", list);
+    int rc = root ? write_report_file(root, path, reg) : -1;
+    if (rc)
+        fprintf(stderr, "gridr-run: cannot write the report %s: %s\n", path,
+                root ? strerror(errno) : "out of memory");
     json_decref(root);
+    return rc ? 1 : 0;
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
@@ -251,7 +365,10 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
     } else if (rc) {
         st->failed++;
         fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
-    } else if (!j->quiet) {
+    } else if (rep.warning[0]) {
+        fprintf(stderr, "gridr-run: warning: %s: %s\n", job_label(j), rep.warning);
+    }
+    if (rc == 0 && !j->quiet) {
         printf("%s: %ldx%ld, %d band%s, %ld window%s, %.2f s -> %s\n", j->src, rep.out_cols,
                rep.out_rows, rep.bands, rep.bands == 1 ? "" : "s", rep.windows,
                rep.windows == 1 ? "" : "s", rep.seconds_total, j->dst);
@@ -265,9 +382,11 @@ static int run_jobs(gridr_job *jobs, size_t n, const char *report)
 {
     run_state st = {NULL, NULL, report ? json_array() : NULL, 0, 0};
     /* Fork the workers first: nothing has opened a raster or started OpenMP yet. */
+    int refused = 0;
     if (start_pool(&st, jobs, n) == 0) {
         gridr__cli_catch_signals();
-        for (size_t i = 0; i < n && !st.signal; i++) {
+        refused = check_outputs(jobs, n, report);
+        for (size_t i = 0; !refused && i < n && !st.signal; i++) {
             run_one(&st, &jobs[i], i, n);
             if (gridr__cli_pending_signal())
                 st.signal = gridr__cli_pending_signal();
@@ -276,10 +395,12 @@ static int run_jobs(gridr_job *jobs, size_t n, const char *report)
         st.failed = 1;
     }
     gridr_sched_free(st.sched);
-    if (report)
-        write_report(report, st.reg ? gridr_registry_run_id(st.reg) : NULL, st.report);
+    if (!refused && report && write_report(report, st.reg, st.report) && !st.failed)
+        st.failed = 1;
     gridr_registry_close(st.reg);
     json_decref(st.report);
+    if (refused)
+        return refused;
     if (st.signal)
         return 128 + st.signal;
     return st.failed ? GRIDR_CLI_FAILED : GRIDR_CLI_OK;

@@ -14,6 +14,9 @@ int gridr__fail(int status, const char *fmt, ...) __attribute__((format(printf, 
 int gridr__fail_errno(int status, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/** Store a formatted warning as the thread's last warning (gridr_last_warning()). */
+void gridr__warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /** Map an errno value to the nearest gridr status. */
 int gridr__status_from_errno(int err);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,14 @@ static int scalar_text(const json_t *v, char *buf, size_t n)
     else
         return -1;
     return 0;
+}
+
+static int too_long(const load_ctx *c, const char *key, const json_t *v, size_t cap)
+{
+    size_t n = json_is_string(v) ? json_string_length(v) : 0;
+    return gridr__fail(GRIDR_EINVAL,
+                       "%s: job %zu: key '%s': a value of %zu characters is too long (at most %zu)",
+                       c->file, c->index, key, n, cap - 1);
 }
 
 static int set_text(gridr_job *j, const char *key, const char *text)
@@ -155,7 +164,7 @@ static int apply_scalar(gridr_job *j, const load_ctx *c, const char *key, gridr_
         [GRIDR__J_SIZE] = "a string \"COLSxROWS\", an integer or [cols, rows]",
         [GRIDR__J_KV] = "a string \"KEY=VALUE\", an array of them or an object",
     };
-    char buf[1024];
+    char buf[PATH_MAX];
     int ok;
     switch (t) {
     case GRIDR__J_STRING:
@@ -178,8 +187,10 @@ static int apply_scalar(gridr_job *j, const load_ctx *c, const char *key, gridr_
     default: /* nodata, pairs */
         ok = json_is_number(v) || json_is_string(v);
     }
-    if (!ok || scalar_text(v, buf, sizeof buf) != 0)
+    if (!ok)
         return wrong_type(c, key, expected[t], v);
+    if (scalar_text(v, buf, sizeof buf) != 0)
+        return too_long(c, key, v, sizeof buf);
     return t == GRIDR__J_PATH ? set_path(j, c, key, buf) : set_text(j, key, buf);
 }
 

@@ -285,8 +285,11 @@ int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
         rc = run_windows(&c, s, progress, progress_arg, rep);
         rep->seconds_run = now_s() - t1;
         double t2 = now_s();
+        gridr_clear_warning();
         rc = finish_output(&c, reg, rc);
         rep->seconds_commit = now_s() - t2;
+        if (rc == 0)
+            snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning());
     }
     rep->out_rows = c.params.out_rows;
     rep->out_cols = c.params.out_cols;

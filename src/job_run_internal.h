@@ -59,4 +59,29 @@ int gridr__job_fail(const gridr_job *j, int rc);
 /* Release everything the context holds (aborts an output still open). */
 void gridr__job_close(gridr__job_ctx *c);
 
+/* ---- the files a job reads (src/job_files.c) ---- */
+
+/* A set of file identities (device + inode), each with the input raster that reads it. */
+typedef struct gridr__fileset {
+    struct gridr__fileid *v;
+    size_t n, cap;
+} gridr__fileset;
+
+/* Add every file source `r` reads (GDAL's file list; archives behind /vsizip and the like). */
+int gridr__fileset_add_raster(gridr__fileset *s, gridr_raster *r);
+
+/* The file of the set that `path` is (same device and inode), and in *input the input reading
+ * it; NULL when none. Ownership: borrowed from the set. */
+const char *gridr__fileset_find(const gridr__fileset *s, const char *path, const char **input);
+
+/* 0 when `path` is none of the set's files, else GRIDR_EINVAL naming `what`, the path, the file
+ * and the input that reads it. */
+int gridr__fileset_check(const gridr__fileset *s, const char *path, const char *what);
+
+void gridr__fileset_free(gridr__fileset *s);
+
+/* The job's dst (and the side files its commit replaces) is none of the files its open inputs
+ * read: GRIDR_EINVAL otherwise. */
+int gridr__job_check_dst(gridr__job_ctx *c, const gridr_job *j);
+
 #endif

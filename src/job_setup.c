@@ -258,6 +258,8 @@ int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
     if (rc)
         return rc;
     gridr_grid_out_shape(&c->grid, &c->params.out_rows, &c->params.out_cols);
+    if (!dry && (rc = gridr__job_check_dst(c, j)) != 0) /* no input replaced through a VRT... */
+        return rc;
     if (!dry && c->params.bands == 1 && c->bands[0] == 1 &&
         (rc = gridr_raster_worker_source(c->src, &c->params.wsrc)) != 0)
         return rc;

@@ -222,6 +222,7 @@ void gridr__raster_free(gridr_raster *r)
     free(r->tmp);
     free(r->stage);
     CSLDestroy(r->copy_opts);
+    CSLDestroy(r->files);
     free(r);
 }
 
@@ -286,6 +287,26 @@ void gridr_raster_close(gridr_raster *r)
         gridr__gdal_end(&c);
     }
     gridr__raster_free(r);
+}
+
+int gridr_raster_file_list(gridr_raster *r, const char *const **out)
+{
+    gridr__gdal_capture c;
+    *out = NULL;
+    if (!r->ds || r->writable)
+        return gridr__fail(GRIDR_EINVAL, "'%s': no file list (not a source open through GDAL)",
+                           r->path);
+    if (!r->files) {
+        gridr__gdal_begin(&c);
+        r->files = GDALGetFileList(r->ds);
+        gridr__gdal_end(&c);
+        if (!r->files) /* a dataset with no file of its own (MEM, some /vsi): its path alone */
+            r->files = CSLAddString(NULL, r->path);
+        if (!r->files)
+            return gridr__fail(GRIDR_ENOMEM, "out of memory listing the files of '%s'", r->path);
+    }
+    *out = (const char *const *)r->files;
+    return 0;
 }
 
 /* ---- info --------------------------------------------------------------------------------- */

@@ -53,6 +53,7 @@ struct gridr_raster {
     int64_t *rc_idx;            /* chunk held by each slot (-1: none) */
     uint64_t *rc_age, rc_clock; /* errno at that message */
     struct gridr__share *share; /* tiles written by workers (gridr_raster_tiles_share), or NULL */
+    char **files;               /* GDAL's file list of a source (gridr_raster_file_list), or NULL */
 };
 
 /** GDAL messages captured during one scoped call sequence. */

@@ -397,7 +397,7 @@ int gridr__tiff_reader_attach(gridr_raster *r, const char *path)
         r->tiff_mode = 1;
         return 0;
     }
-    int rc = gridr__fail(GRIDR_EIO, "cannot read '%s' directly: %s", path,
+    int rc = gridr__fail(GRIDR_EIO, "cannot read '%s' directly: %s", r->path,
                          r->tif ? "not an uncompressed GeoTIFF of the expected shape and type"
                                 : tiff_msg(r));
     gridr__tiff_close(r);

@@ -63,7 +63,10 @@ int gridr_raster_worker_source(gridr_raster *r, gridr_raster_worker_src *out)
                                      r->has_nodata[0],
                                      r->nodata[0],
                                      (int32_t)r->rows,
-                                     (int32_t)r->cols};
+                                     (int32_t)r->cols,
+                                     {0}};
+    size_t n = strlen(r->path), keep = sizeof out->name - 1;
+    snprintf(out->name, sizeof out->name, "%s", r->path + (n > keep ? n - keep : 0));
     return 0;
 }
 
@@ -114,13 +117,16 @@ static int worker_open(const gridr_raster_worker_src *ws, gridr_raster **out)
     char path[64];
     struct stat st;
     snprintf(path, sizeof path, "/proc/%lld/fd/%d", (long long)ws->pid, (int)ws->fd);
-    gridr_raster *r = worker_alloc(ws, path);
+    gridr_raster *r = worker_alloc(ws, ws->name); /* messages name the user's file */
     if (!r)
         return gridr__fail(GRIDR_ENOMEM, "worker source: no memory");
     int rc = gridr__tiff_reader_attach(r, path);
     if (rc == 0 && (fstat(TIFFFileno(r->tif), &st) != 0 || (uint64_t)st.st_dev != ws->dev ||
                     (uint64_t)st.st_ino != ws->ino))
-        rc = gridr__fail(GRIDR_EIO, "worker source: %s is not the file the run opened", path);
+        rc = gridr__fail(GRIDR_EIO,
+                         "worker source: '%s' (reopened as %s) is not the file the run "
+                         "opened",
+                         ws->name, path);
     if (rc) {
         gridr__raster_free(r);
         return rc;

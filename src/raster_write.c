@@ -65,6 +65,76 @@ static int check_dir(const char *path)
     return 0;
 }
 
+static const char *file_kind(mode_t m)
+{
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISLNK(m))
+        return "a symbolic link";
+    return "not a regular file";
+}
+
+int gridr_raster_check_replaceable(const char *path, const char *what)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT || errno == ENOTDIR
+                   ? 0
+                   : gridr__fail_errno(gridr__status_from_errno(errno), errno,
+                                       "%s '%s' cannot be looked at", what, path);
+    if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+        return gridr__fail(GRIDR_EINVAL,
+                           "%s '%s' is a symbolic link to nothing; give the path of a file, or "
+                           "remove the link",
+                           what, path);
+    if (!S_ISREG(st.st_mode))
+        return gridr__fail(GRIDR_EINVAL,
+                           "%s '%s' exists and is %s: gridr replaces only regular files; give "
+                           "another path",
+                           what, path, file_kind(st.st_mode));
+    return 0;
+}
+
+/* The file an output path names: a symbolic link is followed to its target (the target is what
+ * gets replaced, the link stays); any other path as given. NULL with a message on failure.
+ * Ownership: the caller frees. */
+static char *output_target(const char *path)
+{
+    struct stat st;
+    char *t = NULL;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        if ((t = realpath(path, NULL)) == NULL)
+            gridr__fail_errno(gridr__status_from_errno(errno), errno,
+                              "cannot follow the symbolic link '%s'", path);
+    } else if ((t = strdup(path)) == NULL) {
+        gridr__fail(GRIDR_ENOMEM, "out of memory checking '%s'", path);
+    }
+    return t;
+}
+
+/* Side files a commit may replace or remove next to the output. */
+static const char *const side_suffixes[] = {".aux.xml", ".msk", ".ovr", NULL};
+
+static int check_target(const char *target)
+{
+    char side[PATH_MAX];
+    int rc = check_dir(target);
+    for (int i = 0; rc == 0 && side_suffixes[i]; i++) {
+        if (snprintf(side, sizeof side, "%s%s", target, side_suffixes[i]) >= (int)sizeof side)
+            return gridr__fail(GRIDR_EINVAL, "output path '%s' is too long", target);
+        rc = gridr_raster_check_replaceable(side, "output side file");
+    }
+    return rc;
+}
+
 int gridr_raster_check_output(const char *path, const char *driver)
 {
     driver_caps dc;
@@ -76,7 +146,17 @@ int gridr_raster_check_output(const char *path, const char *driver)
                            "renamed atomically)",
                            path);
     int rc = find_driver(driver ? driver : GRIDR_RASTER_DEFAULT_DRIVER, &dc);
-    return rc ? rc : check_dir(path);
+    if (rc == 0)
+        rc = check_dir(path);
+    if (rc == 0)
+        rc = gridr_raster_check_replaceable(path, "output");
+    char *target = rc == 0 ? output_target(path) : NULL;
+    if (rc == 0 && !target)
+        return GRIDR_EINVAL;
+    if (rc == 0)
+        rc = check_target(target);
+    free(target);
+    return rc;
 }
 
 /* ---- creation options --------------------------------------------------------------------- */
@@ -312,11 +392,16 @@ int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr
         CSLDestroy(cs.co);
         return rc;
     }
-    gridr_raster *r = new_output(path, opts ? opts->tag : NULL, !cs.dc.can_create);
+    char *target = output_target(path); /* a link's target is what gets replaced */
+    gridr_raster *r =
+        target ? new_output(target, opts ? opts->tag : NULL, !cs.dc.can_create) : NULL;
     if (!r) {
         CSLDestroy(cs.co);
-        return gridr__fail(GRIDR_ENOMEM, "out of memory creating '%s'", path);
+        rc = target ? gridr__fail(GRIDR_ENOMEM, "out of memory creating '%s'", path) : GRIDR_EINVAL;
+        free(target);
+        return rc;
     }
+    free(target);
     r->tiff_mode = cs.direct ? 1 : -1;
     r->tiff_zlevel = cs.zlevel;
     rc = open_output(r, &cs.dc, cs.co, rows, cols, bands, dt);
@@ -594,9 +679,22 @@ static int finish_dataset(gridr_raster *r, char ***files)
     return 0;
 }
 
+/* At commit, what is at `to` must still be nothing or a regular file: a link, a device or a
+ * directory put there during the run is left alone and the commit fails. */
+static int still_replaceable(const char *to)
+{
+    struct stat st;
+    if (lstat(to, &st) != 0 || S_ISREG(st.st_mode))
+        return 0;
+    return gridr__fail(GRIDR_EINVAL, "'%s' became %s during the run; it was left as it is", to,
+                       file_kind(st.st_mode));
+}
+
 static int move_file(const char *from, const char *to)
 {
     int rc = fsync_path(from, 0);
+    if (!rc)
+        rc = still_replaceable(to);
     if (!rc && rename(from, to) != 0)
         rc = gridr__fail_errno(gridr__status_from_errno(errno), errno, "cannot rename '%s' to '%s'",
                                from, to);
@@ -636,6 +734,8 @@ static int move_aux(gridr_raster *r, int stale_pass)
         rc = gridr__fail(GRIDR_ENOMEM, "out of memory committing '%s'", r->path);
     else if (access(from, F_OK) == 0)
         rc = stale_pass ? 0 : move_file(from, to);
+    else if (stale_pass && (rc = still_replaceable(to)) != 0)
+        ;
     else if (stale_pass && unlink(to) != 0 && errno != ENOENT)
         rc = gridr__fail_errno(GRIDR_EIO, errno, "cannot remove stale '%s'", to);
     free(from);
@@ -653,11 +753,15 @@ static int move_into_place(gridr_raster *r, char **files)
         rc = move_aux(r, 0);
     if (!rc)
         rc = move_file(r->tmp, r->path);
-    if (!rc) {
-        gridr__dir_of(r->path, dir, sizeof dir);
-        rc = fsync_path(dir, 1);
-    }
-    return rc;
+    if (rc)
+        return rc;
+    /* The output is in place: a failed directory sync makes it less durable, not absent. */
+    gridr__dir_of(r->path, dir, sizeof dir);
+    if (fsync_path(dir, 1) != 0)
+        gridr__warn("'%s' is written, but its directory could not be synced (%s): a power loss "
+                    "now may lose the new file",
+                    r->path, gridr_last_error());
+    return 0;
 }
 
 static void remove_files(char **files)

@@ -9,6 +9,7 @@
 #define GRIDR_MSG_MAX 1024
 
 static _Thread_local char last_msg[GRIDR_MSG_MAX];
+static _Thread_local char last_warn[GRIDR_MSG_MAX];
 
 const char *gridr_strerror(int status)
 {
@@ -68,6 +69,26 @@ int gridr__fail(int status, const char *fmt, ...)
     set_msg(fmt, ap);
     va_end(ap);
     return status;
+}
+
+const char *gridr_last_warning(void)
+{
+    return last_warn;
+}
+
+void gridr_clear_warning(void)
+{
+    last_warn[0] = '\0';
+}
+
+void gridr__warn(const char *fmt, ...)
+{
+    char tmp[GRIDR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    memcpy(last_warn, tmp, sizeof tmp);
 }
 
 int gridr__fail_errno(int status, int err, const char *fmt, ...)

@@ -162,12 +162,15 @@ static void test_errors(void)
     bad.ino ^= 1;
     ASSERT_STATUS(gridr_raster_worker_read(&bad, (gridr_rect){0, 0, 8, 8}, &a), GRIDR_EIO);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "not the file"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "wr_e.tif")); /* the user's file */
     ASSERT_STATUS(gridr_raster_worker_read(&ws, (gridr_rect){25, 25, 8, 8}, &a), GRIDR_EINVAL);
     ASSERT_OK(gridr_raster_worker_read(&ws, (gridr_rect){22, 22, 8, 8}, &a));
     CU_ASSERT_EQUAL(buf[63], (uint16_t)value(29, 29, 0));
     bad = ws;
     bad.fd = 1000000;
     ASSERT_STATUS(gridr_raster_worker_read(&bad, (gridr_rect){0, 0, 8, 8}, &a), GRIDR_EIO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "cannot read '"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "wr_e.tif'"));
     bad.ok = 0;
     ASSERT_STATUS(gridr_raster_worker_read(&bad, (gridr_rect){0, 0, 8, 8}, &a), GRIDR_EINVAL);
     gridr_raster_close(r);

@@ -117,6 +117,22 @@ GRIDR_API void gridr_job_free_list(gridr_job *jobs, size_t n);
  *  directory: gridr_raster_check_output). Messages name the job's origin, the key and the file. */
 GRIDR_API int gridr_job_validate(const gridr_job *j);
 
+/** Check that the job's dst, and the side files its commit replaces (`.aux.xml`, `.msk`, `.ovr`),
+ *  are none of the files the job reads: every input's files as GDAL lists them (VRT sources,
+ *  .aux.xml, .msk, world files; archives behind /vsizip), compared by device and inode, so that
+ *  an input hidden behind a VRT is never replaced. Opens the inputs: call it after the scheduler
+ *  has forked its workers. gridr_job_run() makes the same check itself (this one lets a batch
+ *  be refused before its first job runs). Errors: GRIDR_EINVAL naming the job, both files and
+ *  the input; the inputs' open errors. */
+GRIDR_API int gridr_job_check_dst(const gridr_job *j);
+
+/** Check that `path`, an output of the run other than the job's dst (a report: `what` names it in
+ *  messages), can be replaced (gridr_raster_check_replaceable), is not the job's dst and is none
+ *  of the files the job reads (as gridr_job_check_dst). Opens the inputs: call it after the
+ *  scheduler has forked its workers. Errors: GRIDR_EINVAL naming the job and both files, the
+ *  inputs' open errors. */
+GRIDR_API int gridr_job_check_output(const gridr_job *j, const char *path, const char *what);
+
 /* ---- running jobs ---------------------------------------------------------------------------- */
 
 /** What a job's run did, for reports. */
@@ -129,6 +145,7 @@ typedef struct gridr_job_report {
     size_t bytes_read, bytes_written;
     size_t shm_peak, shm_bound;
     double seconds_setup, seconds_run, seconds_commit, seconds_total;
+    char warning[512]; /* what went wrong after the output was in place ("" if nothing) */
 } gridr_job_report;
 
 /** The scheduler work function that resamples one window of a job: pass it as

@@ -83,10 +83,22 @@ GRIDR_API int gridr_raster_grid_res(const gridr_raster *r, long *res_row, long *
 GRIDR_API int gridr_raster_read(gridr_raster *r, gridr_rect win, const int *bands, int nbands,
                                 gridr_array *arr);
 
+/** Whether a run may replace what is at `path`: nothing, a regular file, or a symbolic link to a
+ *  regular file (followed: the target is replaced, the link stays). A device node, FIFO, socket,
+ *  directory or a link to nothing is refused with GRIDR_EINVAL and a message naming `what`
+ *  ("output", "report") and the path. */
+GRIDR_API int gridr_raster_check_replaceable(const char *path, const char *what);
+
+/** Every file source `r` reads, as GDAL lists them (the file itself, VRT sources, `.aux.xml`,
+ *  `.msk`, `.ovr`, world files...), NULL-terminated. Computed once. Errors: GRIDR_EINVAL (an
+ *  output, or a source not open through GDAL), GRIDR_ENOMEM. Ownership: borrowed from `r`. */
+GRIDR_API int gridr_raster_file_list(gridr_raster *r, const char *const **out);
+
 /** Check, before any work, that an output can be written at `path` with driver `driver` (NULL:
- *  "GTiff"): the driver exists and writes rasters, the directory exists, is a directory and is
- *  writable, `path` is not a directory. GRIDR_EINVAL (driver), GRIDR_ENOENT, GRIDR_EPERM;
- *  the message names the driver or the directory. */
+ *  "GTiff"): the driver exists and writes rasters, `path` and the side files a commit replaces
+ *  (`<path>.aux.xml`, `.msk`, `.ovr`) are replaceable (gridr_raster_check_replaceable), the
+ *  directory of the file it names exists, is a directory and is writable. GRIDR_EINVAL (driver,
+ *  what is at the path), GRIDR_ENOENT, GRIDR_EPERM; the message names the driver or the file. */
 GRIDR_API int gridr_raster_check_output(const char *path, const char *driver);
 
 /** Options of gridr_raster_create(). Zero-initialise, then set what you need. */
@@ -97,7 +109,9 @@ typedef struct gridr_raster_create_opts {
 } gridr_raster_create_opts;
 
 /** Create an output of rows x cols x bands samples of type `dt` that becomes `path` only when
- *  committed. The data go to `<path>.tmp.<tag>` (same directory, reserved with O_EXCL). Drivers
+ *  committed; when `path` is a symbolic link, its target becomes the file written (and every
+ *  name below is the target's). The data go to `<path>.tmp.<tag>` (same directory, reserved with
+ *  O_EXCL). Drivers
  *  that can only CreateCopy (COG, PNG, JPEG...) are written to a staging GTiff
  *  `<path>.tmp.<tag>.stage.tif` and copied at commit. Unknown creation options are an error.
  *  Errors as gridr_raster_check_output, GRIDR_EEXIST (temporary name taken), GRIDR_EIO /
@@ -229,6 +243,7 @@ typedef struct gridr_raster_worker_src {
     int32_t has_nodata;
     double nodata;
     int32_t rows, cols;
+    char name[160]; /* the source's path for messages (its last 159 bytes when longer) */
 } gridr_raster_worker_src;
 
 /** Whether workers can read source `r` themselves with gridr_raster_worker_read(): a one-band
@@ -270,7 +285,10 @@ GRIDR_API int gridr_raster_copy_metadata(gridr_raster *dst, const gridr_raster *
  *  flush return nothing), CreateCopy from the staging file if any, fsync the file, rename it (and
  *  `<tmp>.aux.xml` if the backend wrote one) to the final path, fsync the directory. A stale
  *  `<path>.aux.xml` of a replaced file is removed. On failure the temporary files are removed and
- *  the final path is untouched (GRIDR_EIO, GRIDR_ENOSPC; the message names the file).
+ *  the final path is untouched (GRIDR_EIO, GRIDR_ENOSPC; the message names the file); a path
+ *  that became anything but a regular file during the run is left alone (GRIDR_EINVAL). Once the
+ *  rename is done the output exists: a failed sync of the directory then returns 0 with a
+ *  warning (gridr_last_warning()) saying the new file may not survive a power loss.
  *  Always consumes `r`. */
 GRIDR_API int gridr_raster_commit(gridr_raster *r);
 

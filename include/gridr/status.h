@@ -46,6 +46,15 @@ GRIDR_API const char *gridr_last_error(void);
 /** Forget the last message of this thread. */
 GRIDR_API void gridr_clear_error(void);
 
+/** The last warning of this thread: something went wrong after the work was done and did not
+ *  undo it (an output committed whose directory could not be synced), "" if none. Calls that can
+ *  warn say so; the warning stays until gridr_clear_warning() or the next warning.
+ *  Ownership: borrowed, valid until the next warning on this thread. */
+GRIDR_API const char *gridr_last_warning(void);
+
+/** Forget the last warning of this thread. */
+GRIDR_API void gridr_clear_warning(void);
+
 /** Set the thread's last message (for work functions and embedding code) and return `status`. */
 GRIDR_API int gridr_set_error(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
