@@ -1,7 +1,7 @@
 /* gridr bench: interpolation weight functions (ns per call) and B-spline prefilter throughput. */
-#include "internal.h"
+#include "base/internal.h"
 
-#include "interp_kernels.h"
+#include "kernel/interp_kernels.h"
 
 #include <omp.h>
 #include <stdio.h>

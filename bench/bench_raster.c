@@ -1,5 +1,5 @@
 /* gridr bench: GDAL-backend raster throughput: tiled GTiff write (create/windows/commit), read. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

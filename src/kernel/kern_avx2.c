@@ -1,0 +1,9 @@
+/* gridr: the resampling kernels compiled for AVX2 (four-lane pass 1, VEX encoding), chosen at run
+ * time by gridr__rs_get_kernel when the CPU has AVX2; same bits as the SSE2 build. */
+#include "base/internal.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#pragma GCC target("avx2")
+#define GRIDR__KERN_AVX2 1
+#include "kern.c"
+#endif

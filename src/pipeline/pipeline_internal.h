@@ -1,0 +1,93 @@
+/* gridr: what the job runner's files share (never installed). */
+#ifndef GRIDR_JOB_RUN_INTERNAL_H
+#define GRIDR_JOB_RUN_INTERNAL_H
+
+#include "gridr/registry.h"
+#include "gridr/grid.h"
+#include "gridr/resample.h"
+#include "gridr/raster.h"
+#include "gridr/sched.h"
+#include "gridr/job.h"
+#include "gridr/plan.h"
+
+#include <stddef.h>
+
+#define GRIDR__JOB_MAGIC 0x6a6f6272u /* "jobr": checks that a worker got a job's parameters */
+
+/* Parameters of a job's run, copied to every work call (fits GRIDR_SCHED_RUN_PARAMS_MAX).
+ * The grid's nodes and mask are NULL here: the worker points them at the window's slices. */
+typedef struct gridr__job_params {
+    unsigned magic;
+    gridr_resample_opts ropts;
+    gridr_grid grid;
+    gridr_dtype src_dtype, out_dtype, grid_dtype;
+    int bands;
+    long raster_rows, raster_cols;
+    long out_rows, out_cols;
+    int has_src_mask, has_grid_mask, has_out_mask;
+    gridr_raster_tile_codec codec; /* compression 0: the parent writes pixels, else the worker
+                                      encodes the output tiles into GRIDR_PLAN_TILES */
+    gridr_raster_worker_src wsrc;  /* ok: the worker reads the source window itself */
+    gridr_raster_tile_sink sink;   /* ok: the worker writes the (uncompressed) tiles itself */
+} gridr__job_params;
+
+/* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */
+typedef struct gridr__job_win {
+    gridr_rect out, src, nodes;
+    gridr_rect read; /* the part of src inside the raster */
+} gridr__job_win;
+
+/* Everything a running job holds in the parent. */
+typedef struct gridr__job_ctx {
+    gridr__job_params params;
+    gridr_raster *src, *src_mask, *dst;
+    int *bands;      /* 1-based source bands */
+    gridr_grid grid; /* full grid without node data (array grids: loaded per window) */
+    gridr_raster *grid_r, *grid_col_r, *grid_mask_r; /* array grids: node files */
+    gridr_plan *plan;
+    double zoom_fx, zoom_fy; /* zoom jobs: the factors used */
+    size_t bytes_read, bytes_written;
+} gridr__job_ctx;
+
+/* Open the source (and masks), load the grid, fill params. dry: no output checks. */
+int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry);
+/* gridr_plan_node_loader of a job (user: the gridr__job_ctx): node window `win` from the grid
+ * files into `nodes` (2 bands) and `mask` (NULL: none). */
+int gridr__job_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask);
+/* Plan the windows for `workers` workers (with the encoded-tiles array when params.codec says so
+ * and the windows fall on whole tiles; else params.codec is cleared). */
+int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers);
+/* Create the output under its temporary name, recorded in `reg`, with its georeferencing. */
+int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg);
+/* Prefix the current message with the job's name (its origin in a job file, else its dst), once:
+ * the steps' messages name files and windows, the runner's entry points name the job. */
+int gridr__job_fail(const gridr_job *j, int rc);
+/* Release everything the context holds (aborts an output still open). */
+void gridr__job_close(gridr__job_ctx *c);
+
+/* ---- the files a job reads (src/job_files.c) ---- */
+
+/* A set of file identities (device + inode), each with the input raster that reads it. */
+typedef struct gridr__fileset {
+    struct gridr__fileid *v;
+    size_t n, cap;
+} gridr__fileset;
+
+/* Add every file source `r` reads (GDAL's file list; archives behind /vsizip and the like). */
+int gridr__fileset_add_raster(gridr__fileset *s, gridr_raster *r);
+
+/* The file of the set that `path` is (same device and inode), and in *input the input reading
+ * it; NULL when none. Ownership: borrowed from the set. */
+const char *gridr__fileset_find(const gridr__fileset *s, const char *path, const char **input);
+
+/* 0 when `path` is none of the set's files, else GRIDR_EINVAL naming `what`, the path, the file
+ * and the input that reads it. */
+int gridr__fileset_check(const gridr__fileset *s, const char *path, const char *what);
+
+void gridr__fileset_free(gridr__fileset *s);
+
+/* The job's dst (and the side files its commit replaces) is none of the files its open inputs
+ * read: GRIDR_EINVAL otherwise. */
+int gridr__job_check_dst(gridr__job_ctx *c, const gridr_job *j);
+
+#endif

@@ -1,0 +1,309 @@
+/* gridr: run one job: open its rasters, plan its windows, resample them on the scheduler. */
+#include "base/internal.h"
+#include "gridr/registry.h"
+#include "gridr/grid.h"
+#include "gridr/resample.h"
+#include "gridr/raster.h"
+#include "gridr/sched.h"
+#include "gridr/job.h"
+#include "gridr/plan.h"
+#include "pipeline_internal.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+_Static_assert(sizeof(gridr__job_params) <= GRIDR_SCHED_RUN_PARAMS_MAX, "job run parameters");
+_Static_assert(sizeof(gridr__job_win) <= GRIDR_SCHED_WIN_PARAMS_MAX, "job window parameters");
+
+/* ---- the work function (runs in a worker) -------------------------------------------------- */
+
+/* The source window's part inside the raster, read by the worker when the parent did not. */
+static int worker_read(const gridr__job_params *p, const gridr__job_win *w, gridr_array *src)
+{
+    gridr_array sub;
+    if (!p->wsrc.ok || w->read.rows <= 0 || w->read.cols <= 0)
+        return 0;
+    gridr_rect in = {w->read.row0 - w->src.row0, w->read.col0 - w->src.col0, w->read.rows,
+                     w->read.cols};
+    int rc = gridr_array_sub(src, in, &sub);
+    return rc ? rc : gridr_raster_worker_read(&p->wsrc, w->read, &sub);
+}
+
+int gridr_job_work(void *ctx, const void *run_params, const void *win_params, gridr_array *arrays,
+                   int narrays, long window)
+{
+    const gridr__job_params *p = run_params;
+    const gridr__job_win *w = win_params;
+    gridr_grid g = p->grid;
+    (void)ctx;
+    if (narrays != GRIDR_PLAN_NARRAYS || p->magic != GRIDR__JOB_MAGIC)
+        return gridr_set_error(GRIDR_EINVAL, "window %ld: not a gridr job window", window);
+    if (g.kind == GRIDR_GRID_ARRAY) {
+        g.nodes = arrays[GRIDR_PLAN_GRID];
+        g.node_row0 = w->nodes.row0;
+        g.node_col0 = w->nodes.col0;
+        if (p->has_grid_mask)
+            g.mask = arrays[GRIDR_PLAN_GRID_MASK];
+    }
+    gridr_source src = {arrays[GRIDR_PLAN_SRC], {0},           w->src.row0, w->src.col0,
+                        p->raster_rows,         p->raster_cols};
+    if (p->has_src_mask)
+        src.mask = arrays[GRIDR_PLAN_SRC_MASK];
+    gridr_array *omask = p->has_out_mask ? &arrays[GRIDR_PLAN_OUT_MASK] : NULL;
+    int rc = worker_read(p, w, &arrays[GRIDR_PLAN_SRC]);
+    if (rc)
+        return rc;
+    rc = gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
+    if (rc || !p->codec.compression)
+        return rc;
+    /* The window's tiles: into the file (uncompressed), or encoded for the parent to write. */
+    size_t used;
+    if (p->sink.ok)
+        return gridr_raster_tiles_put(&p->sink, &p->codec, w->out, &arrays[GRIDR_PLAN_OUT],
+                                      arrays[GRIDR_PLAN_TILES].data,
+                                      (size_t)arrays[GRIDR_PLAN_TILES].cols, &used);
+    return gridr_raster_tiles_encode(&p->codec, w->out, &arrays[GRIDR_PLAN_OUT],
+                                     arrays[GRIDR_PLAN_TILES].data,
+                                     (size_t)arrays[GRIDR_PLAN_TILES].cols, &used);
+}
+
+/* ---- parent side --------------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void fill_value(gridr_array *a, double v)
+{
+    size_t es = gridr_dtype_size(a->dtype);
+    size_t n = (size_t)a->bands * (size_t)a->rows * (size_t)a->cols;
+    if (n == 0)
+        return;
+    gridr_dtype_set(a->data, a->dtype, 0, v);
+    for (size_t i = 1; i < n; i++)
+        memcpy((char *)a->data + i * es, a->data, es);
+}
+
+/* The encoded-tiles array of the window, marked "not encoded" until a worker encodes it. */
+static void prepare_tiles(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
+{
+    gridr_array *t = &arrays[GRIDR_PLAN_TILES];
+    if (!c->params.codec.compression)
+        return;
+    *t = gridr_array_make(t->data, GRIDR_DT_U8, 1, 1, (long)w->bytes[GRIDR_PLAN_TILES]);
+    memset(t->data, 0, GRIDR__MIN(w->bytes[GRIDR_PLAN_TILES], sizeof(uint32_t)));
+}
+
+static int prepare_empty(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
+{
+    const gridr__job_params *p = &c->params;
+    arrays[GRIDR_PLAN_OUT] = gridr_array_make(arrays[GRIDR_PLAN_OUT].data, p->out_dtype, p->bands,
+                                              w->out.rows, w->out.cols);
+    fill_value(&arrays[GRIDR_PLAN_OUT], p->ropts.out_nodata);
+    if (p->has_out_mask) {
+        arrays[GRIDR_PLAN_OUT_MASK] = gridr_array_make(arrays[GRIDR_PLAN_OUT_MASK].data,
+                                                       GRIDR_DT_U8, 1, w->out.rows, w->out.cols);
+        fill_value(&arrays[GRIDR_PLAN_OUT_MASK], 0);
+    }
+    return GRIDR_SCHED_NO_WORK;
+}
+
+/* Read the part of the source window inside the raster into the slot, at its offset. */
+static int read_source(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arr,
+                       gridr_raster *r, const int *bands, int nbands)
+{
+    gridr_rect in = {w->read.row0 - w->src.row0, w->read.col0 - w->src.col0, w->read.rows,
+                     w->read.cols};
+    gridr_array sub;
+    if (w->read.rows <= 0 || w->read.cols <= 0)
+        return 0;
+    int rc = gridr_array_sub(arr, in, &sub);
+    if (rc == 0)
+        rc = gridr_raster_read(r, w->read, bands, nbands, &sub);
+    if (rc == 0)
+        c->bytes_read += (size_t)nbands * (size_t)w->read.rows * (size_t)w->read.cols *
+                         gridr_dtype_size(arr->dtype);
+    return rc;
+}
+
+static int prepare_inputs(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
+{
+    const gridr__job_params *p = &c->params;
+    gridr_array *a = arrays;
+    a[GRIDR_PLAN_SRC] =
+        gridr_array_make(a[GRIDR_PLAN_SRC].data, p->src_dtype, p->bands, w->src.rows, w->src.cols);
+    int rc = 0;
+    if (p->wsrc.ok) /* the worker reads it */
+        c->bytes_read +=
+            (size_t)w->read.rows * (size_t)w->read.cols * gridr_dtype_size(p->src_dtype);
+    else
+        rc = read_source(c, w, &a[GRIDR_PLAN_SRC], c->src, c->bands, p->bands);
+    if (rc == 0 && p->has_src_mask) {
+        static const int one = 1;
+        a[GRIDR_PLAN_SRC_MASK] =
+            gridr_array_make(a[GRIDR_PLAN_SRC_MASK].data, GRIDR_DT_U8, 1, w->src.rows, w->src.cols);
+        rc = read_source(c, w, &a[GRIDR_PLAN_SRC_MASK], c->src_mask, &one, 1);
+    }
+    if (rc == 0 && p->grid.kind == GRIDR_GRID_ARRAY) {
+        a[GRIDR_PLAN_GRID] = gridr_array_make(a[GRIDR_PLAN_GRID].data, p->grid_dtype, 2,
+                                              w->nodes.rows, w->nodes.cols);
+        if (p->has_grid_mask)
+            a[GRIDR_PLAN_GRID_MASK] = gridr_array_make(a[GRIDR_PLAN_GRID_MASK].data, GRIDR_DT_U8, 1,
+                                                       w->nodes.rows, w->nodes.cols);
+        rc = gridr__job_load_nodes(c, w->nodes, &a[GRIDR_PLAN_GRID],
+                                   p->has_grid_mask ? &a[GRIDR_PLAN_GRID_MASK] : NULL);
+    }
+    return rc;
+}
+
+static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, void *win_params)
+{
+    gridr__job_ctx *c = user;
+    const gridr__job_params *p = &c->params;
+    const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
+    (void)narrays;
+    prepare_tiles(c, w, arrays);
+    if (w->empty)
+        return prepare_empty(c, w, arrays);
+    int rc = prepare_inputs(c, w, arrays);
+    if (rc)
+        return rc;
+    arrays[GRIDR_PLAN_OUT] = gridr_array_make(arrays[GRIDR_PLAN_OUT].data, p->out_dtype, p->bands,
+                                              w->out.rows, w->out.cols);
+    if (p->has_out_mask)
+        arrays[GRIDR_PLAN_OUT_MASK] = gridr_array_make(arrays[GRIDR_PLAN_OUT_MASK].data,
+                                                       GRIDR_DT_U8, 1, w->out.rows, w->out.cols);
+    gridr__job_win win = {w->out, w->src, w->nodes, w->read};
+    memcpy(win_params, &win, sizeof win);
+    return 0;
+}
+
+static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
+{
+    gridr__job_ctx *c = user;
+    const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
+    (void)narrays;
+    int rc = 1;
+    const gridr_array *t = &arrays[GRIDR_PLAN_TILES];
+    uint32_t magic = 0;
+    if (c->params.codec.compression && t->data && t->cols >= (long)sizeof magic)
+        memcpy(&magic, t->data, sizeof magic);
+    if (magic) /* encoded by the worker (empty windows are not) */
+        rc = gridr_raster_write_tiles(c->dst, w->out, t->data, (size_t)t->cols);
+    if (rc == 1)
+        rc = gridr_raster_write(c->dst, w->out, &arrays[GRIDR_PLAN_OUT]);
+    if (rc == 0)
+        c->bytes_written += (size_t)c->params.bands * (size_t)w->out.rows * (size_t)w->out.cols *
+                            gridr_dtype_size(c->params.out_dtype);
+    return rc;
+}
+
+static void job_describe(void *user, long k, char *buf, size_t len)
+{
+    gridr__job_ctx *c = user;
+    const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
+    snprintf(buf, len, "rows %ld..%ld, cols %ld..%ld", w->out.row0, w->out.row0 + w->out.rows - 1,
+             w->out.col0, w->out.col0 + w->out.cols - 1);
+}
+
+static void run_desc_fill(gridr__job_ctx *c, gridr_sched_run_desc *d,
+                          gridr_sched_progress_fn progress, void *progress_arg)
+{
+    const gridr__job_params *p = &c->params;
+    gridr_sched_run_desc_init(d);
+    d->windows = gridr_plan_count(c->plan);
+    d->narrays = GRIDR_PLAN_NARRAYS;
+    for (int i = 0; i < GRIDR_PLAN_NARRAYS; i++) {
+        /* Slots are sized in bytes: a flat u8 array of the plan's largest size of each kind. */
+        size_t bytes = gridr_plan_max_bytes(c->plan, (gridr_plan_array)i);
+        d->arrays[i] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, bytes ? 1 : 0, (long)bytes};
+    }
+    d->run_params = p;
+    d->run_params_size = sizeof *p;
+    d->prepare = job_prepare;
+    d->finish = job_finish;
+    d->describe = job_describe;
+    d->user = c;
+    d->progress = progress;
+    d->progress_arg = progress_arg;
+}
+
+static int run_windows(gridr__job_ctx *c, gridr_sched *s, gridr_sched_progress_fn progress,
+                       void *progress_arg, gridr_job_report *rep)
+{
+    gridr_sched_run_desc d;
+    gridr_sched_stats st;
+    run_desc_fill(c, &d, progress, progress_arg);
+    int rc = gridr_sched_run(s, &d);
+    gridr_sched_get_stats(s, &st);
+    rep->windows = st.windows;
+    rep->empty_windows = st.skipped;
+    rep->failed_windows = st.failed;
+    rep->retried = st.retried;
+    rep->shm_peak = st.shm_peak;
+    rep->shm_bound = st.shm_bound;
+    rep->workers = gridr_sched_workers(s);
+    rep->signal = gridr_sched_signal(s);
+    return rc;
+}
+
+static int finish_output(gridr__job_ctx *c, gridr_registry *reg, int rc)
+{
+    const char *const *tmp = gridr_raster_temp_files(c->dst);
+    char *names[4] = {NULL, NULL, NULL, NULL};
+    for (int i = 0; tmp && tmp[i] && i < 3; i++)
+        names[i] = strdup(tmp[i]);
+    if (rc == 0) {
+        rc = gridr_raster_commit(c->dst);
+    } else {
+        gridr_raster_abort(c->dst);
+    }
+    c->dst = NULL;
+    for (int i = 0; names[i]; i++) {
+        gridr_registry_forget_file(reg, names[i]);
+        free(names[i]);
+    }
+    return rc;
+}
+
+int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                  gridr_sched_progress_fn progress, void *progress_arg, gridr_job_report *rep)
+{
+    gridr__job_ctx c;
+    gridr_job_report local;
+    double t0 = now_s();
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof *rep);
+    int rc = gridr__job_open(&c, j, 0);
+    if (rc == 0) /* the output first: its tile codec shapes the plan */
+        rc = gridr__job_create_output(&c, j, reg);
+    if (rc == 0 && (rc = gridr__job_plan(&c, j, gridr_sched_workers(s))) != 0)
+        finish_output(&c, reg, rc);
+    rep->seconds_setup = now_s() - t0;
+    if (rc == 0) {
+        double t1 = now_s();
+        rc = run_windows(&c, s, progress, progress_arg, rep);
+        rep->seconds_run = now_s() - t1;
+        double t2 = now_s();
+        gridr_clear_warning();
+        rc = finish_output(&c, reg, rc);
+        rep->seconds_commit = now_s() - t2;
+        if (rc == 0)
+            snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning());
+    }
+    rep->out_rows = c.params.out_rows;
+    rep->out_cols = c.params.out_cols;
+    rep->bands = c.params.bands;
+    rep->bytes_read = c.bytes_read;
+    rep->bytes_written = c.bytes_written;
+    rep->seconds_total = now_s() - t0;
+    gridr__job_close(&c);
+    return rc ? gridr__job_fail(j, rc) : 0;
+}

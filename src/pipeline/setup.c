@@ -1,0 +1,427 @@
+/* gridr: set a job up in the parent: rasters, grid, nodata and types, plan, output. */
+#include "base/internal.h"
+#include "gridr/registry.h"
+#include "gridr/grid.h"
+#include "gridr/interp.h"
+#include "gridr/resample.h"
+#include "gridr/raster.h"
+#include "gridr/job.h"
+#include "gridr/plan.h"
+#include "pipeline_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Budget-derived plans get at least this many windows per worker (unless windows would drop
+ * below the 256 block): with 2 workers, 9 windows of 2048^2 left one worker idle on the tail
+ * and the first read and last write unoverlapped. GRIDR_WINDOWS_PER_WORKER overrides it
+ * (measurements; 0 = off). */
+#define WINDOWS_PER_WORKER 16
+
+static const char *job_name(const gridr_job *j)
+{
+    return j->origin ? j->origin : j->dst;
+}
+
+/* Resolve the source bands (all when none were given) and their common dtype. */
+static int open_bands(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *in)
+{
+    int n = j->nbands ? (int)j->nbands : in->bands;
+    c->bands = malloc((size_t)n * sizeof *c->bands);
+    if (!c->bands)
+        return gridr__fail(GRIDR_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        c->bands[i] = j->nbands ? j->bands[i] : i + 1;
+        if (c->bands[i] < 1 || c->bands[i] > in->bands)
+            return gridr__fail(GRIDR_EINVAL, "band %d does not exist in %s (%d bands)", c->bands[i],
+                               j->src, in->bands);
+    }
+    c->params.bands = n;
+    int rc = gridr_raster_band_dtype(c->src, c->bands[0], &c->params.src_dtype);
+    for (int i = 1; rc == 0 && i < n; i++) {
+        gridr_dtype dt;
+        rc = gridr_raster_band_dtype(c->src, c->bands[i], &dt);
+        if (rc == 0 && dt != c->params.src_dtype)
+            return gridr__fail(GRIDR_EFORMAT, "bands %d and %d of %s have different types",
+                               c->bands[0], c->bands[i], j->src);
+    }
+    return rc;
+}
+
+/* Source nodata (the job's, else the first band's), output nodata and type, kernel options. */
+static int resolve_values(gridr__job_ctx *c, const gridr_job *j)
+{
+    gridr_resample_opts *o = &c->params.ropts;
+    int has = 0;
+    double v = 0;
+    int rc = gridr_raster_band_nodata(c->src, c->bands[0], &has, &v);
+    if (rc)
+        return rc;
+    gridr_resample_opts_init(o);
+    o->interp = j->interp;
+    o->bspline_eps = j->bspline_eps;
+    o->mask_influence = j->mask_influence;
+    o->boundary = j->boundary;
+    o->boundary_value = j->boundary_value;
+    o->trust_padding = j->trust_padding;
+    o->threads = j->threads;
+    o->has_src_nodata = j->has_src_nodata || has;
+    o->src_nodata = j->has_src_nodata ? j->src_nodata : v;
+    o->out_nodata = j->has_nodata ? j->nodata : (has ? v : 0);
+    c->params.out_dtype = j->out_dtype != GRIDR_DT_UNKNOWN ? j->out_dtype : c->params.src_dtype;
+    return 0;
+}
+
+static int open_source_mask(gridr__job_ctx *c, const gridr_job *j)
+{
+    gridr_raster_info mi;
+    if (!j->src_mask)
+        return 0;
+    int rc = gridr_raster_open(j->src_mask, &c->src_mask);
+    if (rc)
+        return rc;
+    gridr_raster_get_info(c->src_mask, &mi);
+    if (mi.rows != c->params.raster_rows || mi.cols != c->params.raster_cols)
+        return gridr__fail(GRIDR_EINVAL, "source mask %s is %ldx%ld, source %s is %ldx%ld",
+                           j->src_mask, mi.cols, mi.rows, j->src, c->params.raster_cols,
+                           c->params.raster_rows);
+    c->params.has_src_mask = 1;
+    return 0;
+}
+
+static int setup_zoom(gridr__job_ctx *c, const gridr_job *j)
+{
+    long rows = c->params.raster_rows, cols = c->params.raster_cols;
+    double fx = j->zoom_fx, fy = j->zoom_fy;
+    if (j->size_rows > 0) {
+        fx = (double)j->size_cols / (double)cols;
+        fy = (double)j->size_rows / (double)rows;
+    }
+    long orows = j->size_rows > 0 ? j->size_rows : (long)floor((double)rows * fy + 0.5);
+    long ocols = j->size_cols > 0 ? j->size_cols : (long)floor((double)cols * fx + 0.5);
+    if (orows < 1 || ocols < 1)
+        return gridr__fail(GRIDR_EINVAL, "zoom by %g,%g of %ldx%ld gives an empty output", fx, fy,
+                           cols, rows);
+    c->zoom_fx = fx;
+    c->zoom_fy = fy;
+    return gridr_grid_init_zoom(&c->grid, fy, fx, orows, ocols);
+}
+
+/* Bytes of decoded grid tiles kept per grid file: three rows of 256 x 256 f64 two-band tiles
+ * (1 MiB each) of a 1200-node-wide grid, enough for output windows that cross a tile row. */
+#define GRID_READ_CACHE ((size_t)16 << 20)
+
+/* Open grid file `path` (rows x cols nodes, at least `band` bands) into *out. */
+
+static int open_grid_file(const char *path, int band, long rows, long cols, gridr_raster **out)
+{
+    gridr_raster_info in;
+    int rc = gridr_raster_open(path, out);
+    if (rc)
+        return rc;
+    gridr_raster_get_info(*out, &in);
+    if (in.rows != rows || in.cols != cols)
+        rc = gridr__fail(GRIDR_EINVAL, "%s is %ldx%ld, expected %ldx%ld like the grid", path,
+                         in.cols, in.rows, cols, rows);
+    else if (band > in.bands)
+        rc = gridr__fail(GRIDR_EINVAL,
+                         "grid %s has %d band%s; a grid needs 2 (row, col) or a second file "
+                         "given with --grid-col",
+                         path, in.bands, in.bands == 1 ? "" : "s");
+    /* Node windows of neighbouring output windows share the file's tiles: keep a few. */
+    if (rc == 0)
+        rc = gridr_raster_set_read_cache(*out, GRID_READ_CACHE);
+    if (rc) {
+        gridr_raster_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int gridr__job_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask)
+{
+    static const int both[2] = {1, 2}, one = 1;
+    gridr__job_ctx *c = user;
+    int rc;
+    if (c->grid_col_r) {
+        gridr_array p = *nodes;
+        p.bands = 1;
+        rc = gridr_raster_read(c->grid_r, win, &one, 1, &p);
+        p.data = gridr_array_at(nodes, 1, 0, 0);
+        if (rc == 0)
+            rc = gridr_raster_read(c->grid_col_r, win, &one, 1, &p);
+    } else {
+        rc = gridr_raster_read(c->grid_r, win, both, 2, nodes);
+    }
+    if (rc == 0 && mask)
+        rc = gridr_raster_read(c->grid_mask_r, win, &one, 1, mask);
+    return rc;
+}
+
+/* The grid without its nodes (the planner and the runner load node windows from the files). */
+static void grid_meta(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *gi, long rr,
+                      long rcol)
+{
+    gridr_grid *g = &c->grid;
+    memset(g, 0, sizeof *g);
+    g->kind = GRIDR_GRID_ARRAY;
+    g->nodes = gridr_array_make(NULL, c->params.grid_dtype, 2, gi->rows, gi->cols);
+    g->full_node_rows = gi->rows;
+    g->full_node_cols = gi->cols;
+    g->res_row = (int)rr;
+    g->res_col = (int)rcol;
+    g->mask_valid = j->grid_mask ? (uint8_t)j->grid_mask_valid : 1;
+    g->has_nodata = j->has_grid_nodata;
+    g->nodata = j->grid_nodata;
+    g->shift_row = j->grid_shift_row;
+    g->shift_col = j->grid_shift_col;
+    if (rr >= 1 && rcol >= 1)
+        gridr_grid_out_shape(g, &g->out_rows, &g->out_cols);
+}
+
+/* Check the grid on its first node row (sizes, factors, mask and nodata are the same for all). */
+static int check_grid(gridr__job_ctx *c)
+{
+    gridr_grid s = c->grid;
+    long n = s.full_node_cols;
+    size_t es = gridr_dtype_size(c->params.grid_dtype);
+    unsigned char *buf = malloc((size_t)n * (2 * es + 1));
+    if (!buf)
+        return gridr__fail(GRIDR_ENOMEM, "grid: no memory for a row of %ld nodes", n);
+    s.nodes = gridr_array_make(buf, c->params.grid_dtype, 2, 1, n);
+    if (c->params.has_grid_mask)
+        s.mask = gridr_array_make(buf + 2 * es * (size_t)n, GRIDR_DT_U8, 1, 1, n);
+    int rc = gridr__job_load_nodes(c, (gridr_rect){0, 0, 1, n}, &s.nodes,
+                                   c->params.has_grid_mask ? &s.mask : NULL);
+    if (rc == 0)
+        rc = gridr_grid_check(&s);
+    free(buf);
+    return rc;
+}
+
+static int open_grid(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *gi)
+{
+    int rc = 0;
+    if (j->grid_col)
+        rc = open_grid_file(j->grid_col, 1, gi->rows, gi->cols, &c->grid_col_r);
+    else
+        rc = open_grid_file(j->grid, 2, gi->rows, gi->cols, &c->grid_r);
+    if (rc == 0 && !c->grid_r)
+        rc = open_grid_file(j->grid, 1, gi->rows, gi->cols, &c->grid_r);
+    if (rc == 0 && j->grid_mask) {
+        rc = open_grid_file(j->grid_mask, 1, gi->rows, gi->cols, &c->grid_mask_r);
+        c->params.has_grid_mask = rc == 0;
+    }
+    return rc;
+}
+
+static int setup_grid(gridr__job_ctx *c, const gridr_job *j)
+{
+    gridr_raster *g = NULL;
+    gridr_raster_info gi;
+    long rr = j->grid_res_row, rcol = j->grid_res_col;
+    int rc = gridr_raster_open(j->grid, &g);
+    if (rc)
+        return rc;
+    gridr_dtype dt = GRIDR_DT_UNKNOWN;
+    gridr_raster_get_info(g, &gi);
+    if (rr <= 0 || rcol <= 0)
+        rc = gridr_raster_grid_res(g, &rr, &rcol);
+    if (rc == 0)
+        rc = gridr_raster_band_dtype(g, 1, &dt);
+    gridr_raster_close(g);
+    c->params.grid_dtype = dt == GRIDR_DT_F32 ? GRIDR_DT_F32 : GRIDR_DT_F64;
+    if (rc == 0)
+        rc = open_grid(c, j, &gi);
+    if (rc)
+        return rc;
+    grid_meta(c, j, &gi, rr, rcol);
+    rc = check_grid(c);
+    if (rc)
+        return gridr__fail(rc, "grid %s (%ldx%ld nodes, oversampling %ld,%ld): %s", j->grid,
+                           gi.cols, gi.rows, rr, rcol, gridr_last_error());
+    return 0;
+}
+
+int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
+{
+    gridr_raster_info in;
+    memset(c, 0, sizeof *c);
+    c->params.magic = GRIDR__JOB_MAGIC;
+    int rc = gridr_raster_open(j->src, &c->src);
+    if (rc)
+        return rc;
+    gridr_raster_get_info(c->src, &in);
+    c->params.raster_rows = in.rows;
+    c->params.raster_cols = in.cols;
+    rc = open_bands(c, j, &in);
+    if (rc == 0)
+        rc = resolve_values(c, j);
+    if (rc == 0)
+        rc = open_source_mask(c, j);
+    if (rc == 0)
+        rc = j->kind == GRIDR_JOB_ZOOM ? setup_zoom(c, j) : setup_grid(c, j);
+    if (rc)
+        return rc;
+    gridr_grid_out_shape(&c->grid, &c->params.out_rows, &c->params.out_cols);
+    if (!dry && (rc = gridr__job_check_dst(c, j)) != 0) /* no input replaced through a VRT... */
+        return rc;
+    if (!dry && c->params.bands == 1 && c->bands[0] == 1 &&
+        (rc = gridr_raster_worker_source(c->src, &c->params.wsrc)) != 0)
+        return rc;
+    if (c->params.wsrc.dtype != (int32_t)c->params.src_dtype)
+        c->params.wsrc.ok = 0;
+    c->params.grid = c->grid;
+    c->params.grid.nodes.data = NULL;
+    c->params.grid.mask.data = NULL;
+    return 0;
+}
+
+/* The windows of the plan fall on whole output tiles. */
+static int plan_on_tiles(const gridr__job_ctx *c)
+{
+    const gridr_plan_summary *s = gridr_plan_summary_get(c->plan);
+    const gridr_raster_tile_codec *k = &c->params.codec;
+    return (s->win_rows % k->tile_rows == 0 || s->win_rows >= s->out_rows) &&
+           (s->win_cols % k->tile_cols == 0 || s->win_cols >= s->out_cols);
+}
+
+/* Size the encoded-tiles array from the output's codec: the bound of a one-tile window (its
+ * table header included) times the tiles of a window is an upper bound (by 48 bytes a tile). */
+static void plan_tiles(const gridr__job_ctx *c, gridr_plan_opts *po)
+{
+    const gridr_raster_tile_codec *k = &c->params.codec;
+    gridr_rect one = {0, 0, GRIDR__MIN(k->tile_rows, k->rows), GRIDR__MIN(k->tile_cols, k->cols)};
+    size_t b1 = k->compression ? gridr_raster_tiles_bound(k, one) : 0;
+    if (b1 == 0)
+        return;
+    po->enc_tile_rows = k->tile_rows;
+    po->enc_tile_cols = k->tile_cols;
+    po->enc_tile_bytes = b1;
+    if (k->tile_rows == k->tile_cols)
+        po->block = k->tile_rows;
+}
+
+static long windows_per_worker(void)
+{
+    const char *v = getenv("GRIDR_WINDOWS_PER_WORKER");
+    return v && *v ? strtol(v, NULL, 10) : WINDOWS_PER_WORKER;
+}
+
+int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
+{
+    gridr_plan_opts po;
+    gridr_plan_opts_init(&po);
+    po.grid = &c->grid;
+    po.resample = &c->params.ropts;
+    po.out_rows = c->params.out_rows;
+    po.out_cols = c->params.out_cols;
+    po.bands = c->params.bands;
+    po.src_dtype = c->params.src_dtype;
+    po.out_dtype = c->params.out_dtype;
+    po.raster_rows = c->params.raster_rows;
+    po.raster_cols = c->params.raster_cols;
+    po.has_src_mask = c->params.has_src_mask;
+    po.mem_budget = (size_t)j->mem_mib << 20;
+    po.workers = workers > 0 ? workers : 1;
+    po.min_windows = windows_per_worker() * po.workers;
+    if (c->grid.kind == GRIDR_GRID_ARRAY) {
+        po.load_nodes = gridr__job_load_nodes;
+        po.load_user = c;
+        po.grid_mask = c->params.has_grid_mask;
+    }
+    po.win_rows = j->tile_rows;
+    po.win_cols = j->tile_cols;
+    plan_tiles(c, &po);
+    int rc = gridr_plan_new(&po, &c->plan);
+    if (rc || !po.enc_tile_rows)
+        return rc;
+    if (plan_on_tiles(c)) /* uncompressed tiles: the workers write them into the file */
+        return c->dst ? gridr_raster_tiles_share(c->dst, &c->params.sink) : 0;
+    /* Windows cut tiles (a user window size): the parent writes pixels, without the array. */
+    memset(&c->params.codec, 0, sizeof c->params.codec);
+    gridr_plan_free(c->plan);
+    c->plan = NULL;
+    po.enc_tile_rows = po.enc_tile_cols = 0;
+    po.enc_tile_bytes = 0;
+    po.block = GRIDR_PLAN_DEFAULT_BLOCK;
+    return gridr_plan_new(&po, &c->plan);
+}
+
+static int set_georef(gridr__job_ctx *c, const gridr_job *j)
+{
+    gridr_raster_info in;
+    double gt[6];
+    int rc = gridr_raster_set_nodata(c->dst, 0, c->params.ropts.out_nodata);
+    if (rc || j->kind != GRIDR_JOB_ZOOM)
+        return rc; /* a grid job's output carries no georeferencing */
+    gridr_raster_get_info(c->src, &in);
+    if (in.has_geotransform) {
+        gridr_raster_zoom_geotransform(in.geotransform, c->zoom_fy, c->zoom_fx, gt);
+        rc = gridr_raster_set_geotransform(c->dst, gt);
+    }
+    if (rc == 0 && in.crs_wkt && *in.crs_wkt)
+        rc = gridr_raster_set_crs_wkt(c->dst, in.crs_wkt);
+    if (rc == 0)
+        rc = gridr_raster_copy_metadata(c->dst, c->src, c->bands, c->params.bands);
+    return rc;
+}
+
+int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg)
+{
+    gridr_raster_create_opts co = {j->format, (const char *const *)j->creation_options,
+                                   gridr_registry_run_id(reg)};
+    int rc = gridr_raster_check_output(j->dst, j->format);
+    if (rc == 0)
+        rc = gridr_raster_create(j->dst, c->params.out_rows, c->params.out_cols, c->params.bands,
+                                 c->params.out_dtype, &co, &c->dst);
+    if (rc)
+        return rc;
+    const char *const *tmp = gridr_raster_temp_files(c->dst);
+    for (int i = 0; rc == 0 && tmp && tmp[i]; i++)
+        rc = gridr_registry_add_file(reg, tmp[i]);
+    if (rc == 0)
+        rc = set_georef(c, j);
+    if (rc == 0) /* after the metadata: this hands a direct-path file to libtiff */
+        rc = gridr_raster_tile_codec_get(c->dst, &c->params.codec);
+    return rc;
+}
+
+void gridr__job_close(gridr__job_ctx *c)
+{
+    gridr_raster_abort(c->dst);
+    gridr_raster_close(c->src);
+    gridr_raster_close(c->src_mask);
+    gridr_plan_free(c->plan);
+    gridr_raster_close(c->grid_r);
+    gridr_raster_close(c->grid_col_r);
+    gridr_raster_close(c->grid_mask_r);
+    free(c->bands);
+    memset(c, 0, sizeof *c);
+}
+
+int gridr_job_dry_run(const gridr_job *j, int workers, FILE *f)
+{
+    gridr__job_ctx c;
+    int rc = gridr__job_open(&c, j, 1);
+    if (rc == 0) { /* the tiles array the real run's workers will encode into */
+        gridr_raster_create_opts co = {j->format, (const char *const *)j->creation_options, NULL};
+        rc = gridr_raster_tile_codec_guess(&co, c.params.out_rows, c.params.out_cols,
+                                           c.params.bands, c.params.out_dtype, &c.params.codec);
+    }
+    if (rc == 0)
+        rc = gridr__job_plan(&c, j, workers);
+    if (rc == 0) {
+        fprintf(f, "job %s: %s -> %s (%s)\n", job_name(j), j->src, j->dst,
+                gridr_interp_name(j->interp));
+        rc = gridr_plan_dump(c.plan, f, 1);
+    }
+    gridr__job_close(&c);
+    return rc ? gridr__job_fail(j, rc) : 0;
+}
+
+int gridr__job_fail(const gridr_job *j, int rc)
+{
+    return gridr__fail(rc, "%s: %s", job_name(j), gridr_last_error());
+}

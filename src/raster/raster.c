@@ -1,0 +1,503 @@
+/* gridr: raster reading over GDAL: open, describe, read windows, GDAL message capture. */
+#include "base/internal.h"
+#include "gridr/raster.h"
+
+#include "raster_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+/* ---- GDAL messages ---------------------------------------------------------------------- */
+
+static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
+
+/* The process-wide handler: GDAL messages emitted outside a capture (e.g. from GDAL's own
+ * worker threads) are dropped instead of printed; CPL still records the last error. */
+static void CPL_STDCALL quiet_handler(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+    (void)cls;
+    (void)num;
+    (void)msg;
+}
+
+static void gdal_init_once(void)
+{
+    GDALAllRegister();
+    CPLErrorHandler prev = CPLSetErrorHandler(quiet_handler);
+    /* Keep an embedding program's own handler; replace only GDAL's printing default. */
+    if (prev != CPLDefaultErrorHandler && prev != NULL)
+        CPLSetErrorHandler(prev);
+}
+
+void gridr__gdal_init(void)
+{
+    pthread_once(&gdal_once, gdal_init_once);
+}
+
+static void append(gridr__gdal_capture *c, const char *msg)
+{
+    size_t room = sizeof c->msg - c->len;
+    if (room <= 1)
+        return;
+    int n = snprintf(c->msg + c->len, room, "%s%s", c->len ? "; " : "", msg);
+    c->len = n < 0 ? c->len : GRIDR__MIN(c->len + (size_t)n, sizeof c->msg - 1);
+}
+
+static void CPL_STDCALL capture_handler(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+    int err = errno;
+    gridr__gdal_capture *c = CPLGetErrorHandlerUserData();
+    (void)num;
+    if (!c || !msg || cls == CE_Debug || cls == CE_None)
+        return;
+    if (cls == CE_Warning) {
+        snprintf(c->warn, sizeof c->warn, "%s", msg);
+        return;
+    }
+    if (!c->failed)
+        c->sys_errno = err;
+    c->failed = 1;
+    append(c, msg);
+}
+
+void gridr__gdal_begin(gridr__gdal_capture *c)
+{
+    memset(c, 0, sizeof *c);
+    CPLErrorReset();
+    CPLPushErrorHandlerEx(capture_handler, c);
+}
+
+void gridr__gdal_end(gridr__gdal_capture *c)
+{
+    CPLPopErrorHandler();
+    CPLErr last = CPLGetLastErrorType();
+    if ((last == CE_Failure || last == CE_Fatal) && !c->failed) {
+        c->failed = 1;
+        append(c, CPLGetLastErrorMsg());
+    }
+}
+
+const char *gridr__gdal_msg(const gridr__gdal_capture *c)
+{
+    if (c->len)
+        return c->msg;
+    return "unknown GDAL error";
+}
+
+void gridr__dir_of(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, n, ".");
+    else if (slash == path)
+        snprintf(dir, n, "/");
+    else
+        snprintf(dir, n, "%.*s", (int)(slash - path), path);
+}
+
+int gridr__gdal_io_status(const gridr__gdal_capture *c, const char *path)
+{
+    char dir[PATH_MAX];
+    struct statvfs sv;
+    if (c->sys_errno == ENOSPC || c->sys_errno == EDQUOT || strstr(c->msg, "No space left") ||
+        strstr(c->msg, "Disk quota"))
+        return GRIDR_ENOSPC;
+    gridr__dir_of(path, dir, sizeof dir);
+    if (statvfs(dir, &sv) == 0 && sv.f_bavail == 0)
+        return GRIDR_ENOSPC;
+    return GRIDR_EIO;
+}
+
+/* ---- types -------------------------------------------------------------------------------- */
+
+GDALDataType gridr__gdal_type(gridr_dtype dt)
+{
+    switch (dt) {
+    case GRIDR_DT_U8:
+        return GDT_Byte;
+    case GRIDR_DT_U16:
+        return GDT_UInt16;
+    case GRIDR_DT_I16:
+        return GDT_Int16;
+    case GRIDR_DT_U32:
+        return GDT_UInt32;
+    case GRIDR_DT_I32:
+        return GDT_Int32;
+    case GRIDR_DT_F32:
+        return GDT_Float32;
+    case GRIDR_DT_F64:
+        return GDT_Float64;
+    default:
+        return GDT_Unknown;
+    }
+}
+
+static gridr_dtype from_gdal(GDALDataType t)
+{
+    for (int d = GRIDR_DT_U8; d < GRIDR_DT_COUNT; d++)
+        if (gridr__gdal_type((gridr_dtype)d) == t)
+            return (gridr_dtype)d;
+    return GRIDR_DT_UNKNOWN;
+}
+
+/* ---- open and describe -------------------------------------------------------------------- */
+
+static int alloc_bands(gridr_raster *r, int bands)
+{
+    size_t n = (size_t)bands;
+    r->dtypes = calloc(n, sizeof *r->dtypes);
+    r->gtypes = calloc(n, sizeof *r->gtypes);
+    r->signed_byte = calloc(n, sizeof *r->signed_byte);
+    r->has_nodata = calloc(n, sizeof *r->has_nodata);
+    r->nodata = calloc(n, sizeof *r->nodata);
+    if (!r->dtypes || !r->gtypes || !r->signed_byte || !r->has_nodata || !r->nodata)
+        return gridr__fail(GRIDR_ENOMEM, "out of memory describing the %d bands of '%s'", bands,
+                           r->path);
+    return 0;
+}
+
+static void describe_band(gridr_raster *r, int i)
+{
+    GDALRasterBandH b = GDALGetRasterBand(r->ds, i + 1);
+    int ok = 0;
+    r->gtypes[i] = GDALGetRasterDataType(b);
+    r->dtypes[i] = from_gdal(r->gtypes[i]);
+    if (r->gtypes[i] == GDT_Byte) {
+        const char *pt = GDALGetMetadataItem(b, "PIXELTYPE", "IMAGE_STRUCTURE");
+        if (pt && strcmp(pt, "SIGNEDBYTE") == 0) {
+            r->signed_byte[i] = 1;
+            r->dtypes[i] = GRIDR_DT_UNKNOWN;
+        }
+    }
+    r->nodata[i] = GDALGetRasterNoDataValue(b, &ok);
+    r->has_nodata[i] = ok != 0;
+}
+
+int gridr__raster_describe(gridr_raster *r)
+{
+    r->rows = GDALGetRasterYSize(r->ds);
+    r->cols = GDALGetRasterXSize(r->ds);
+    r->bands = GDALGetRasterCount(r->ds);
+    if (r->bands < 1)
+        return gridr__fail(GRIDR_EFORMAT, "'%s' has no raster band", r->path);
+    int rc = alloc_bands(r, r->bands);
+    if (rc)
+        return rc;
+    for (int i = 0; i < r->bands; i++)
+        describe_band(r, i);
+    r->has_gt = GDALGetGeoTransform(r->ds, r->gt) == CE_None;
+    if (!r->has_gt) {
+        const double def[6] = {0, 1, 0, 0, 0, 1};
+        memcpy(r->gt, def, sizeof def);
+    }
+    const char *wkt = GDALGetProjectionRef(r->ds);
+    r->wkt = strdup(wkt ? wkt : "");
+    int bx = 0, by = 0;
+    GDALGetBlockSize(GDALGetRasterBand(r->ds, 1), &bx, &by);
+    r->block_cols = bx;
+    r->block_rows = by;
+    GDALDriverH drv = GDALGetDatasetDriver(r->ds);
+    snprintf(r->driver, sizeof r->driver, "%s", drv ? GDALGetDriverShortName(drv) : "");
+    if (!r->wkt)
+        return gridr__fail(GRIDR_ENOMEM, "out of memory describing '%s'", r->path);
+    return 0;
+}
+
+void gridr__raster_free(gridr_raster *r)
+{
+    gridr__tiff_close(r);
+    free(r->path);
+    free(r->dtypes);
+    free(r->gtypes);
+    free(r->signed_byte);
+    free(r->has_nodata);
+    free(r->nodata);
+    free(r->wkt);
+    free(r->tmp);
+    free(r->stage);
+    CSLDestroy(r->copy_opts);
+    CSLDestroy(r->files);
+    free(r);
+}
+
+static int check_readable(const char *path)
+{
+    struct stat st;
+    if (strncmp(path, "/vsi", 4) == 0)
+        return 0; /* GDAL virtual file systems: let GDAL say */
+    if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+        return gridr__fail_errno(gridr__status_from_errno(errno), errno, "cannot open raster '%s'",
+                                 path);
+    return 0;
+}
+
+int gridr_raster_open(const char *path, gridr_raster **out)
+{
+    gridr__gdal_capture c;
+    *out = NULL;
+    if (!path || !*path)
+        return gridr__fail(GRIDR_EINVAL, "raster path is empty");
+    int rc = check_readable(path);
+    if (rc)
+        return rc;
+    gridr__gdal_init();
+    gridr_raster *r = calloc(1, sizeof *r);
+    if (!r || !(r->path = strdup(path))) {
+        free(r);
+        return gridr__fail(GRIDR_ENOMEM, "out of memory opening '%s'", path);
+    }
+    gridr__gdal_begin(&c);
+    r->ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL, NULL,
+                       NULL);
+    gridr__gdal_end(&c);
+    if (!r->ds) {
+        gridr__raster_free(r);
+        return gridr__fail(GRIDR_EFORMAT, "'%s' is not a raster GDAL can read: %s", path,
+                           gridr__gdal_msg(&c));
+    }
+    gridr__gdal_begin(&c);
+    rc = gridr__raster_describe(r);
+    gridr__gdal_end(&c);
+    if (rc) {
+        gridr_raster_close(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void gridr_raster_close(gridr_raster *r)
+{
+    gridr__gdal_capture c;
+    if (!r)
+        return;
+    if (r->writable) {
+        gridr_raster_abort(r);
+        return;
+    }
+    if (r->ds) {
+        gridr__gdal_begin(&c);
+        GDALClose(r->ds);
+        gridr__gdal_end(&c);
+    }
+    gridr__raster_free(r);
+}
+
+int gridr_raster_file_list(gridr_raster *r, const char *const **out)
+{
+    gridr__gdal_capture c;
+    *out = NULL;
+    if (!r->ds || r->writable)
+        return gridr__fail(GRIDR_EINVAL, "'%s': no file list (not a source open through GDAL)",
+                           r->path);
+    if (!r->files) {
+        gridr__gdal_begin(&c);
+        r->files = GDALGetFileList(r->ds);
+        gridr__gdal_end(&c);
+        if (!r->files) /* a dataset with no file of its own (MEM, some /vsi): its path alone */
+            r->files = CSLAddString(NULL, r->path);
+        if (!r->files)
+            return gridr__fail(GRIDR_ENOMEM, "out of memory listing the files of '%s'", r->path);
+    }
+    *out = (const char *const *)r->files;
+    return 0;
+}
+
+/* ---- info --------------------------------------------------------------------------------- */
+
+const char *gridr_raster_path(const gridr_raster *r)
+{
+    return r->path;
+}
+
+void gridr_raster_get_info(const gridr_raster *r, gridr_raster_info *info)
+{
+    info->rows = r->rows;
+    info->cols = r->cols;
+    info->bands = r->bands;
+    info->block_rows = r->block_rows;
+    info->block_cols = r->block_cols;
+    info->has_geotransform = r->has_gt;
+    memcpy(info->geotransform, r->gt, sizeof r->gt);
+    info->crs_wkt = r->wkt;
+    info->driver = r->driver;
+}
+
+static int check_band(const gridr_raster *r, int band)
+{
+    if (band < 1 || band > r->bands)
+        return gridr__fail(GRIDR_ERANGE, "band %d of '%s' does not exist (it has %d band%s)", band,
+                           r->path, r->bands, r->bands == 1 ? "" : "s");
+    return 0;
+}
+
+static int unsupported_band(const gridr_raster *r, int band)
+{
+    const char *name =
+        r->signed_byte[band - 1] ? "Int8 (signed byte)" : GDALGetDataTypeName(r->gtypes[band - 1]);
+    return gridr__fail(GRIDR_EFORMAT,
+                       "band %d of '%s' has type %s, which gridr does not handle (it reads u8 u16 "
+                       "i16 u32 i32 f32 f64)",
+                       band, r->path, name ? name : "unknown");
+}
+
+int gridr_raster_band_dtype(const gridr_raster *r, int band, gridr_dtype *out)
+{
+    *out = GRIDR_DT_UNKNOWN;
+    int rc = check_band(r, band);
+    if (rc)
+        return rc;
+    if (r->dtypes[band - 1] == GRIDR_DT_UNKNOWN)
+        return unsupported_band(r, band);
+    *out = r->dtypes[band - 1];
+    return 0;
+}
+
+int gridr_raster_band_nodata(const gridr_raster *r, int band, int *has, double *value)
+{
+    *has = 0;
+    int rc = check_band(r, band);
+    if (rc)
+        return rc;
+    *has = r->has_nodata[band - 1];
+    if (*has)
+        *value = r->nodata[band - 1];
+    return 0;
+}
+
+const char *gridr_raster_metadata(const gridr_raster *r, const char *key)
+{
+    gridr__gdal_capture c;
+    if (!r->ds || !key)
+        return NULL;
+    gridr__gdal_begin(&c);
+    const char *v = GDALGetMetadataItem(r->ds, key, NULL);
+    gridr__gdal_end(&c);
+    return v;
+}
+
+static int res_item(const gridr_raster *r, const char *key, long *out)
+{
+    const char *v = gridr_raster_metadata(r, key);
+    char *end = NULL;
+    *out = 1;
+    if (!v)
+        return 0;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    while (end && (*end == ' ' || *end == '\t'))
+        end++;
+    if (errno || end == v || *end || n < 1)
+        return gridr__fail(GRIDR_EFORMAT, "metadata item %s='%s' of '%s' is not a positive integer",
+                           key, v, r->path);
+    *out = n;
+    return 0;
+}
+
+int gridr_raster_grid_res(const gridr_raster *r, long *res_row, long *res_col)
+{
+    int rc = res_item(r, GRIDR_RASTER_MD_RES_ROW, res_row);
+    if (!rc)
+        rc = res_item(r, GRIDR_RASTER_MD_RES_COL, res_col);
+    return rc;
+}
+
+/* ---- windows ------------------------------------------------------------------------------ */
+
+static int check_window(const gridr_raster *r, gridr_rect win)
+{
+    if (win.rows < 0 || win.cols < 0 || win.row0 < 0 || win.col0 < 0 ||
+        win.row0 > r->rows - win.rows || win.col0 > r->cols - win.cols)
+        return gridr__fail(GRIDR_ERANGE,
+                           "window rows [%ld, %ld) cols [%ld, %ld) is not inside '%s' (%ld rows x "
+                           "%ld cols)",
+                           win.row0, win.row0 + win.rows, win.col0, win.col0 + win.cols, r->path,
+                           r->rows, r->cols);
+    return 0;
+}
+
+static int check_array(const gridr_raster *r, gridr_rect win, int nbands, const gridr_array *a)
+{
+    if (!a || !a->data || gridr_dtype_size(a->dtype) == 0)
+        return gridr__fail(GRIDR_EINVAL, "no buffer or unknown type for a window of '%s'", r->path);
+    if (a->bands != nbands || a->rows != win.rows || a->cols != win.cols)
+        return gridr__fail(GRIDR_EINVAL,
+                           "array of %d bands x %ld x %ld does not match %d bands x %ld x %ld "
+                           "of a window of '%s'",
+                           a->bands, a->rows, a->cols, nbands, win.rows, win.cols, r->path);
+    if (a->row_stride < a->cols || (nbands > 1 && a->band_stride < 1))
+        return gridr__fail(GRIDR_EINVAL, "bad strides (%ld, %ld) for a window of '%s'",
+                           a->band_stride, a->row_stride, r->path);
+    return 0;
+}
+
+static int check_bands(const gridr_raster *r, const int *bands, int nbands)
+{
+    if (nbands < 1)
+        return gridr__fail(GRIDR_EINVAL, "no band to read from '%s'", r->path);
+    for (int i = 0; i < nbands; i++) {
+        int b = bands ? bands[i] : i + 1;
+        int rc = check_band(r, b);
+        if (rc)
+            return rc;
+        if (r->dtypes[b - 1] == GRIDR_DT_UNKNOWN)
+            return unsupported_band(r, b);
+    }
+    return 0;
+}
+
+int gridr__raster_io(gridr_raster *r, GDALRWFlag rw, gridr_rect win, const int *bands, int nbands,
+                     const gridr_array *arr)
+{
+    gridr__gdal_capture c;
+    int rc = check_window(r, win);
+    if (!rc)
+        rc = check_bands(r, bands, nbands);
+    if (!rc)
+        rc = check_array(r, win, nbands, arr);
+    if (rc || win.rows == 0 || win.cols == 0)
+        return rc;
+    rc = rw == GF_Read ? gridr__tiff_read(r, win, bands, nbands, arr)
+                       : gridr__tiff_write(r, win, arr);
+    if (rc <= 0)
+        return rc;
+    int *map = malloc((size_t)nbands * sizeof *map);
+    if (!map)
+        return gridr__fail(GRIDR_ENOMEM, "out of memory for a band map of '%s'", r->path);
+    for (int i = 0; i < nbands; i++)
+        map[i] = bands ? bands[i] : i + 1;
+    GSpacing sz = (GSpacing)gridr_dtype_size(arr->dtype);
+    gridr__gdal_begin(&c);
+    CPLErr e =
+        GDALDatasetRasterIOEx(r->ds, rw, (int)win.col0, (int)win.row0, (int)win.cols, (int)win.rows,
+                              arr->data, (int)win.cols, (int)win.rows, gridr__gdal_type(arr->dtype),
+                              nbands, map, sz, sz * arr->row_stride, sz * arr->band_stride, NULL);
+    gridr__gdal_end(&c);
+    free(map);
+    if (e == CE_None && !c.failed)
+        return 0;
+    return gridr__fail(rw == GF_Read ? GRIDR_EIO : gridr__gdal_io_status(&c, r->path),
+                       "cannot %s window rows [%ld, %ld) cols [%ld, %ld) of '%s': %s",
+                       rw == GF_Read ? "read" : "write", win.row0, win.row0 + win.rows, win.col0,
+                       win.col0 + win.cols, r->path, gridr__gdal_msg(&c));
+}
+
+int gridr_raster_read(gridr_raster *r, gridr_rect win, const int *bands, int nbands,
+                      gridr_array *arr)
+{
+    return gridr__raster_io(r, GF_Read, win, bands, nbands, arr);
+}
+
+void gridr_raster_zoom_geotransform(const double src[6], double fy, double fx, double out[6])
+{
+    /* Output corner coordinate (y, x) is source corner coordinate (y / fy, x / fx). */
+    double gt[6] = {src[0], src[1] / fx, src[2] / fy, src[3], src[4] / fx, src[5] / fy};
+    memcpy(out, gt, sizeof gt);
+}

@@ -1,0 +1,298 @@
+/* gridr: encode an output window's tiles away from the raster (workers), write them raw (parent).
+ */
+#include "base/internal.h"
+#include "gridr/raster.h"
+
+#include "raster_internal.h"
+
+#include <libdeflate.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- layout ------------------------------------------------------------------------------- */
+
+static long ceil_div(long a, long b)
+{
+    return a / b + (a % b != 0);
+}
+
+static int planes(const gridr_raster_tile_codec *c)
+{
+    return c->separate ? c->bands : 1;
+}
+
+/* Bytes of one uncompressed tile of one plane. */
+static size_t tile_bytes(const gridr_raster_tile_codec *c)
+{
+    size_t spp = c->separate ? 1 : (size_t)c->bands;
+    return (size_t)c->tile_rows * (size_t)c->tile_cols * spp * gridr_dtype_size(c->dtype);
+}
+
+static int codec_ok(const gridr_raster_tile_codec *c)
+{
+    return c &&
+           (c->compression == GRIDR_RASTER_TILES_NONE ||
+            c->compression == GRIDR_RASTER_TILES_DEFLATE) &&
+           c->tile_rows > 0 && c->tile_cols > 0 && c->bands > 0 && c->rows > 0 && c->cols > 0 &&
+           gridr_dtype_size(c->dtype) > 0;
+}
+
+/* Whole tiles only (cut at the raster's edges), inside the raster. */
+static int win_ok(const gridr_raster_tile_codec *c, gridr_rect w)
+{
+    long y1 = w.row0 + w.rows, x1 = w.col0 + w.cols;
+    return w.rows > 0 && w.cols > 0 && w.row0 >= 0 && w.col0 >= 0 && y1 <= c->rows &&
+           x1 <= c->cols && w.row0 % c->tile_rows == 0 && w.col0 % c->tile_cols == 0 &&
+           (y1 % c->tile_rows == 0 || y1 == c->rows) && (x1 % c->tile_cols == 0 || x1 == c->cols);
+}
+
+/* Tiles (times planes) of an aligned window. */
+static long tile_count(const gridr_raster_tile_codec *c, gridr_rect w)
+{
+    return ceil_div(w.rows, c->tile_rows) * ceil_div(w.cols, c->tile_cols) * planes(c);
+}
+
+static size_t data_offset(long ntiles)
+{
+    return sizeof(gridr__tiles_head) + (size_t)ntiles * sizeof(gridr__tiles_entry);
+}
+
+size_t gridr_raster_tiles_bound(const gridr_raster_tile_codec *c, gridr_rect win)
+{
+    if (!codec_ok(c) || !win_ok(c, win))
+        return 0;
+    size_t one = tile_bytes(c);
+    if (c->compression == GRIDR_RASTER_TILES_DEFLATE)
+        one = libdeflate_zlib_compress_bound(NULL, one);
+    long n = tile_count(c, win);
+    return data_offset(n) + (size_t)n * one;
+}
+
+/* ---- encoding ----------------------------------------------------------------------------- */
+
+/* n samples of sz bytes from a contiguous row to every step-th sample of dst. */
+static void interleave(unsigned char *dst, size_t step, const unsigned char *src, long n, size_t sz)
+{
+    switch (sz) {
+    case 1:
+        for (long i = 0; i < n; i++)
+            dst[(size_t)i * step] = src[i];
+        break;
+    case 2:
+        for (long i = 0; i < n; i++)
+            memcpy(dst + (size_t)i * step * 2, src + (size_t)i * 2, 2);
+        break;
+    case 4:
+        for (long i = 0; i < n; i++)
+            memcpy(dst + (size_t)i * step * 4, src + (size_t)i * 4, 4);
+        break;
+    default:
+        for (long i = 0; i < n; i++)
+            memcpy(dst + (size_t)i * step * 8, src + (size_t)i * 8, 8);
+        break;
+    }
+}
+
+void gridr__tiles_fill(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
+                       long ty, long tx, int plane, unsigned char *dst)
+{
+    size_t sz = gridr_dtype_size(c->dtype), spp = c->separate ? 1 : (size_t)c->bands;
+    long y0 = ty * c->tile_rows, x0 = tx * c->tile_cols;
+    long rows = GRIDR__MIN(c->tile_rows, win.row0 + win.rows - y0);
+    long cols = GRIDR__MIN(c->tile_cols, win.col0 + win.cols - x0);
+    size_t row_bytes = (size_t)c->tile_cols * spp * sz;
+    if (rows < c->tile_rows || cols < c->tile_cols)
+        memset(dst, 0, tile_bytes(c));
+    int k0 = c->separate ? plane : 0, k1 = c->separate ? plane + 1 : c->bands;
+    for (int k = k0; k < k1; k++)
+        for (long y = 0; y < rows; y++) {
+            const unsigned char *s = gridr_array_at(arr, k, y0 + y - win.row0, x0 - win.col0);
+            unsigned char *d = dst + (size_t)y * row_bytes + (size_t)(k - k0) * sz;
+            if (spp == 1)
+                memcpy(d, s, (size_t)cols * sz);
+            else
+                interleave(d, spp, s, cols, sz);
+        }
+}
+
+typedef struct enc {
+    const gridr_raster_tile_codec *c;
+    struct libdeflate_compressor *z; /* DEFLATE only */
+    unsigned char *scratch;          /* one uncompressed tile (DEFLATE only) */
+    unsigned char *buf;
+    size_t cap, pos;
+} enc;
+
+/* Encode one tile plane at e->pos; its table entry into *te. */
+static int encode_one(enc *e, gridr_rect win, const gridr_array *arr, long ty, long tx, int plane,
+                      gridr__tiles_entry *te)
+{
+    size_t n = tile_bytes(e->c);
+    if (!e->z) {
+        if (e->cap - e->pos < n)
+            return gridr__fail(GRIDR_ERANGE, "tiles: buffer of %zu bytes too small", e->cap);
+        gridr__tiles_fill(e->c, win, arr, ty, tx, plane, e->buf + e->pos);
+    } else {
+        gridr__tiles_fill(e->c, win, arr, ty, tx, plane, e->scratch);
+        n = libdeflate_zlib_compress(e->z, e->scratch, n, e->buf + e->pos, e->cap - e->pos);
+        if (n == 0)
+            return gridr__fail(GRIDR_ERANGE, "tiles: buffer of %zu bytes too small", e->cap);
+    }
+    te->offset = e->pos;
+    te->size = n;
+    e->pos += n;
+    return 0;
+}
+
+static int encode_all(enc *e, gridr_rect win, const gridr_array *arr, long ntiles)
+{
+    const gridr_raster_tile_codec *c = e->c;
+    long i = 0;
+    e->pos = data_offset(ntiles);
+    for (long ty = win.row0 / c->tile_rows; ty * c->tile_rows < win.row0 + win.rows; ty++)
+        for (long tx = win.col0 / c->tile_cols; tx * c->tile_cols < win.col0 + win.cols; tx++)
+            for (int pl = 0; pl < planes(c); pl++, i++) {
+                gridr__tiles_entry te;
+                int rc = encode_one(e, win, arr, ty, tx, pl, &te);
+                if (rc)
+                    return rc;
+                memcpy(e->buf + sizeof(gridr__tiles_head) + (size_t)i * sizeof te, &te, sizeof te);
+            }
+    return 0;
+}
+
+long gridr__tiles_count(const gridr_raster_tile_codec *c, gridr_rect win)
+{
+    return tile_count(c, win);
+}
+
+int gridr__tiles_check(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
+                       size_t cap)
+{
+    if (!codec_ok(c) || !arr || !win_ok(c, win))
+        return gridr__fail(GRIDR_EINVAL,
+                           "tiles: window rows [%ld, %ld) cols [%ld, %ld) is not made of whole "
+                           "tiles of the output (or the output takes no encoded tiles)",
+                           win.row0, win.row0 + win.rows, win.col0, win.col0 + win.cols);
+    if (arr->dtype != c->dtype || arr->bands != c->bands || arr->rows != win.rows ||
+        arr->cols != win.cols)
+        return gridr__fail(GRIDR_EINVAL,
+                           "tiles: array %d x %ld x %ld %s does not match window %ld x %ld of %d "
+                           "bands %s",
+                           arr->bands, arr->rows, arr->cols, gridr_dtype_name(arr->dtype), win.rows,
+                           win.cols, c->bands, gridr_dtype_name(c->dtype));
+    if (cap < gridr_raster_tiles_bound(c, win))
+        return gridr__fail(GRIDR_ERANGE, "tiles: buffer of %zu bytes below the bound %zu", cap,
+                           gridr_raster_tiles_bound(c, win));
+    return 0;
+}
+
+static int enc_open(enc *e, const gridr_raster_tile_codec *c)
+{
+    if (c->compression != GRIDR_RASTER_TILES_DEFLATE)
+        return 0;
+    e->z = libdeflate_alloc_compressor(c->level);
+    e->scratch = malloc(tile_bytes(c));
+    if (e->z && e->scratch)
+        return 0;
+    return gridr__fail(GRIDR_ENOMEM, "tiles: no memory for a DEFLATE level %d compressor",
+                       c->level);
+}
+
+int gridr_raster_tiles_encode(const gridr_raster_tile_codec *c, gridr_rect win,
+                              const gridr_array *arr, void *buf, size_t cap, size_t *used)
+{
+    enc e = {c, NULL, NULL, buf, cap, 0};
+    *used = 0;
+    int rc = gridr__tiles_check(c, win, arr, cap);
+    if (rc == 0)
+        rc = enc_open(&e, c);
+    long ntiles = rc == 0 ? tile_count(c, win) : 0;
+    if (rc == 0)
+        rc = encode_all(&e, win, arr, ntiles);
+    if (rc == 0) {
+        gridr__tiles_head h = {GRIDR__TILES_MAGIC, (uint32_t)ntiles, e.pos,   win.row0,
+                               win.col0,           win.rows,         win.cols};
+        memcpy(buf, &h, sizeof h);
+        *used = e.pos;
+    }
+    libdeflate_free_compressor(e.z);
+    free(e.scratch);
+    return rc;
+}
+
+/* ---- writing (parent) --------------------------------------------------------------------- */
+
+int gridr_raster_tile_codec_get(gridr_raster *r, gridr_raster_tile_codec *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!r || !r->writable || (!r->ds && !r->tif))
+        return gridr__fail(GRIDR_EINVAL, "tile codec of '%s': not an output being written",
+                           r ? r->path : "");
+    return gridr__tiff_codec(r, out);
+}
+
+/* The buffer holds this window's table, every entry inside it. */
+static int check_table(const gridr_raster_tile_codec *c, gridr_rect win, const unsigned char *buf,
+                       size_t size, const char *path)
+{
+    gridr__tiles_head h;
+    long n = tile_count(c, win);
+    if (size >= sizeof h)
+        memcpy(&h, buf, sizeof h);
+    int ok = size >= data_offset(n) && h.magic == GRIDR__TILES_MAGIC && h.ntiles == (uint32_t)n &&
+             h.used <= size && h.row0 == win.row0 && h.col0 == win.col0 && h.rows == win.rows &&
+             h.cols == win.cols;
+    for (long i = 0; ok && i < n; i++) {
+        gridr__tiles_entry te;
+        memcpy(&te, buf + sizeof h + (size_t)i * sizeof te, sizeof te);
+        ok = te.offset >= data_offset(n) && te.size > 0 && te.offset <= h.used &&
+             te.size <= h.used - te.offset;
+    }
+    if (ok)
+        return 0;
+    return gridr__fail(GRIDR_EINVAL,
+                       "tiles for window rows [%ld, %ld) cols [%ld, %ld) of '%s': not an encoded "
+                       "table of that window",
+                       win.row0, win.row0 + win.rows, win.col0, win.col0 + win.cols, path);
+}
+
+int gridr_raster_write_tiles(gridr_raster *r, gridr_rect win, const void *buf, size_t size)
+{
+    gridr_raster_tile_codec c;
+    if (!r || !r->writable || (!r->ds && !r->tif))
+        return gridr__fail(GRIDR_EINVAL, "cannot write tiles of '%s': not an output being written",
+                           r ? r->path : "");
+    if (!r->tif || r->tiff_mode <= 0)
+        return 1; /* GDAL holds the file */
+    int rc = gridr__tiff_codec(r, &c);
+    if (rc || c.compression == 0)
+        return rc ? rc : 1;
+    if (!buf || !win_ok(&c, win))
+        return gridr__fail(GRIDR_EINVAL,
+                           "tiles for window rows [%ld, %ld) cols [%ld, %ld) of '%s': not whole "
+                           "tiles",
+                           win.row0, win.row0 + win.rows, win.col0, win.col0 + win.cols, r->path);
+    uint32_t magic = 0;
+    if (size >= sizeof magic)
+        memcpy(&magic, buf, sizeof magic);
+    if (r->share && magic == GRIDR__TILES_PUT_MAGIC)
+        return gridr__share_mark(r, win, buf, size);
+    if ((rc = check_table(&c, win, buf, size, r->path)) != 0)
+        return rc;
+    const unsigned char *b = buf;
+    long i = 0;
+    for (long ty = win.row0 / c.tile_rows; ty * c.tile_rows < win.row0 + win.rows; ty++)
+        for (long tx = win.col0 / c.tile_cols; tx * c.tile_cols < win.col0 + win.cols; tx++)
+            for (int pl = 0; pl < planes(&c); pl++, i++) {
+                gridr__tiles_entry te;
+                memcpy(&te, b + sizeof(gridr__tiles_head) + (size_t)i * sizeof te, sizeof te);
+                rc = gridr__tiff_write_raw(r, win, ty, tx, pl, b + te.offset, te.size);
+                if (rc)
+                    return rc;
+            }
+    if (!r->share) /* workers start the write-back of what they write */
+        gridr__tiff_writeback(r);
+    return 0;
+}

@@ -1,9 +1,0 @@
-/* gridr: the separable-grid kernels compiled for AVX2 (four lanes), chosen at run time by
- * gridr__rs_get_sep when the CPU has AVX2; same bits as the SSE2 build. */
-#include "internal.h"
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#pragma GCC target("avx2")
-#define GRIDR__KERN_AVX2 1
-#include "resample_sepk.c"
-#endif

@@ -1,0 +1,219 @@
+/* gridr-run: the command line: parse options and job files, run the jobs, report, exit codes. */
+#include "config.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One command-line option: its spellings and the job key it sets (NULL: handled here). */
+typedef struct cli_opt {
+    const char *lng;  /* "--name" without dashes */
+    const char *shrt; /* "-x" or GDAL-style "-ot" without the dash, or NULL */
+    const char *key;  /* gridr_job_set key */
+    int has_arg;
+} cli_opt;
+
+static const cli_opt opts[] = {
+    {"src", NULL, "src", 1}, /* job files holding one job only (checked by the caller) */
+    {"dst", NULL, "dst", 1},
+    {"resampling", "r", "resampling", 1},
+    {"workers", "j", "workers", 1},
+    {"threads", "t", "threads", 1},
+    {"band", "b", "band", 1},
+    {"nodata", NULL, "nodata", 1},
+    {"src-nodata", NULL, "src-nodata", 1},
+    {"out-type", "ot", "out-type", 1},
+    {"format", "of", "format", 1},
+    {"co", "co", "co", 1},
+    {"tile", NULL, "tile", 1},
+    {"mem", NULL, "mem", 1},
+    {"retries", NULL, "retries", 1},
+    {"keep-going", NULL, "keep-going", 0},
+    {"dry-run", NULL, "dry-run", 0},
+    {"report", NULL, "report", 1},
+    {"quiet", "q", "quiet", 0},
+    {"factor", NULL, "factor", 1},
+    {"size", NULL, "size", 1},
+    {"grid", NULL, "grid", 1},
+    {"grid-col", NULL, "grid-col", 1},
+    {"grid-res", NULL, "grid-res", 1},
+    {"grid-mask", NULL, "grid-mask", 1},
+    {"grid-mask-valid", NULL, "grid-mask-valid", 1},
+    {"grid-nodata", NULL, "grid-nodata", 1},
+    {"grid-shift", NULL, "grid-shift", 1},
+    {"src-mask", NULL, "src-mask", 1},
+    {"boundary", NULL, "boundary", 1},
+    {"boundary-value", NULL, "boundary-value", 1},
+    {"trust-padding", NULL, "trust-padding", 0},
+    {"bspline-eps", NULL, "bspline-eps", 1},
+    {"mask-influence", NULL, "mask-influence", 1},
+    {"help", "h", NULL, 0},
+    {"version", "V", NULL, 0},
+};
+
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static const cli_opt *find_opt(const char *arg, const char **inline_val)
+{
+    *inline_val = NULL;
+    if (arg[0] != '-' || arg[1] == '\0')
+        return NULL;
+    if (arg[1] == '-') {
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        for (size_t i = 0; i < NOPTS; i++) {
+            if (strlen(opts[i].lng) == len && strncmp(opts[i].lng, name, len) == 0) {
+                *inline_val = eq ? eq + 1 : NULL;
+                return &opts[i];
+            }
+        }
+        return NULL;
+    }
+    for (size_t i = 0; i < NOPTS; i++)
+        if (opts[i].shrt && strcmp(opts[i].shrt, arg + 1) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+/* "gridr-run: <what> '<arg>'" and a hint; returns the usage exit code. */
+static int usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "gridr-run: %s '%s'\nTry 'gridr-run --help'.\n", what, arg);
+    return GRIDR_CLI_USAGE;
+}
+
+/* Record option `o` with value `v` (NULL for flags) in the command line. */
+static int add_setting(cli_args *a, const cli_opt *o, const char *v)
+{
+    if (!o->key) {
+        if (strcmp(o->lng, "help") == 0)
+            a->help = 1;
+        else
+            a->version = 1;
+        return 0;
+    }
+    if (a->nsettings >= CLI_MAX_SETTINGS)
+        return usage_error("too many options at", o->lng);
+    a->settings[a->nsettings][0] = o->key;
+    a->settings[a->nsettings][1] = v ? v : "true";
+    a->nsettings++;
+    if (strcmp(o->key, "dry-run") == 0)
+        a->dry_run = 1;
+    if (strcmp(o->key, "quiet") == 0)
+        a->quiet = 1;
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *val = NULL;
+        if (strcmp(arg, "--") == 0) {
+            while (++i < argc && a->npos < CLI_MAX_POS)
+                a->pos[a->npos++] = argv[i];
+            break;
+        }
+        const cli_opt *o = find_opt(arg, &val);
+        if (!o && arg[0] == '-' && arg[1] != '\0')
+            return usage_error("unknown option", arg);
+        if (!o) {
+            if (a->npos >= CLI_MAX_POS)
+                return usage_error("too many arguments at", arg);
+            a->pos[a->npos++] = arg;
+            continue;
+        }
+        if (o->has_arg && !val) {
+            if (i + 1 >= argc)
+                return usage_error("missing value for option", arg);
+            val = argv[++i];
+        } else if (!o->has_arg && val) {
+            return usage_error("no value is taken by option", arg);
+        }
+        int rc = add_setting(a, o, val);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Apply the command line's settings to a job; errors name the option. */
+int cli_apply(const cli_args *a, gridr_job *j)
+{
+    for (int i = 0; i < a->nsettings; i++) {
+        int rc = gridr_job_set(j, a->settings[i][0], a->settings[i][1]);
+        if (rc) {
+            fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
+            return GRIDR_CLI_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* ---- signals outside the scheduler's runs: remember them, stop between steps --------------- */
+
+static volatile sig_atomic_t pending_signal;
+
+static void on_signal(int sig)
+{
+    pending_signal = sig;
+}
+
+/* A signal this process ignores stays ignored: `nohup`, and SIGINT for `gridr-run ... &` in a
+ * script (the shell ignores it there), as the scheduler does during its runs. Catching it anyway
+ * made a background gridr-run die of a Ctrl-C meant for the foreground. */
+static void catch_one(int sig, const struct sigaction *sa)
+{
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+        return;
+    sigaction(sig, sa, NULL);
+}
+
+void cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    catch_one(SIGINT, &sa);
+    catch_one(SIGTERM, &sa);
+    catch_one(SIGHUP, &sa); /* a terminal hang-up (ssh dropped) stops the run like SIGTERM */
+}
+
+int cli_pending_signal(void)
+{
+    return pending_signal;
+}
+
+/* ---- terminal progress -------------------------------------------------------------------- */
+
+int cli_show_progress(double complete, const char *msg, void *arg)
+{
+    cli_progress *p = arg;
+    (void)msg;
+    if (pending_signal)
+        return 0;
+    if (!p || !p->enabled)
+        return 1;
+    double t = cli_now() - p->t0;
+    int pct = (int)(complete * 100.0 + 1e-9);
+    if (pct == p->last_pct && complete < 1.0)
+        return 1;
+    p->last_pct = pct;
+    char bar[31];
+    int filled = (int)(complete * 30.0);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[30] = '\0';
+    double eta = complete > 0.01 ? t * (1.0 - complete) / complete : 0;
+    fprintf(stderr, "\r%s [%s] %3d%%  %.1f s, ETA %.1f s ", p->label, bar, pct, t, eta);
+    if (complete >= 1.0)
+        fprintf(stderr, "- done.\n");
+    fflush(stderr);
+    return 1;
+}

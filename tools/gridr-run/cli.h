@@ -1,0 +1,40 @@
+/* gridr-run: what the command-line program's files share (not part of the library). */
+#ifndef GRIDR_CLI_H
+#define GRIDR_CLI_H
+
+#include "gridr/gridr.h"
+
+#define GRIDR_CLI_OK 0
+#define GRIDR_CLI_FAILED 1
+#define GRIDR_CLI_USAGE 2
+
+#define CLI_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#define CLI_MAX_SETTINGS 256
+#define CLI_MAX_POS 256
+
+/* The parsed command line: positional arguments and (key, value) settings in order. */
+typedef struct cli_args {
+    const char *pos[CLI_MAX_POS];
+    int npos;
+    const char *settings[CLI_MAX_SETTINGS][2];
+    int nsettings;
+    int help, version, dry_run, quiet;
+} cli_args;
+
+/* Terminal progress state. */
+typedef struct cli_progress {
+    int enabled;
+    int last_pct;
+    double t0;
+    char label[64];
+} cli_progress;
+
+int cli_parse(int argc, char **argv, cli_args *a);
+int cli_apply(const cli_args *a, gridr_job *j);
+void cli_catch_signals(void);
+int cli_pending_signal(void);
+int cli_show_progress(double complete, const char *msg, void *arg);
+double cli_now(void);
+
+#endif

@@ -1,0 +1,475 @@
+/* gridr-run: resample rasters through grids or zooms on a pool of forked workers. */
+#include "config.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "Usage:\n"
+    "  gridr-run [OPTIONS] JOB.json [JOB.json ...]       run job files (one job or a list each)\n"
+    "  gridr-run zoom [OPTIONS] (--factor F[,FY] | --size COLSxROWS) SRC DST\n"
+    "  gridr-run grid [OPTIONS] --grid GRID [--grid-col GRID2] [--grid-res RR[,RC]] SRC DST\n"
+    "  gridr-run cleanup [--dry-run]                    remove what killed runs left behind\n"
+    "\n"
+    "Options (options on the command line override the same keys in job files):\n"
+    "  --src FILE, --dst FILE  source and output of a job file holding one job\n"
+    "  -r, --resampling K   nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9,\n"
+    "                       bspline11 (default linear)\n"
+    "  -j, --workers N      worker processes (default: usable cores)\n"
+    "  -t, --threads N      OpenMP threads per worker (default 1)\n"
+    "  -b, --band B         source band, 1-based (repeatable; default all)\n"
+    "  --nodata V           output nodata (default: the source's, else 0)\n"
+    "  --src-nodata V       source samples equal to V are invalid (default: the source's)\n"
+    "  -ot DTYPE            output type: u8 u16 i16 u32 i32 f32 f64 (default: the source's)\n"
+    "  -of FORMAT           GDAL driver (default GTiff, tiled 256, BIGTIFF=IF_SAFER)\n"
+    "  -co KEY=VALUE        creation option (repeatable)\n"
+    "  --tile COLSxROWS     window size (default: from --mem)\n"
+    "  --mem MiB            memory budget for the windows in flight (default 1024)\n"
+    "  --retries N          retries of a window whose worker died (default 1)\n"
+    "  --keep-going         finish the other windows when one fails for good\n"
+    "  --dry-run            print the plan; write nothing\n"
+    "  --report FILE.json   write timings, windows, bytes and workers\n"
+    "  -q, --quiet          no progress bar\n"
+    "  --grid-mask FILE, --grid-mask-valid V, --grid-nodata V, --grid-shift ROW,COL,\n"
+    "  --src-mask FILE, --boundary none|constant|edge|reflect|symmetric|wrap,\n"
+    "  --boundary-value V, --trust-padding, --bspline-eps E, --mask-influence S\n"
+    "  -h, --help           this help;  -V, --version  the version\n"
+    "\n"
+    "Exit status: 0 success, 1 a job failed, 2 usage error, 129/130/143 interrupted by\n"
+    "SIGHUP/SIGINT/SIGTERM (a signal ignored at start, e.g. under nohup, stays ignored).\n"
+    "See gridr-run(1) and docs/jobs.md.\n";
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void print_swept(void *user, const char *run_id, const char *what, const char *name)
+{
+    const int *dry = user;
+    printf("%s %s %s (run %s)\n", *dry ? "would remove" : "removed", what, name, run_id);
+}
+
+static int cmd_cleanup(const cli_args *a)
+{
+    size_t n = 0;
+    int dry = a->dry_run;
+    for (int i = 0; i < a->nsettings; i++)
+        if (strcmp(a->settings[i][0], "dry-run") != 0 && strcmp(a->settings[i][0], "quiet") != 0)
+            return fprintf(stderr, "gridr-run cleanup: only --dry-run is accepted\n"),
+                   GRIDR_CLI_USAGE;
+    if (a->npos > 1)
+        return fprintf(stderr, "gridr-run cleanup: takes no arguments\n"), GRIDR_CLI_USAGE;
+    int rc = gridr_registry_sweep(NULL, dry, print_swept, &dry, &n);
+    if (rc) {
+        fprintf(stderr, "gridr-run cleanup: %s\n", gridr_last_error());
+        return GRIDR_CLI_FAILED;
+    }
+    if (!a->quiet)
+        printf("%zu object%s %s\n", n, n == 1 ? "" : "s", dry ? "to remove" : "removed");
+    return GRIDR_CLI_OK;
+}
+
+/* The first of --src/--dst given, or NULL. */
+static const char *path_option(const cli_args *a)
+{
+    for (int i = 0; i < a->nsettings; i++)
+        if (strcmp(a->settings[i][0], "src") == 0 || strcmp(a->settings[i][0], "dst") == 0)
+            return a->settings[i][0];
+    return NULL;
+}
+
+/* Build the job of a `zoom` or `grid` subcommand. */
+static int jobs_from_command(const cli_args *a, gridr_job **jobs, size_t *n)
+{
+    const char *kind = a->pos[0];
+    if (path_option(a))
+        return fprintf(stderr, "gridr-run %s: give SRC and DST as arguments, not --%s\n", kind,
+                       path_option(a)),
+               GRIDR_CLI_USAGE;
+    if (a->npos != 3)
+        return fprintf(stderr, "gridr-run %s: expected SRC and DST, got %d argument%s\n", kind,
+                       a->npos - 1, a->npos == 2 ? "" : "s"),
+               GRIDR_CLI_USAGE;
+    gridr_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return fprintf(stderr, "gridr-run: out of memory\n"), GRIDR_CLI_FAILED;
+    gridr_job_init(j);
+    int rc = gridr_job_set(j, "kind", kind);
+    if (rc == 0)
+        rc = gridr_job_set(j, "src", a->pos[1]);
+    if (rc == 0)
+        rc = gridr_job_set(j, "dst", a->pos[2]);
+    if (rc) {
+        fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
+        gridr_job_free_list(j, 1);
+        return GRIDR_CLI_USAGE;
+    }
+    *jobs = j;
+    *n = 1;
+    return cli_apply(a, j);
+}
+
+/* Load every job file, in order, into one list. */
+static int jobs_from_files(const cli_args *a, gridr_job **jobs, size_t *n)
+{
+    *jobs = NULL;
+    *n = 0;
+    for (int f = 0; f < a->npos; f++) {
+        gridr_job *part = NULL;
+        size_t k = 0;
+        if (gridr_job_load(a->pos[f], &part, &k)) {
+            fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
+            return GRIDR_CLI_USAGE;
+        }
+        gridr_job *all = realloc(*jobs, (*n + k) * sizeof *all);
+        if (!all) {
+            gridr_job_free_list(part, k);
+            fprintf(stderr, "gridr-run: out of memory loading %s (%zu jobs)\n", a->pos[f], *n + k);
+            return GRIDR_CLI_FAILED;
+        }
+        memcpy(all + *n, part, k * sizeof *part);
+        free(part); /* the jobs' contents moved into `all` */
+        *jobs = all;
+        *n += k;
+    }
+    /* --src/--dst retarget a single job (e.g. data/sample_job.json to a writable place);
+     * applied to a list they would make every job write the same file. */
+    if (path_option(a) && *n != 1)
+        return fprintf(stderr, "gridr-run: --%s applies to a single job; the job files hold %zu\n",
+                       path_option(a), *n),
+               GRIDR_CLI_USAGE;
+    for (size_t i = 0; i < *n; i++)
+        if (cli_apply(a, &(*jobs)[i]))
+            return GRIDR_CLI_USAGE;
+    return 0;
+}
+
+static const char *job_label(const gridr_job *j)
+{
+    return j->origin ? j->origin : j->dst;
+}
+
+/* Two jobs of a batch writing one file: the second would replace the first's output. */
+static int same_file(const char *a, const char *b);
+static int same_dst(const gridr_job *jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = i + 1; k < n; k++)
+            if (same_file(jobs[i].dst, jobs[k].dst))
+                return fprintf(stderr, "gridr-run: %s and %s both write '%s'\n",
+                               job_label(&jobs[i]), job_label(&jobs[k]), jobs[k].dst),
+                       GRIDR_CLI_USAGE;
+    return 0;
+}
+
+/* Validation says GRIDR_EINVAL for what the user wrote (a missing or conflicting key, an unknown
+ * format, dst equal to an input): a usage error, exit 2 like a bad value. Other codes are the
+ * state of the files (missing input, unwritable directory): the job fails, exit 1. */
+static int validate_all(gridr_job *jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = gridr_job_validate(&jobs[i]);
+        if (rc) {
+            fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
+            return rc == GRIDR_EINVAL ? GRIDR_CLI_USAGE : GRIDR_CLI_FAILED;
+        }
+    }
+    return same_dst(jobs, n);
+}
+
+/* `path` with its directory made canonical (the file itself may not exist yet), into buf. */
+static int canonical(const char *path, char *buf, size_t n)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
+    if (!realpath(dir, real))
+        return -1;
+    return snprintf(buf, n, "%s/%s", real, base) >= (int)n ? -1 : 0;
+}
+
+/* Whether paths a and b name one file: the same text, one identity, or (not there yet) the same
+ * name in the same directory. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    char ca[PATH_MAX], cb[PATH_MAX];
+    if (strcmp(a, b) == 0)
+        return 1;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return canonical(a, ca, sizeof ca) == 0 && canonical(b, cb, sizeof cb) == 0 &&
+           strcmp(ca, cb) == 0;
+}
+
+/* Checks that open the inputs (after the workers are forked, before the first job): no job's
+ * dst and no report is a file some job reads, hidden behind a VRT or not. A batch is refused
+ * whole, before any of it runs. */
+static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = gridr_job_check_dst(&jobs[i]);
+        if (rc == 0 && report)
+            rc = gridr_job_check_output(&jobs[i], report, "report");
+        if (rc) {
+            fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
+            return rc == GRIDR_EINVAL ? GRIDR_CLI_USAGE : GRIDR_CLI_FAILED;
+        }
+    }
+    return 0;
+}
+
+/* ---- report ------------------------------------------------------------------------------- */
+
+static json_t *report_job(const gridr_job *j, const gridr_job_report *r, int rc)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
+        "s:I, s:I, s:f, s:f, s:f, s:f, s:s}",
+        "src", j->src, "dst", j->dst, "resampling", gridr_interp_name(j->interp), "status",
+        rc ? gridr_status_name(rc) : "ok", "message", rc ? gridr_last_error() : "", "out_rows",
+        (json_int_t)r->out_rows, "out_cols", (json_int_t)r->out_cols, "bands", r->bands, "windows",
+        (json_int_t)r->windows, "empty_windows", (json_int_t)r->empty_windows, "failed_windows",
+        (json_int_t)r->failed_windows, "retried_windows", (json_int_t)r->retried, "workers",
+        r->workers, "bytes_read", (json_int_t)r->bytes_read, "bytes_written",
+        (json_int_t)r->bytes_written, "shm_peak_bytes", (json_int_t)r->shm_peak, "seconds_setup",
+        r->seconds_setup, "seconds_run", r->seconds_run, "seconds_commit", r->seconds_commit,
+        "seconds_total", r->seconds_total, "warning", r->warning);
+}
+
+/* The file a report path names: a symbolic link's target (as for outputs), else the path. */
+static char *report_target(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return realpath(path, NULL);
+    return strdup(path);
+}
+
+/* Dump `root` into `tmp` (created, never opened if it exists) and sync it. */
+static int dump_new(json_t *root, const char *tmp)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int bad = json_dumpf(root, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF || fflush(f) != 0 ||
+              fsync(fd) != 0;
+    return fclose(f) != 0 || bad ? -1 : 0;
+}
+
+/* Write the report through `<path>.tmp.<run id>` renamed over the path: a reader never sees half
+ * a report, a failure leaves the old one, and the temporary name is in the run's journal while
+ * it exists (`gridr-run cleanup` removes it after a kill). */
+static int write_report_file(json_t *root, const char *path, gridr_registry *reg)
+{
+    char tmp[PATH_MAX];
+    char *target = report_target(path);
+    int err = 0, rc = target ? 0 : -1;
+    if (rc == 0 && snprintf(tmp, sizeof tmp, "%s.tmp.%s", target,
+                            reg ? gridr_registry_run_id(reg) : "0") >= (int)sizeof tmp)
+        rc = -1, errno = ENAMETOOLONG;
+    if (rc == 0 && reg && gridr_registry_add_file(reg, tmp) != 0)
+        rc = -1;
+    if (rc == 0 && (rc = dump_new(root, tmp)) == 0 &&
+        gridr_raster_check_replaceable(target, "report") != 0)
+        rc = -1, errno = EEXIST; /* something else took the path during the run */
+    if (rc == 0)
+        rc = rename(tmp, target);
+    err = errno;
+    if (rc && target)
+        unlink(tmp);
+    if (reg && target)
+        gridr_registry_forget_file(reg, tmp);
+    free(target);
+    errno = err;
+    return rc;
+}
+
+/* run_id: the run's registry (its journal, segment and temporary file names), or null when the
+ * run never started. Returns 0, or 1 when the report could not be written (said on stderr). */
+static int write_report(const char *path, gridr_registry *reg, json_t *list)
+{
+    json_t *root = json_pack("{s:s, s:s?, s:O}", "gridr_version", GRIDR_VERSION_STRING, "run_id",
+                             reg ? gridr_registry_run_id(reg) : NULL, "jobs", list);
+    int rc = root ? write_report_file(root, path, reg) : -1;
+    if (rc)
+        fprintf(stderr, "gridr-run: cannot write the report %s: %s\n", path,
+                root ? strerror(errno) : "out of memory");
+    json_decref(root);
+    return rc ? 1 : 0;
+}
+
+/* ---- running ------------------------------------------------------------------------------ */
+
+typedef struct run_state {
+    gridr_registry *reg;
+    gridr_sched *sched;
+    json_t *report;
+    int failed, signal;
+} run_state;
+
+static int start_pool(run_state *st, const gridr_job *jobs, size_t n)
+{
+    gridr_sched_opts o;
+    gridr_sched_opts_init(&o);
+    for (size_t i = 0; i < n; i++) {
+        o.workers = CLI_MAX(o.workers, jobs[i].workers);
+        o.threads = CLI_MAX(o.threads, jobs[i].threads);
+    }
+    o.work = gridr_job_work;
+    int rc = gridr_registry_open(NULL, &st->reg);
+    if (rc == 0) {
+        o.registry = st->reg;
+        rc = gridr_sched_new(&o, &st->sched);
+    }
+    if (rc)
+        fprintf(stderr, "gridr-run: cannot start the workers: %s\n", gridr_last_error());
+    return rc;
+}
+
+static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
+{
+    cli_progress prog = {!j->quiet && isatty(STDERR_FILENO), -1, cli_now(), ""};
+    gridr_job_report rep;
+    memset(&rep, 0, sizeof rep); /* also when set_retries fails */
+    snprintf(prog.label, sizeof prog.label, "%zu/%zu", i + 1, n);
+    int rc = gridr_sched_set_retries(st->sched, j->retries); /* each job its own */
+    if (rc == 0)
+        rc = gridr_sched_set_keep_going(st->sched, j->keep_going);
+    if (rc == 0)
+        rc = gridr_job_run(st->sched, st->reg, j, cli_show_progress, &prog, &rep);
+    if (prog.enabled && rc)
+        fputc('\n', stderr);
+    if (rc == GRIDR_ECANCELED && (rep.signal || cli_pending_signal())) {
+        st->signal = rep.signal ? rep.signal : cli_pending_signal();
+        fprintf(stderr, "gridr-run: %s: interrupted by SIG%s; output not written\n", job_label(j),
+                sigabbrev_np(st->signal) ? sigabbrev_np(st->signal) : "?");
+    } else if (rc) {
+        st->failed++;
+        fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
+    } else if (rep.warning[0]) {
+        fprintf(stderr, "gridr-run: warning: %s: %s\n", job_label(j), rep.warning);
+    }
+    if (rc == 0 && !j->quiet) {
+        printf("%s: %ldx%ld, %d band%s, %ld window%s, %.2f s -> %s\n", j->src, rep.out_cols,
+               rep.out_rows, rep.bands, rep.bands == 1 ? "" : "s", rep.windows,
+               rep.windows == 1 ? "" : "s", rep.seconds_total, j->dst);
+        fflush(stdout);
+    }
+    if (st->report)
+        json_array_append_new(st->report, report_job(j, &rep, rc));
+}
+
+static int run_jobs(gridr_job *jobs, size_t n, const char *report)
+{
+    run_state st = {NULL, NULL, report ? json_array() : NULL, 0, 0};
+    /* Fork the workers first: nothing has opened a raster or started OpenMP yet. */
+    int refused = 0;
+    if (start_pool(&st, jobs, n) == 0) {
+        cli_catch_signals();
+        refused = check_outputs(jobs, n, report);
+        for (size_t i = 0; !refused && i < n && !st.signal; i++) {
+            run_one(&st, &jobs[i], i, n);
+            if (cli_pending_signal())
+                st.signal = cli_pending_signal();
+        }
+    } else {
+        st.failed = 1;
+    }
+    gridr_sched_free(st.sched);
+    if (!refused && report && write_report(report, st.reg, st.report) && !st.failed)
+        st.failed = 1;
+    gridr_registry_close(st.reg);
+    json_decref(st.report);
+    if (refused)
+        return refused;
+    if (st.signal)
+        return 128 + st.signal;
+    return st.failed ? GRIDR_CLI_FAILED : GRIDR_CLI_OK;
+}
+
+static int dry_run_jobs(const gridr_job *jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (gridr_job_dry_run(&jobs[i], jobs[i].workers, stdout)) {
+            fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
+            return GRIDR_CLI_FAILED;
+        }
+    }
+    return GRIDR_CLI_OK;
+}
+
+/* A first argument that looks like a word (no '/', no '.') and is no file is a mistyped
+ * subcommand, not a job file: say so rather than "cannot read job file". */
+static int unknown_command(const char *arg)
+{
+    struct stat st;
+    if (strpbrk(arg, "/.") || stat(arg, &st) == 0 || errno != ENOENT)
+        return 0;
+    fprintf(stderr,
+            "gridr-run: '%s' is not a command (zoom, grid, cleanup) nor a job file\n"
+            "Try 'gridr-run --help'.\n",
+            arg);
+    return 1;
+}
+
+static int run_command(const cli_args *a)
+{
+    gridr_job *jobs = NULL;
+    size_t n = 0;
+    int is_cmd = strcmp(a->pos[0], "zoom") == 0 || strcmp(a->pos[0], "grid") == 0;
+    if (!is_cmd && unknown_command(a->pos[0]))
+        return GRIDR_CLI_USAGE;
+    int rc = is_cmd ? jobs_from_command(a, &jobs, &n) : jobs_from_files(a, &jobs, &n);
+    if (rc == 0 && n == 0) {
+        fprintf(stderr, "gridr-run: the job files hold no job\n");
+        rc = GRIDR_CLI_USAGE;
+    }
+    if (rc == 0)
+        rc = validate_all(jobs, n);
+    if (rc == 0)
+        rc = a->dry_run ? dry_run_jobs(jobs, n) : run_jobs(jobs, n, jobs[0].report);
+    gridr_job_free_list(jobs, n);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli_args a;
+    int rc = cli_parse(argc, argv, &a);
+    if (rc)
+        return rc;
+    if (a.help) {
+        fputs(usage_text, stdout);
+        return GRIDR_CLI_OK;
+    }
+    if (a.version) {
+        printf("gridr-run %s\n", GRIDR_VERSION_STRING);
+        return GRIDR_CLI_OK;
+    }
+    if (a.npos == 0) {
+        fputs(usage_text, stderr);
+        return GRIDR_CLI_USAGE;
+    }
+    if (strcmp(a.pos[0], "cleanup") == 0)
+        return cmd_cleanup(&a);
+    return run_command(&a);
+}
