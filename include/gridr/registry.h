@@ -48,7 +48,16 @@ GRIDR_API int gridr_registry_release(gridr_registry *reg, const char *name);
  *  removes it. */
 GRIDR_API int gridr_registry_add_file(gridr_registry *reg, const char *path);
 
-/** Forget a temporary file (it was renamed to its final name) without removing it. */
+/** Record a temporary *name* (journal record `+tmp`): the regular file `path` and every regular
+ *  file of its directory named `<last component of path>.<suffix>` (a staging file, GDAL's side
+ *  files such as `.aux.xml`, `.ovr.tmp`, `.msk`) belong to the run, and close, the emergency
+ *  unlink and a stale sweep remove them all; symlinks, directories and any other name are never
+ *  touched. The name must be unique to the run (e.g. `<dst>.tmp.<run id>`). Record it before
+ *  creating any of its files. Relative paths are made absolute. Errors as add_file, and
+ *  GRIDR_EINVAL when `path` is already registered as a file. */
+GRIDR_API int gridr_registry_add_temp(gridr_registry *reg, const char *path);
+
+/** Forget a temporary file or name (it was renamed to its final name) without removing it. */
 GRIDR_API int gridr_registry_forget_file(gridr_registry *reg, const char *path);
 
 /** Number of segment names currently held (registered and not released). */
