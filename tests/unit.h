@@ -44,6 +44,7 @@ extern CU_SuiteInfo gridr_test_status_suite;
 extern CU_SuiteInfo gridr_test_dtype_suite;
 extern CU_SuiteInfo gridr_test_sma_suite;
 extern CU_SuiteInfo gridr_test_registry_suite;
+extern CU_SuiteInfo gridr_test_registry_sweep_suite; /* tests/test_registry_sweep.c */
 extern CU_SuiteInfo gridr_test_grid_suite;
 extern CU_SuiteInfo gridr_test_interp_suite;
 extern CU_SuiteInfo gridr_test_resample_suite;

@@ -101,21 +101,30 @@ GRIDR_API int gridr_raster_file_list(gridr_raster *r, const char *const **out);
  *  what is at the path), GRIDR_ENOENT, GRIDR_EPERM; the message names the driver or the file. */
 GRIDR_API int gridr_raster_check_output(const char *path, const char *driver);
 
+/** Called by gridr_raster_create() with the temporary name `<path>.tmp.<tag>` before anything is
+ *  created on disk: every file the output creates until its commit or abort is that name or
+ *  `<that name>.<suffix>` (the staging file, GDAL's side files), e.g. for
+ *  gridr_registry_add_temp(). A non-zero return (a GRIDR_E* code, message set) fails the create
+ *  with that code; nothing is created then. `tmp` is borrowed for the call. */
+typedef int (*gridr_raster_record_fn)(void *user, const char *tmp);
+
 /** Options of gridr_raster_create(). Zero-initialise, then set what you need. */
 typedef struct gridr_raster_create_opts {
     const char *driver;                  /* NULL: "GTiff" */
     const char *const *creation_options; /* NULL-terminated "KEY=VALUE" list, or NULL */
     const char *tag;                     /* temporary name suffix (the run id); NULL: random */
+    gridr_raster_record_fn record;       /* NULL, or called before the first file is created */
+    void *record_user;                   /* passed to record */
 } gridr_raster_create_opts;
 
 /** Create an output of rows x cols x bands samples of type `dt` that becomes `path` only when
  *  committed; when `path` is a symbolic link, its target becomes the file written (and every
  *  name below is the target's). The data go to `<path>.tmp.<tag>` (same directory, reserved with
- *  O_EXCL). Drivers
- *  that can only CreateCopy (COG, PNG, JPEG...) are written to a staging GTiff
- *  `<path>.tmp.<tag>.stage.tif` and copied at commit. Unknown creation options are an error.
- *  Errors as gridr_raster_check_output, GRIDR_EEXIST (temporary name taken), GRIDR_EIO /
- *  GRIDR_ENOSPC (backend); nothing is left on disk on failure.
+ *  O_EXCL), after opts->record was called with that name. Drivers that can only CreateCopy (COG,
+ *  PNG, JPEG...) are written to a staging GTiff `<path>.tmp.<tag>.stage.tif` and copied at
+ *  commit. Unknown creation options are an error. Errors as gridr_raster_check_output,
+ *  GRIDR_EEXIST (temporary name taken), GRIDR_EIO / GRIDR_ENOSPC (backend), opts->record's code;
+ *  nothing is left on disk on failure.
  *  Ownership: caller ends *out with gridr_raster_commit() or gridr_raster_abort(). */
 GRIDR_API int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr_dtype dt,
                                   const gridr_raster_create_opts *opts, gridr_raster **out);
@@ -284,15 +293,17 @@ GRIDR_API int gridr_raster_copy_metadata(gridr_raster *dst, const gridr_raster *
 /** Finish an output: flush and close (checking the backend's error state, as GDAL 3.6 close and
  *  flush return nothing), CreateCopy from the staging file if any, fsync the file, rename it (and
  *  `<tmp>.aux.xml` if the backend wrote one) to the final path, fsync the directory. A stale
- *  `<path>.aux.xml` of a replaced file is removed. On failure the temporary files are removed and
- *  the final path is untouched (GRIDR_EIO, GRIDR_ENOSPC; the message names the file); a path
- *  that became anything but a regular file during the run is left alone (GRIDR_EINVAL). Once the
- *  rename is done the output exists: a failed sync of the directory then returns 0 with a
- *  warning (gridr_last_warning()) saying the new file may not survive a power loss.
- *  Always consumes `r`. */
+ *  `<path>.aux.xml` of a replaced file is removed. On failure the temporary files (every regular
+ *  file named `<tmp>` or `<tmp>.<suffix>`) are removed and the final path is untouched
+ *  (GRIDR_EIO, GRIDR_ENOSPC; the message names the file); a path that became anything but a
+ *  regular file during the run is left alone (GRIDR_EINVAL). Once the rename is done the output
+ *  exists: a failed sync of the directory then returns 0 with a warning (gridr_last_warning())
+ *  saying the new file may not survive a power loss. Always consumes `r`. */
 GRIDR_API int gridr_raster_commit(gridr_raster *r);
 
-/** Give up an output: close it and remove its temporary files. Accepts NULL; consumes `r`. */
+/** Give up an output: close it and remove its temporary files (every regular file named `<tmp>`
+ *  or `<tmp>.<suffix>`: the staging file and GDAL's side files too). Accepts NULL; consumes
+ *  `r`. */
 GRIDR_API void gridr_raster_abort(gridr_raster *r);
 
 /** The geotransform of a zoom by factors (fy, fx) of a raster with geotransform `src`: output

@@ -20,10 +20,11 @@ typedef struct gridr_registry gridr_registry;
  *  GRIDR_EINVAL in any process other than the one that opened the registry. */
 
 /** Open a registry: draws an 8-hex run id from getrandom() and creates the journal
- *  `<state_dir>/<run id>.journal` (O_EXCL, 0600) holding pid, process start time, boot id and
- *  uid. `state_dir` NULL means the default: $XDG_RUNTIME_DIR/gridr, else $TMPDIR/gridr-<uid>
- *  (else /tmp/gridr-<uid>), created 0700 and checked to belong to this user.
- *  Ownership: caller closes *out with gridr_registry_close(). */
+ *  `<state_dir>/<run id>.journal` (O_EXCL, 0600), takes flock(LOCK_EX) on it before writing
+ *  anything and holds it until gridr_registry_close() (the sweep's liveness test), then writes
+ *  pid, process start time, boot id and uid. `state_dir` NULL means the default:
+ * $XDG_RUNTIME_DIR/gridr, else $TMPDIR/gridr-<uid> (else /tmp/gridr-<uid>), created 0700 and
+ * checked to belong to this user. Ownership: caller closes *out with gridr_registry_close(). */
 GRIDR_API int gridr_registry_open(const char *state_dir, gridr_registry **out);
 
 /** Unlink every name still held, remove registered temporary files and the journal, free.
@@ -48,7 +49,16 @@ GRIDR_API int gridr_registry_release(gridr_registry *reg, const char *name);
  *  removes it. */
 GRIDR_API int gridr_registry_add_file(gridr_registry *reg, const char *path);
 
-/** Forget a temporary file (it was renamed to its final name) without removing it. */
+/** Record a temporary *name* (journal record `+tmp`): the regular file `path` and every regular
+ *  file of its directory named `<last component of path>.<suffix>` (a staging file, GDAL's side
+ *  files such as `.aux.xml`, `.ovr.tmp`, `.msk`) belong to the run, and close, the emergency
+ *  unlink and a stale sweep remove them all; symlinks, directories and any other name are never
+ *  touched. The name must be unique to the run (e.g. `<dst>.tmp.<run id>`). Record it before
+ *  creating any of its files. Relative paths are made absolute. Errors as add_file, and
+ *  GRIDR_EINVAL when `path` is already registered as a file. */
+GRIDR_API int gridr_registry_add_temp(gridr_registry *reg, const char *path);
+
+/** Forget a temporary file or name (it was renamed to its final name) without removing it. */
 GRIDR_API int gridr_registry_forget_file(gridr_registry *reg, const char *path);
 
 /** Number of segment names currently held (registered and not released). */
@@ -62,15 +72,18 @@ GRIDR_API void gridr_registry_emergency_unlink(gridr_registry *reg);
 
 /** Called by the stale sweep for each object it removes (or would remove, on a dry run): `what`
  *  is "shm" (name is the segment name), "file" or "journal" (name is the path). A journal that
- *  cannot be parsed is reported with what = "unreadable" and left in place. */
+ *  cannot be parsed (or a headerless one whose lock cannot be tested) is reported with what =
+ *  "unreadable" and left in place. */
 typedef void (*gridr_sweep_fn)(void *user, const char *run_id, const char *what, const char *name);
 
 /** Remove what dead runs of this user left: for each journal in `state_dir` (NULL = default)
- *  whose process is gone (pid missing, pid reused with another start time, or another boot),
- *  unlink its segments and temporary files and remove the journal. Live runs and other users'
- *  objects are never touched. `dry_run` only reports. `*removed` (may be NULL) counts the
- *  objects removed or reported ("unreadable" journals are not counted). A missing state
- *  directory is not an error (nothing to sweep). */
+ *  whose owner is gone, unlink its segments, temporary files and the files of its temporary
+ *  names, and remove the journal. Liveness: a journal whose flock is held by any process is a
+ *  live run and is not touched; with the lock free, a headerless journal (empty or a part of the
+ *  header) is dead, a complete one is dead when its pid is missing, reused with another start
+ *  time, a zombie, or of another boot. Other users' objects are never touched. `dry_run` only
+ * reports. `*removed` (may be NULL) counts the objects removed or reported ("unreadable" journals
+ * are not counted). A missing state directory is not an error (nothing to sweep). */
 GRIDR_API int gridr_registry_sweep(const char *state_dir, int dry_run, gridr_sweep_fn fn,
                                    void *user, size_t *removed);
 

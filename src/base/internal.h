@@ -21,6 +21,32 @@ void gridr__warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Map an errno value to the nearest gridr status. */
 int gridr__status_from_errno(int err);
 
+/** Register / forget a descriptor that helper processes forked by gridr (the scheduler's fork
+ *  server and its workers) must not inherit; close every tracked descriptor except `keep` (in a
+ *  fresh child; no locking). src/files.c. */
+void gridr__fd_track(int fd);
+void gridr__fd_untrack(int fd);
+void gridr__fd_close_tracked(int keep);
+
+/** Called for one file of a temporary name: `name` in the directory open as `dfd`. Returns 0 or
+ *  -1 (errno set). */
+typedef int (*gridr__temp_fn)(void *user, int dfd, const char *name);
+
+/** Call fn for every entry of the directory of `path` named exactly like its last component
+ *  `base`, or `base.<suffix>`: the files of a temporary name (a run-unique name such as
+ *  `<dst>.tmp.<run id>`, its staging file, GDAL's side files). Nothing else, whatever fn does.
+ *  Async-signal-safe when fn is (open, getdents64, no allocation). Returns 0, or -1 when the
+ *  directory cannot be read or fn failed (after calling it for every entry). A missing
+ *  directory is 0. */
+int gridr__temp_each(const char *path, gridr__temp_fn fn, void *user);
+
+/** Unlink `name` (relative to `dfd`) if it is a regular file (never follows nor removes a
+ *  symlink); a missing file is 0. Async-signal-safe. Returns 0 or -1 (errno set). */
+int gridr__unlink_regular(int dfd, const char *name);
+
+/** Remove every regular file of temporary name `path` (gridr__temp_each). Async-signal-safe. */
+int gridr__temp_remove(const char *path);
+
 #define GRIDR__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define GRIDR__MAX(a, b) ((a) > (b) ? (a) : (b))
 

@@ -49,21 +49,23 @@ typedef struct gridr__job_ctx {
     size_t bytes_read, bytes_written;
 } gridr__job_ctx;
 
-/* Open the source (and masks), load the grid, fill params. dry: no output checks. */
-int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry);
+/* Open the source (and masks), load the grid, fill params. dry: no output checks. Exported (like
+ * gridr__job_create_output and gridr__job_close) for tests/test_job.c only. */
+GRIDR_API int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry);
 /* gridr_plan_node_loader of a job (user: the gridr__job_ctx): node window `win` from the grid
  * files into `nodes` (2 bands) and `mask` (NULL: none). */
 int gridr__job_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask);
 /* Plan the windows for `workers` workers (with the encoded-tiles array when params.codec says so
  * and the windows fall on whole tiles; else params.codec is cleared). */
 int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers);
-/* Create the output under its temporary name, recorded in `reg`, with its georeferencing. */
-int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg);
+/* Create the output under its temporary name, recorded in `reg` (gridr_registry_add_temp) before
+ * any of its files exists, with its georeferencing. */
+GRIDR_API int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg);
 /* Prefix the current message with the job's name (its origin in a job file, else its dst), once:
  * the steps' messages name files and windows, the runner's entry points name the job. */
 int gridr__job_fail(const gridr_job *j, int rc);
 /* Release everything the context holds (aborts an output still open). */
-void gridr__job_close(gridr__job_ctx *c);
+GRIDR_API void gridr__job_close(gridr__job_ctx *c);
 
 /* ---- the files a job reads (src/job_files.c) ---- */
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 _Static_assert(sizeof(gridr__job_params) <= GRIDR_SCHED_RUN_PARAMS_MAX, "job run parameters");
 _Static_assert(sizeof(gridr__job_win) <= GRIDR_SCHED_WIN_PARAMS_MAX, "job window parameters");
@@ -253,22 +254,20 @@ static int run_windows(gridr__job_ctx *c, gridr_sched *s, gridr_sched_progress_f
     return rc;
 }
 
+/* Commit or abort the output, then forget its temporary name: committed, or removed by the
+ * abort (every <tmp>.* file). One the abort could not remove stays for the registry's close. */
 static int finish_output(gridr__job_ctx *c, gridr_registry *reg, int rc)
 {
     const char *const *tmp = gridr_raster_temp_files(c->dst);
-    char *names[4] = {NULL, NULL, NULL, NULL};
-    for (int i = 0; tmp && tmp[i] && i < 3; i++)
-        names[i] = strdup(tmp[i]);
-    if (rc == 0) {
+    char *name = tmp && tmp[0] ? strdup(tmp[0]) : NULL;
+    if (rc == 0)
         rc = gridr_raster_commit(c->dst);
-    } else {
+    else
         gridr_raster_abort(c->dst);
-    }
     c->dst = NULL;
-    for (int i = 0; names[i]; i++) {
-        gridr_registry_forget_file(reg, names[i]);
-        free(names[i]);
-    }
+    if (name && access(name, F_OK) != 0)
+        gridr_registry_forget_file(reg, name);
+    free(name);
     return rc;
 }
 

@@ -368,19 +368,46 @@ static int set_georef(gridr__job_ctx *c, const gridr_job *j)
     return rc;
 }
 
+/* The temporary output's name goes into the run's journal before any of its files exists. */
+typedef struct temp_record {
+    gridr_registry *reg;
+    char *name; /* recorded */
+} temp_record;
+
+static int record_temp(void *user, const char *tmp)
+{
+    temp_record *t = user;
+    int rc = gridr_registry_add_temp(t->reg, tmp);
+    if (rc == 0 && !(t->name = strdup(tmp)))
+        rc = gridr__fail(GRIDR_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* A failed create left nothing; the name may even be another's file (EEXIST): forget it, keeping
+ * the create's message. */
+static int forget_failed(const temp_record *t, int rc)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", gridr_last_error());
+    gridr_registry_forget_file(t->reg, t->name);
+    return gridr_set_error(rc, "%s", msg);
+}
+
 int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg)
 {
-    gridr_raster_create_opts co = {j->format, (const char *const *)j->creation_options,
-                                   gridr_registry_run_id(reg)};
+    temp_record t = {reg, NULL};
+    gridr_raster_create_opts co = {.driver = j->format,
+                                   .creation_options = (const char *const *)j->creation_options,
+                                   .tag = gridr_registry_run_id(reg),
+                                   .record = record_temp,
+                                   .record_user = &t};
     int rc = gridr_raster_check_output(j->dst, j->format);
     if (rc == 0)
         rc = gridr_raster_create(j->dst, c->params.out_rows, c->params.out_cols, c->params.bands,
                                  c->params.out_dtype, &co, &c->dst);
-    if (rc)
-        return rc;
-    const char *const *tmp = gridr_raster_temp_files(c->dst);
-    for (int i = 0; rc == 0 && tmp && tmp[i]; i++)
-        rc = gridr_registry_add_file(reg, tmp[i]);
+    if (rc && t.name)
+        rc = forget_failed(&t, rc);
+    free(t.name);
     if (rc == 0)
         rc = set_georef(c, j);
     if (rc == 0) /* after the metadata: this hands a direct-path file to libtiff */
@@ -406,7 +433,8 @@ int gridr_job_dry_run(const gridr_job *j, int workers, FILE *f)
     gridr__job_ctx c;
     int rc = gridr__job_open(&c, j, 1);
     if (rc == 0) { /* the tiles array the real run's workers will encode into */
-        gridr_raster_create_opts co = {j->format, (const char *const *)j->creation_options, NULL};
+        gridr_raster_create_opts co = {
+            .driver = j->format, .creation_options = (const char *const *)j->creation_options};
         rc = gridr_raster_tile_codec_guess(&co, c.params.out_rows, c.params.out_cols,
                                            c.params.bands, c.params.out_dtype, &c.params.codec);
     }

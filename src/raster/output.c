@@ -244,19 +244,11 @@ static int reserve(const char *path)
     return 0;
 }
 
-/* Remove the temporary files of an output (and what GDAL may have written next to them). */
+/* Remove the temporary files of an output: <tmp> and every <tmp>.<suffix> (the stage, and what
+ * GDAL may have written next to them: .aux.xml, .ovr.tmp, .msk...). */
 static void remove_temps(const gridr_raster *r)
 {
-    const char *files[2] = {r->tmp, r->stage};
-    for (int i = 0; i < 2; i++) {
-        if (!files[i])
-            continue;
-        char *aux = concat(files[i], ".aux.xml", "");
-        unlink(files[i]);
-        if (aux)
-            unlink(aux);
-        free(aux);
-    }
+    gridr__temp_remove(r->tmp);
 }
 
 static int check_args(const char *path, long rows, long cols, int bands, gridr_dtype dt)
@@ -354,7 +346,7 @@ typedef struct create_setup {
 static int setup_create(const char *path, long rows, long cols, int bands, gridr_dtype dt,
                         const gridr_raster_create_opts *opts, int check_path, create_setup *cs)
 {
-    static const gridr_raster_create_opts none = {NULL, NULL, NULL};
+    static const gridr_raster_create_opts none = {.driver = NULL};
     memset(cs, 0, sizeof *cs);
     opts = opts ? opts : &none;
     cs->driver = opts->driver ? opts->driver : GRIDR_RASTER_DEFAULT_DRIVER;
@@ -405,7 +397,10 @@ int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr
     free(target);
     r->tiff_mode = cs.direct ? 1 : -1;
     r->tiff_zlevel = cs.zlevel;
-    rc = open_output(r, &cs.dc, cs.co, rows, cols, bands, dt);
+    if (opts && opts->record && (rc = opts->record(opts->record_user, r->tmp)) != 0)
+        rc = rc < 0 ? rc : gridr__fail(GRIDR_EINVAL, "recording '%s' failed", r->tmp);
+    else
+        rc = open_output(r, &cs.dc, cs.co, rows, cols, bands, dt);
     if (rc) {
         CSLDestroy(cs.co);
         gridr__raster_free(r);
@@ -792,10 +787,9 @@ int gridr_raster_commit(gridr_raster *r)
     }
     if (!rc)
         rc = move_into_place(r, files);
-    if (rc) {
+    if (rc)
         remove_files(files);
-        remove_temps(r);
-    }
+    remove_temps(r); /* on success, what is left of <tmp>.* is litter of the backend */
     CSLDestroy(files);
     gridr__raster_free(r);
     return rc;

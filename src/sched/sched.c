@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,40 +14,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ---- descriptors the fork server must not inherit ---------------------------------------- */
-
-#define TRACK_MAX 1024
-static int tracked[TRACK_MAX];
-static int ntracked;
-static pthread_mutex_t track_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void gridr__fd_track(int fd)
-{
-    pthread_mutex_lock(&track_lock);
-    if (ntracked < TRACK_MAX)
-        tracked[ntracked++] = fd;
-    pthread_mutex_unlock(&track_lock);
-}
-
-void gridr__fd_untrack(int fd)
-{
-    pthread_mutex_lock(&track_lock);
-    for (int i = 0; i < ntracked; i++)
-        if (tracked[i] == fd) {
-            tracked[i] = tracked[--ntracked];
-            break;
-        }
-    pthread_mutex_unlock(&track_lock);
-}
-
-void gridr__fd_close_tracked(int keep)
-{
-    /* In a fresh child: one thread, no lock (another parent thread may have held it). */
-    for (int i = 0; i < ntracked; i++)
-        if (tracked[i] != keep)
-            close(tracked[i]);
-}
 
 static void close_tracked_fd(int *fd)
 {

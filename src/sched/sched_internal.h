@@ -149,10 +149,5 @@ int gridr__pool_ready(gridr_sched *s);
 int gridr__fill_pool(gridr_sched *s);
 /** Text for a wait status: "killed by SIGKILL", "exited with status 3". */
 void gridr__wait_text(int status, char *buf, size_t len);
-/** Register / forget a descriptor the fork server must not inherit. */
-void gridr__fd_track(int fd);
-void gridr__fd_untrack(int fd);
-/** Close every tracked descriptor except `keep` (in a fresh child; no locking). */
-void gridr__fd_close_tracked(int keep);
 
 #endif

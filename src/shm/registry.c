@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -242,10 +243,11 @@ static int absolute_path(const char *path, char out[PATH_MAX])
     return 0;
 }
 
+/* A file entry is its kind ('f' a file, 't' a temporary name) followed by the absolute path. */
 static int find_file(const gridr_registry *reg, const char *path, size_t *slot)
 {
     for (size_t i = 0; i < reg->nfiles; i++) {
-        if (reg->files[i] && strcmp(reg->files[i], path) == 0) {
+        if (reg->files[i] && strcmp(reg->files[i] + 1, path) == 0) {
             *slot = i;
             return 1;
         }
@@ -279,25 +281,43 @@ static int file_slot(gridr_registry *reg, size_t *slot)
     return 0;
 }
 
-int gridr_registry_add_file(gridr_registry *reg, const char *path)
+static const char *const kind_add[2] = {"+file", "+tmp"}, *const kind_forget[2] = {"-file", "-tmp"};
+
+static int add_entry(gridr_registry *reg, const char *path, int temp)
 {
     char abs[PATH_MAX];
     size_t i = 0;
-    int rc = owner_only(reg, "registering a temporary file");
+    int rc =
+        owner_only(reg, temp ? "registering a temporary name" : "registering a temporary file");
     if (rc || (rc = absolute_path(path, abs)))
         return rc;
     if (find_file(reg, abs, &i))
-        return 0;
-    char *copy = strdup(abs);
-    if (!copy)
+        return (reg->files[i][0] == 't') == temp
+                   ? 0
+                   : gridr__fail(GRIDR_EINVAL, "%s is already registered as a %s", abs,
+                                 temp ? "file" : "temporary name");
+    char *entry = malloc(strlen(abs) + 2);
+    if (!entry)
         return gridr__fail(GRIDR_ENOMEM, "no memory to register %s", abs);
-    if ((rc = file_slot(reg, &i)) || (rc = journal_append(reg, "+file", abs))) {
-        free(copy);
+    entry[0] = temp ? 't' : 'f';
+    strcpy(entry + 1, abs);
+    if ((rc = file_slot(reg, &i)) || (rc = journal_append(reg, kind_add[temp], abs))) {
+        free(entry);
         return rc;
     }
     publish();
-    reg->files[i] = copy;
+    reg->files[i] = entry;
     return 0;
+}
+
+int gridr_registry_add_file(gridr_registry *reg, const char *path)
+{
+    return add_entry(reg, path, 0);
+}
+
+int gridr_registry_add_temp(gridr_registry *reg, const char *path)
+{
+    return add_entry(reg, path, 1);
 }
 
 int gridr_registry_forget_file(gridr_registry *reg, const char *path)
@@ -309,7 +329,7 @@ int gridr_registry_forget_file(gridr_registry *reg, const char *path)
         return rc;
     if (!find_file(reg, abs, &i))
         return gridr__fail(GRIDR_ENOENT, "%s is not a temporary file of run %s", abs, reg->run_id);
-    if ((rc = journal_append(reg, "-file", abs)))
+    if ((rc = journal_append(reg, kind_forget[reg->files[i][0] == 't'], abs)))
         return rc;
     char *p = reg->files[i];
     reg->files[i] = NULL;
@@ -354,26 +374,61 @@ static int write_header(gridr_registry *reg)
     return 0;
 }
 
+/* Lock the new journal for the whole life of the run (flock: held by this open file
+ * description, so a sweep of this very process sees it too). Blocks while a sweep holds it; a
+ * sweep that got the lock first may have removed the empty journal: returns 1 then (draw
+ * another id). */
+static int lock_journal(gridr_registry *reg)
+{
+    struct stat st;
+    int rc;
+    do
+        rc = flock(reg->fd, LOCK_EX);
+    while (rc != 0 && errno == EINTR);
+    if (rc != 0)
+        return gridr__fail_errno(GRIDR_ESYS, errno, "cannot lock journal %s", reg->journal);
+    if (fstat(reg->fd, &st) != 0)
+        return gridr__fail_errno(GRIDR_ESYS, errno, "fstat %s", reg->journal);
+    return st.st_nlink == 0;
+}
+
+/* Create `<dir>/<run id>.journal` with O_EXCL and lock it; returns 0, 1 (draw again) or an
+ * error. */
+static int try_journal(gridr_registry *reg, const char *dir, size_t plen)
+{
+    int rc = draw_run_id(reg->run_id);
+    if (rc)
+        return rc;
+    snprintf(reg->journal, plen, "%s/%s.journal", dir, reg->run_id);
+    reg->fd =
+        open(reg->journal, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (reg->fd < 0)
+        return errno == EEXIST ? 1
+                               : gridr__fail_errno(gridr__status_from_errno(errno), errno,
+                                                   "cannot create journal %s", reg->journal);
+    rc = lock_journal(reg);
+    if (rc) {
+        if (rc < 0)
+            unlink(reg->journal);
+        close(reg->fd);
+        reg->fd = -1;
+    }
+    return rc;
+}
+
 static int create_journal(gridr_registry *reg, const char *dir)
 {
     size_t plen = strlen(dir) + 24;
     if (!(reg->journal = malloc(plen)))
         return gridr__fail(GRIDR_ENOMEM, "no memory for the journal path");
-    for (int attempt = 0; attempt < 16; attempt++) {
-        int rc = draw_run_id(reg->run_id);
-        if (rc)
+    for (int attempt = 0; attempt < 16 && reg->fd < 0; attempt++) {
+        int rc = try_journal(reg, dir, plen);
+        if (rc < 0)
             return rc;
-        snprintf(reg->journal, plen, "%s/%s.journal", dir, reg->run_id);
-        reg->fd = open(reg->journal,
-                       O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (reg->fd >= 0)
-            break;
-        if (errno != EEXIST)
-            return gridr__fail_errno(gridr__status_from_errno(errno), errno,
-                                     "cannot create journal %s", reg->journal);
     }
     if (reg->fd < 0)
         return gridr__fail(GRIDR_EEXIST, "no free run id in %s", dir);
+    gridr__fd_track(reg->fd); /* helper processes forked by gridr must not hold the lock */
     int rc = fchmod(reg->fd, 0600) != 0
                  ? gridr__fail_errno(GRIDR_ESYS, errno, "fchmod %s", reg->journal)
                  : write_header(reg);
@@ -398,8 +453,10 @@ int gridr_registry_open(const char *state_dir, gridr_registry **out)
         rc = create_journal(reg, dir);
     free(dir);
     if (rc) {
-        if (reg->fd >= 0)
+        if (reg->fd >= 0) {
+            gridr__fd_untrack(reg->fd);
             close(reg->fd);
+        }
         free(reg->journal);
         free(reg);
         return rc;
@@ -418,7 +475,9 @@ static int unlink_all(gridr_registry *reg)
             keep = 1;
     }
     for (size_t i = 0; i < reg->nfiles; i++) {
-        if (reg->files[i] && unlink(reg->files[i]) != 0 && errno != ENOENT)
+        const char *e = reg->files[i];
+        if (e &&
+            (e[0] == 't' ? gridr__temp_remove(e + 1) != 0 : unlink(e + 1) != 0 && errno != ENOENT))
             keep = 1;
     }
     return keep;
@@ -431,8 +490,10 @@ void gridr_registry_close(gridr_registry *reg)
     /* A journal whose objects could not all be removed stays for the stale sweep. */
     if (getpid() == reg->owner && !unlink_all(reg))
         unlink(reg->journal);
-    if (reg->fd >= 0)
+    if (reg->fd >= 0) { /* releases the lock (only the owner's close: children share it) */
+        gridr__fd_untrack(reg->fd);
         close(reg->fd);
+    }
     for (size_t i = 0; i < reg->nfiles; i++)
         free(reg->files[i]);
     free((void *)reg->files);
@@ -458,8 +519,10 @@ void gridr_registry_emergency_unlink(gridr_registry *reg)
     n = reg->nfiles;
     for (size_t i = 0; i < n; i++) {
         char *p = f[i];
-        if (p)
-            unlink(p);
+        if (p && p[0] == 't')
+            gridr__temp_remove(p + 1); /* open, getdents64, fstatat, unlinkat: all safe here */
+        else if (p)
+            unlink(p + 1);
     }
     if (!pending)
         unlink(reg->journal);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -184,6 +185,8 @@ typedef struct strset {
     size_t n, cap;
 } strset;
 
+enum { J_UNREADABLE = 1, J_HEADERLESS = 2 };
+
 enum { H_MAGIC = 1, H_PID = 2, H_START = 4, H_BOOT = 8, H_HOST = 16, H_UID = 32, H_ALL = 63 };
 
 typedef struct journal {
@@ -195,7 +198,7 @@ typedef struct journal {
     unsigned long uid;
     char boot[GRIDR__BOOT_ID_MAX];
     char host[sizeof(((struct utsname *)0)->nodename)];
-    strset shm, files;
+    strset shm, files, temps;
 } journal;
 
 static void strset_free(strset *s)
@@ -305,11 +308,19 @@ static int parse_record(journal *j, const char *line)
         strset_remove(&j->files, line + 6);
         return 0;
     }
+    if (strncmp(line, "+tmp /", 6) == 0)
+        return strset_add(&j->temps, line + 5);
+    if (strncmp(line, "-tmp /", 6) == 0) {
+        strset_remove(&j->temps, line + 5);
+        return 0;
+    }
     return 1;
 }
 
-/* Returns 0, 1 if the journal cannot be understood, or a negative GRIDR_E* code. A last line
- * without its newline is an append that did not complete (nothing was created after it). */
+/* Returns 0, J_UNREADABLE if the journal cannot be understood, J_HEADERLESS if it is empty or
+ * holds only a part of the header (its owner was stopped between the create and the header's
+ * write), or a negative GRIDR_E* code. A last line without its newline is an append that did not
+ * complete (nothing was created after it). */
 static int parse_journal(journal *j, FILE *f)
 {
     char *line = NULL;
@@ -329,7 +340,7 @@ static int parse_journal(journal *j, FILE *f)
     free(line);
     if (rc == 0 && ferror(f))
         rc = gridr__fail_errno(GRIDR_EIO, errno, "cannot read journal %s", j->path);
-    return rc == 0 && j->have != H_ALL ? 1 : rc;
+    return rc == 0 && j->have != H_ALL ? J_HEADERLESS : rc;
 }
 
 /* ---- the sweep ---------------------------------------------------------------------------- */
@@ -358,10 +369,11 @@ static void report(sweep *sw, const char *run_id, const char *what, const char *
         sw->fn(sw->user, run_id, what, name);
 }
 
-/* Remove one object if it exists, is a regular file and is ours. Returns 0 when the object is
- * gone or not ours, -1 when it could not be removed. */
+/* Remove one object if it exists, is a regular file and is ours (and, when `same` is given, is
+ * still that file). Returns 0 when the object is gone or not ours, -1 when it could not be
+ * removed. */
 static int remove_owned(sweep *sw, const char *run_id, const char *what, const char *path,
-                        const char *shown)
+                        const char *shown, const struct stat *same)
 {
     struct stat st;
     if (lstat(path, &st) != 0) {
@@ -373,6 +385,8 @@ static int remove_owned(sweep *sw, const char *run_id, const char *what, const c
     }
     if (!S_ISREG(st.st_mode) || st.st_uid != sw->uid)
         return 0; /* never touch what is not ours */
+    if (same && (st.st_dev != same->st_dev || st.st_ino != same->st_ino))
+        return 0; /* replaced meanwhile: not the journal this sweep read and locked */
     if (!sw->dry_run && unlink(path) != 0 && errno != ENOENT) {
         note_failure(sw, gridr__fail_errno(gridr__status_from_errno(errno), errno,
                                            "stale run %s: cannot remove %s", run_id, path));
@@ -398,26 +412,95 @@ static int run_alive(const journal *j)
     return start == j->start && state != 'Z' && state != 'X';
 }
 
-static void sweep_dead(sweep *sw, const journal *j, int same_boot)
+/* Each file of a temporary name of a dead run (gridr__temp_each), removed by its full path. */
+typedef struct temp_ctx {
+    sweep *sw;
+    const journal *j;
+    const char *tmp;
+    int failed;
+} temp_ctx;
+
+static int sweep_temp_file(void *user, int dfd, const char *name)
+{
+    temp_ctx *t = user;
+    char path[PATH_MAX];
+    const char *slash = strrchr(t->tmp, '/');
+    (void)dfd;
+    if (snprintf(path, sizeof path, "%.*s/%s", (int)(slash - t->tmp), t->tmp, name) >=
+        (int)sizeof path)
+        return 0;
+    t->failed |= remove_owned(t->sw, t->j->run_id, "file", path, path, NULL);
+    return 0;
+}
+
+static int sweep_temps(sweep *sw, const journal *j)
+{
+    int failed = 0;
+    for (size_t i = 0; i < j->temps.n; i++) {
+        temp_ctx t = {sw, j, j->temps.v[i], 0};
+        if (gridr__temp_each(t.tmp, sweep_temp_file, &t) != 0 && !t.failed) {
+            note_failure(sw, gridr__fail_errno(GRIDR_ESYS, errno,
+                                               "stale run %s: cannot list the "
+                                               "directory of %s",
+                                               j->run_id, t.tmp));
+            t.failed = -1;
+        }
+        failed |= t.failed;
+    }
+    return failed;
+}
+
+static void sweep_dead(sweep *sw, const journal *j, int same_boot, const struct stat *st)
 {
     int failed = 0;
     char path[GRIDR__SHM_PATH_MAX];
     /* After a reboot the tmpfs is new: the names may belong to someone else by now. */
     for (size_t i = 0; same_boot && i < j->shm.n; i++) {
         snprintf(path, sizeof path, GRIDR__SHM_DIR "%s", j->shm.v[i]);
-        failed |= remove_owned(sw, j->run_id, "shm", path, j->shm.v[i]);
+        failed |= remove_owned(sw, j->run_id, "shm", path, j->shm.v[i], NULL);
     }
     for (size_t i = 0; i < j->files.n; i++)
-        failed |= remove_owned(sw, j->run_id, "file", j->files.v[i], j->files.v[i]);
+        failed |= remove_owned(sw, j->run_id, "file", j->files.v[i], j->files.v[i], NULL);
+    failed |= sweep_temps(sw, j);
     if (!failed) /* otherwise keep the journal so that a later sweep retries */
-        remove_owned(sw, j->run_id, "journal", j->path, j->path);
+        remove_owned(sw, j->run_id, "journal", j->path, j->path, st);
+}
+
+/* Try the owner's lock (gridr_registry_open takes it before writing anything and holds it for
+ * the run's life): 1 taken (no process holds the journal: its owner is gone), 0 held by a live
+ * run, -1 unknown (the file system has no flock: the header decides alone). */
+static int take_lock(int fd)
+{
+    int rc;
+    do
+        rc = flock(fd, LOCK_EX | LOCK_NB);
+    while (rc != 0 && errno == EINTR);
+    if (rc == 0)
+        return 1;
+    return errno == EWOULDBLOCK ? 0 : -1;
+}
+
+/* A parsed journal whose lock was not held: decide and sweep. */
+static void judge(sweep *sw, journal *j, int rc, int locked, const struct stat *st)
+{
+    if (rc == J_HEADERLESS && locked == 1)
+        sweep_dead(sw, j, 1, st); /* nothing listed yet: only the journal goes */
+    else if (rc > 0)
+        report(sw, j->run_id, "unreadable", j->path);
+    else if (j->uid == (unsigned long)sw->uid && strcmp(j->host, sw->un.nodename) == 0) {
+        int same_boot = strcmp(j->boot, sw->boot) == 0;
+        if (!same_boot || !run_alive(j))
+            sweep_dead(sw, j, same_boot, st);
+    }
 }
 
 static void sweep_journal(sweep *sw, journal *j, int fd)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != sw->uid) {
-        close(fd);
+    int locked;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != sw->uid ||
+        (locked = take_lock(fd)) == 0) {
+        close(fd); /* not ours, or a live run */
         return;
     }
     FILE *f = fdopen(fd, "r");
@@ -427,16 +510,11 @@ static void sweep_journal(sweep *sw, journal *j, int fd)
         return;
     }
     int rc = parse_journal(j, f);
-    fclose(f);
     if (rc < 0)
         note_failure(sw, rc);
-    else if (rc > 0)
-        report(sw, j->run_id, "unreadable", j->path);
-    else if (j->uid == (unsigned long)sw->uid && strcmp(j->host, sw->un.nodename) == 0) {
-        int same_boot = strcmp(j->boot, sw->boot) == 0;
-        if (!same_boot || !run_alive(j))
-            sweep_dead(sw, j, same_boot);
-    }
+    else
+        judge(sw, j, rc, locked, &st);
+    fclose(f); /* releases the lock, after the removal: no owner can start on this journal */
 }
 
 static void sweep_entry(sweep *sw, const char *entry)
@@ -458,6 +536,7 @@ static void sweep_entry(sweep *sw, const char *entry)
     sweep_journal(sw, &j, fd);
     strset_free(&j.shm);
     strset_free(&j.files);
+    strset_free(&j.temps);
 }
 
 int gridr_registry_sweep(const char *state_dir, int dry_run, gridr_sweep_fn fn, void *user,

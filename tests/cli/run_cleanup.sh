@@ -38,15 +38,27 @@ start() {
     [ "$(echo "$workers" | wc -w)" = 2 ] || fail "fork server '$fs', workers '$workers'"
 }
 
-# held ID: what run ID's journal holds (segments as /dev/shm names, then files), sorted.
+# held ID: what run ID's journal holds (segments as /dev/shm names, then files and temporary
+# names), sorted.
 held() {
-    awk '/^\+shm /{h[$2]=1} /^-shm /{delete h[$2]} /^\+file /{f[$2]=1} /^-file /{delete f[$2]}
+    awk '/^\+shm /{h[$2]=1} /^-shm /{delete h[$2]} /^\+(file|tmp) /{f[$2]=1} /^-(file|tmp) /{delete f[$2]}
          END {for (n in h) print "shm " n; for (n in f) print "file " n}' "$STATE/$1.journal" | sort
+}
+
+# no_journal_fd ID PID...: none of these processes holds a descriptor of run ID's journal (the
+# journal's lock must die with the parent, not live on in its fork server or workers).
+no_journal_fd() {
+    for q in $2; do
+        ! ls -l "/proc/$q/fd" 2>/dev/null | grep -q "$1\.journal" ||
+            fail "process $q (fork server or worker) holds the journal of run $1"
+    done
 }
 
 start out/dead.tif
 dead=$id
 dead_procs="$fs $workers"
+ls -l "/proc/$p/fd" | grep -q "$dead\.journal" || fail "the parent does not hold its journal open"
+no_journal_fd "$dead" "$dead_procs"
 kill -KILL "$p"
 wait "$p" 2>/dev/null || true
 bg_pids=""
@@ -59,7 +71,7 @@ echo "parent SIGKILLed: fork server and workers ($dead_procs) gone within 1 s"
 held "$dead" >expected
 nseg=$(grep -c '^shm ' expected)
 [ "$nseg" -ge 2 ] || fail "the killed run held $nseg segments"
-grep -qx "file $tmp/out/dead.tif.tmp.$dead" expected || fail "the temporary output is not journaled: $(cat expected)"
+grep -qx "+tmp $tmp/out/dead.tif.tmp.$dead" "$STATE/$dead.journal" || fail "the temporary output is not journaled: $(cat expected)"
 for s in $(sed -n 's/^shm \///p' expected); do [ -e "/dev/shm/$s" ] || fail "segment $s not left"; done
 [ -e "out/dead.tif.tmp.$dead" ] || fail "temporary output not left"
 [ ! -e out/dead.tif ] || fail "output written"

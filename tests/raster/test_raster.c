@@ -117,7 +117,7 @@ static const char *const small_blocks[] = {"BLOCKXSIZE=16", "BLOCKYSIZE=16", NUL
 /* Create `name` with the pattern of `dt` (bands x rows x cols) and commit it. */
 static int make_raster(const char *name, gridr_dtype dt, int bands, long rows, long cols)
 {
-    gridr_raster_create_opts o = {NULL, small_blocks, "test"};
+    gridr_raster_create_opts o = {.creation_options = small_blocks, .tag = "test"};
     gridr_raster *out = NULL;
     void *buf = fill(dt, bands, rows, cols);
     gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
@@ -139,7 +139,7 @@ static void roundtrip_one(gridr_dtype dt)
     const long rows = 37, cols = 53;
     const int bands = 2;
     char name[64], tmp[PATH_MAX];
-    gridr_raster_create_opts o = {NULL, small_blocks, "abc123"};
+    gridr_raster_create_opts o = {.creation_options = small_blocks, .tag = "abc123"};
     gridr_raster *out = NULL, *in = NULL;
     snprintf(name, sizeof name, "rt_%s.tif", gridr_dtype_name(dt));
     snprintf(tmp, sizeof tmp, "%s.tmp.abc123", gridr_test_path(name));
@@ -263,7 +263,7 @@ static void direct_write_one(gridr_dtype dt, int bands, const char *const *co, l
     const double gt[6] = {1000.0, 2.0, 0.0, 5000.0, 0.0, -2.0};
     char name[64], tmp[PATH_MAX];
     struct stat st;
-    gridr_raster_create_opts o = {NULL, co, "dw"};
+    gridr_raster_create_opts o = {.creation_options = co, .tag = "dw"};
     gridr_raster *out = NULL;
     snprintf(name, sizeof name, "dw_%s_%d_%ld_%d.tif", gridr_dtype_name(dt), bands, wr, deflate);
     snprintf(tmp, sizeof tmp, "%s.tmp.dw", gridr_test_path(name));
@@ -331,7 +331,7 @@ static void test_direct_write(void)
 static void test_direct_handover(void)
 {
     const long rows = 40, cols = 40;
-    gridr_raster_create_opts o = {NULL, small_blocks, NULL};
+    gridr_raster_create_opts o = {.creation_options = small_blocks};
     gridr_raster *out = NULL;
     void *buf = fill(GRIDR_DT_U16, 2, rows, cols);
     gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 2, rows, cols), sub;
@@ -406,8 +406,10 @@ static void test_direct_read(void)
 {
     const char *const strips[] = {"TILED=NO", "BLOCKYSIZE=5", NULL};
     const char *const strips_sep[] = {"TILED=NO", "BLOCKYSIZE=7", "INTERLEAVE=BAND", NULL};
-    gridr_raster_create_opts tiled = {NULL, small_blocks, NULL}, st = {NULL, strips, NULL},
-                             sts = {NULL, strips_sep, NULL}, sep = {NULL, band_il, NULL};
+    gridr_raster_create_opts tiled = {.creation_options = small_blocks},
+                             st = {.creation_options = strips},
+                             sts = {.creation_options = strips_sep},
+                             sep = {.creation_options = band_il};
     const gridr_raster_create_opts *opts[4] = {&tiled, &st, &sts, &sep};
     const gridr_dtype dts[4] = {GRIDR_DT_U16, GRIDR_DT_F64, GRIDR_DT_I16, GRIDR_DT_U8};
     for (int k = 0; k < 4; k++) {
@@ -446,7 +448,7 @@ static void test_direct_read(void)
 static void make_file(const char *name, const char *const *co, gridr_dtype dt, int bands, long rows,
                       long cols)
 {
-    gridr_raster_create_opts o = {NULL, co, NULL};
+    gridr_raster_create_opts o = {.creation_options = co};
     gridr_raster *out = NULL;
     void *buf = fill(dt, bands, rows, cols);
     gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
@@ -661,7 +663,7 @@ static void test_bad_grid_res(void)
 static void test_abort_and_replace(void)
 {
     gridr_raster *out = NULL, *in = NULL;
-    gridr_raster_create_opts o = {NULL, NULL, "r1"};
+    gridr_raster_create_opts o = {.tag = "r1"};
     uint8_t px[6] = {1, 2, 3, 4, 5, 6}, back[6];
     gridr_array a = gridr_array_make(px, GRIDR_DT_U8, 1, 2, 3);
     const char *dst = gridr_test_path("atomic.tif");
@@ -715,7 +717,7 @@ static void test_createcopy_drivers(void)
 {
     const char *const cog_co[] = {"COMPRESS=DEFLATE", NULL};
     const double gt[6] = {100, 2, 0, 200, 0, -2};
-    gridr_raster_create_opts o = {"COG", cog_co, "cc"};
+    gridr_raster_create_opts o = {.driver = "COG", .creation_options = cog_co, .tag = "cc"};
     gridr_raster *out = NULL, *in = NULL;
     void *buf = fill(GRIDR_DT_U8, 3, 20, 30);
     uint8_t back[3 * 20 * 30];
@@ -781,7 +783,7 @@ static void test_truncated(void)
     gridr_raster *in = NULL;
     struct stat st;
     const char *const co[] = {"TILED=NO", NULL};
-    gridr_raster_create_opts o = {NULL, co, NULL};
+    gridr_raster_create_opts o = {.creation_options = co};
     gridr_raster *out = NULL;
     void *buf = fill(GRIDR_DT_U16, 1, 200, 100);
     gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 1, 200, 100);
@@ -840,7 +842,7 @@ static void test_output_errors(void)
     gridr_raster *out = (gridr_raster *)1;
     const char *const bad_co[] = {"COMPRESS=NOPE", NULL};
     const char *const not_kv[] = {"TILED", NULL};
-    gridr_raster_create_opts o = {NULL, bad_co, NULL};
+    gridr_raster_create_opts o = {.creation_options = bad_co};
     FILE *f = fopen(gridr_test_path("plainfile"), "w");
     fclose(f);
     stderr_begin();

@@ -53,7 +53,7 @@ static const double gt[6] = {500000.0, 10.0, 0.0, 4800000.0, 0.0, -10.0};
 
 static gridr_raster *create(const tcase *t, const char *name)
 {
-    gridr_raster_create_opts o = {NULL, t->co, "tt"};
+    gridr_raster_create_opts o = {.creation_options = t->co, .tag = "tt"};
     gridr_raster *out = NULL;
     ASSERT_OK(
         gridr_raster_create(gridr_test_path(name), t->rows, t->cols, t->bands, t->dt, &o, &out));
@@ -332,7 +332,7 @@ static void test_guess(void)
     int tiled = 0;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const tcase *t = &cases[i];
-        gridr_raster_create_opts o = {NULL, t->co, NULL};
+        gridr_raster_create_opts o = {.creation_options = t->co};
         gridr_raster_tile_codec g, c;
         ASSERT_OK(gridr_raster_tile_codec_guess(&o, t->rows, t->cols, t->bands, t->dt, &g));
         gridr_raster *out = create(t, "tiles_guess.tif");
@@ -344,10 +344,10 @@ static void test_guess(void)
     }
     CU_ASSERT_EQUAL(tiled, 4);
     gridr_raster_tile_codec g;
-    gridr_raster_create_opts envi = {"ENVI", NULL, NULL};
+    gridr_raster_create_opts envi = {.driver = "ENVI"};
     ASSERT_OK(gridr_raster_tile_codec_guess(&envi, 10, 10, 1, GRIDR_DT_U8, &g));
     CU_ASSERT_EQUAL(g.compression, 0);
-    gridr_raster_create_opts bad = {"NoSuchDriver", NULL, NULL};
+    gridr_raster_create_opts bad = {.driver = "NoSuchDriver"};
     CU_ASSERT_EQUAL(gridr_raster_tile_codec_guess(&bad, 10, 10, 1, GRIDR_DT_U8, &g), GRIDR_EINVAL);
     CU_ASSERT_EQUAL(gridr_raster_tile_codec_guess(NULL, 0, 10, 1, GRIDR_DT_U8, &g), GRIDR_EINVAL);
 }

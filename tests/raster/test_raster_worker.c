@@ -16,7 +16,7 @@ static double value(long r, long c, int b)
 /* A rows x cols raster of `bands` u16 bands with `co` (NULL-terminated), committed. */
 static void make(const char *name, const char *const *co, int bands, long rows, long cols)
 {
-    gridr_raster_create_opts o = {NULL, co, NULL};
+    gridr_raster_create_opts o = {.creation_options = co};
     gridr_raster *out = NULL;
     uint16_t *d = malloc((size_t)(bands * rows * cols) * sizeof *d);
     for (int b = 0; b < bands; b++)

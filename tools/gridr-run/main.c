@@ -59,7 +59,10 @@ double cli_now(void)
 static void print_swept(void *user, const char *run_id, const char *what, const char *name)
 {
     const int *dry = user;
-    printf("%s %s %s (run %s)\n", *dry ? "would remove" : "removed", what, name, run_id);
+    if (strcmp(what, "unreadable") == 0) /* reported, never removed */
+        printf("kept unreadable journal %s (run %s)\n", name, run_id);
+    else
+        printf("%s %s %s (run %s)\n", *dry ? "would remove" : "removed", what, name, run_id);
 }
 
 static int cmd_cleanup(const cli_args *a)
