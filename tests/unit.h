@@ -5,10 +5,12 @@
 #include "config.h" /* _GNU_SOURCE and friends, before any system header */
 
 #include <CUnit/CUnit.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "gridr/gridr.h"
+#include "gridr/config.h"
 
 /** Assert that `expr` returns `code`; on mismatch print the code and gridr_last_error(). */
 #define ASSERT_STATUS(expr, code)                                                                  \
@@ -56,5 +58,10 @@ extern CU_SuiteInfo gridr_test_sched_retries_suite; /* tests/test_sched_retries.
 extern CU_SuiteInfo gridr_test_raster_suite;
 extern CU_SuiteInfo gridr_test_job_suite;
 extern CU_SuiteInfo gridr_test_raster_tiles_suite; /* tests/test_raster_tiles.c */
+
+/* Turn one switch of gridr_config (the field at byte offset `off`) to `on`; returns the old value.
+ */
+int gridr_test_switch(size_t off, int on);
+#define GRIDR_TEST_SWITCH(field, on) gridr_test_switch(offsetof(gridr_config, field), (on))
 
 #endif

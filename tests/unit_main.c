@@ -79,6 +79,16 @@ static void remove_tmpdir(void)
         nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+int gridr_test_switch(size_t off, int on)
+{
+    gridr_config c;
+    gridr_config_get(&c);
+    int *f = (int *)((char *)&c + off), old = *f;
+    *f = on;
+    gridr_config_set(&c);
+    return old;
+}
+
 int main(int argc, char **argv)
 {
     CU_SuiteInfo suites[] = {

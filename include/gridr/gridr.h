@@ -4,6 +4,7 @@
 
 #include "gridr/version.h"
 #include "gridr/status.h"
+#include "gridr/config.h"
 #include "gridr/dtype.h"
 #include "gridr/sma.h"
 #include "gridr/registry.h"

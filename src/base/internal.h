@@ -47,6 +47,9 @@ int gridr__unlink_regular(int dfd, const char *name);
 /** Remove every regular file of temporary name `path` (gridr__temp_each). Async-signal-safe. */
 int gridr__temp_remove(const char *path);
 
+/** The switches in force (base/config.c: read once from the environment). Ownership: static. */
+const struct gridr_config *gridr__config(void);
+
 #define GRIDR__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define GRIDR__MAX(a, b) ((a) > (b) ? (a) : (b))
 

@@ -1,5 +1,6 @@
 /* gridr: localisation grids: construction, checks, GridR densification, validity, metrics. */
 #include "base/internal.h"
+#include "gridr/config.h"
 #include "gridr/grid.h"
 
 #include <limits.h>
@@ -211,14 +212,7 @@ __attribute__((target("avx2"))) static void round12_copy_avx2(double *dst, const
 static void round12_copy(double *dst, const double *src, long n, double shift)
 {
 #if GRIDR__HAVE_AVX2
-    static int use_avx2 = -1; /* decided once (GRIDR_NO_AVX2 read at the first call) */
-    int avx2 = __atomic_load_n(&use_avx2, __ATOMIC_RELAXED);
-    if (avx2 < 0) {
-        const char *no = getenv("GRIDR_NO_AVX2");
-        avx2 = __builtin_cpu_supports("avx2") && !(no && *no && *no != '0');
-        __atomic_store_n(&use_avx2, avx2, __ATOMIC_RELAXED);
-    }
-    if (avx2) {
+    if (gridr__config()->avx2 && __builtin_cpu_supports("avx2")) {
         round12_copy_avx2(dst, src, n, shift);
         return;
     }

@@ -1,5 +1,6 @@
 /* gridr: resampling kernels: vectorised positions/weights (pass 1), per-dtype gathers (pass 2). */
 #include "base/internal.h"
+#include "gridr/config.h"
 #include "gridr/interp.h"
 
 #include <float.h>
@@ -606,8 +607,7 @@ void gridr__rs_store_avx2(void *dst, gridr_dtype dt, const double *acc, long n)
 int gridr__rs_get_kernel(gridr_interp_kind kind, gridr_dtype dt, gridr__rs_kernel *k)
 {
 #if GRIDR__HAVE_AVX2_KERN
-    const char *no = getenv("GRIDR_NO_AVX2");
-    if (__builtin_cpu_supports("avx2") && !(no && *no && *no != '0')) {
+    if (gridr__config()->avx2 && __builtin_cpu_supports("avx2")) {
         int rc = gridr__rs_get_kernel_base_avx2(kind, dt, k);
         k->store = gridr__rs_store_avx2;
         return rc;

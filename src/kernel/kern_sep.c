@@ -1,5 +1,6 @@
 /* gridr: separable-grid kernels: one source row through the column weights, rows combined. */
 #include "base/internal.h"
+#include "gridr/config.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -167,8 +168,7 @@ int KFN(gridr__rs_get_sep_base)(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k)
 int gridr__rs_get_sep(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k)
 {
 #if GRIDR__HAVE_AVX2_KERN
-    const char *no = getenv("GRIDR_NO_AVX2");
-    if (__builtin_cpu_supports("avx2") && !(no && *no && *no != '0'))
+    if (gridr__config()->avx2 && __builtin_cpu_supports("avx2"))
         return gridr__rs_get_sep_base_avx2(dt, kb, k);
 #endif
     return gridr__rs_get_sep_base(dt, kb, k);

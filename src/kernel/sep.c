@@ -1,5 +1,6 @@
 /* gridr: resampling through separable grids (zooms, axis-aligned affine grids) row by row. */
 #include "base/internal.h"
+#include "gridr/config.h"
 #include "gridr/grid.h"
 
 #include <omp.h>
@@ -38,8 +39,7 @@ typedef struct sep_ctx {
 
 static int env_off(void)
 {
-    const char *v = getenv("GRIDR_NO_SEPARABLE");
-    return v && *v && *v != '0';
+    return !gridr__config()->separable;
 }
 
 static int eligible(const gridr__rs_run *r)

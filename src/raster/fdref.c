@@ -1,5 +1,6 @@
 /* gridr: source reads done by worker processes themselves (reopened file, direct libtiff path). */
 #include "base/internal.h"
+#include "gridr/config.h"
 #include "gridr/raster.h"
 
 #include <fcntl.h>
@@ -20,8 +21,7 @@
 
 static int env_off(void)
 {
-    const char *v = getenv("GRIDR_WORKER_READS");
-    return v && strcmp(v, "0") == 0;
+    return !gridr__config()->worker_reads;
 }
 
 /* A forked worker can reopen the file through /proc/<pid>/fd/<fd>: this process is dumpable (the

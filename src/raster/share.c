@@ -1,6 +1,7 @@
 /* gridr: outputs whose uncompressed tiles workers write at fixed offsets; the owner keeps the
  * TIFF directory. */
 #include "base/internal.h"
+#include "gridr/config.h"
 #include "gridr/raster.h"
 
 #include <errno.h>
@@ -38,8 +39,7 @@ typedef struct gridr__share {
 
 static int env_off(void)
 {
-    const char *v = getenv("GRIDR_WORKER_WRITES");
-    return v && strcmp(v, "0") == 0;
+    return !gridr__config()->worker_writes;
 }
 
 static long ceil_div(long a, long b)

@@ -1,5 +1,6 @@
 /* gridr: direct libtiff I/O of uncompressed GeoTIFF tiles and strips, bypassing GDAL's cache. */
 #include "base/internal.h"
+#include "gridr/config.h"
 #include "gridr/raster.h"
 
 #include "raster_internal.h"
@@ -16,14 +17,10 @@
 #include <sys/statvfs.h>
 #include <tiffio.h>
 
-/* Set to a non-empty value other than 0 to keep every read and write on GDAL (comparisons,
- * fallback). */
-#define GDAL_ONLY_ENV "GRIDR_RASTER_GDAL_ONLY"
-
+/* GRIDR_RASTER_GDAL_ONLY (base/config.c): every read and write on GDAL (comparisons). */
 static int gdal_only(void)
 {
-    const char *v = getenv(GDAL_ONLY_ENV);
-    return v && *v && strcmp(v, "0") != 0;
+    return gridr__config()->gdal_only;
 }
 
 /* ---- libtiff handles and messages --------------------------------------------------------- */

@@ -826,9 +826,9 @@ static void test_sse2_equals_avx2(void)
         t.data = make_raster(t.dt, 2, R, C, v_random);
         void *o1, *o2;
         uint8_t *m1, *m2;
-        setenv("GRIDR_NO_AVX2", "1", 1);
+        GRIDR_TEST_SWITCH(avx2, 0);
         ASSERT_OK(run_whole(&t, &o1, &m1));
-        unsetenv("GRIDR_NO_AVX2");
+        GRIDR_TEST_SWITCH(avx2, 1);
         ASSERT_OK(run_whole(&t, &o2, &m2));
         size_t n = (size_t)(t.g.out_rows * t.g.out_cols);
         CU_ASSERT_EQUAL(memcmp(o1, o2, 2 * n * sizeof(double)), 0);

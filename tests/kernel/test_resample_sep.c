@@ -87,11 +87,11 @@ static long compare(const scase *t, gridr_rect ow)
     uint8_t *m1 = malloc(n), *m2 = malloc(n);
     memset(o1, 0xa5, ob);
     memset(o2, 0x5a, ob);
-    unsetenv("GRIDR_NO_SEPARABLE");
+    GRIDR_TEST_SWITCH(separable, 1);
     ASSERT_OK(run_window(t, ow, o1, m1));
-    setenv("GRIDR_NO_SEPARABLE", "1", 1);
+    GRIDR_TEST_SWITCH(separable, 0);
     ASSERT_OK(run_window(t, ow, o2, m2));
-    unsetenv("GRIDR_NO_SEPARABLE");
+    GRIDR_TEST_SWITCH(separable, 1);
     CU_ASSERT_EQUAL(memcmp(o1, o2, ob), 0);
     CU_ASSERT_EQUAL(memcmp(m1, m2, n), 0);
     long valid = 0;

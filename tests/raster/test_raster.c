@@ -232,11 +232,11 @@ static void *read_via_gdal(const char *path, gridr_dtype dt, int bands, long row
     gridr_raster *in = NULL;
     void *buf = calloc((size_t)(bands * rows * cols), gridr_dtype_size(dt));
     gridr_array a = gridr_array_make(buf, dt, bands, rows, cols);
-    setenv("GRIDR_RASTER_GDAL_ONLY", "1", 1);
+    GRIDR_TEST_SWITCH(gdal_only, 1);
     int rc = gridr_raster_open(path, &in);
     if (!rc)
         rc = gridr_raster_read(in, (gridr_rect){0, 0, rows, cols}, NULL, bands, &a);
-    unsetenv("GRIDR_RASTER_GDAL_ONLY");
+    GRIDR_TEST_SWITCH(gdal_only, 0);
     gridr_raster_close(in);
     if (rc) {
         free(buf);

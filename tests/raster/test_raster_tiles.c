@@ -289,7 +289,7 @@ static void test_declined(void)
     for (int i = 0; i < 4; i++) {
         tcase t = {GRIDR_DT_U16, 1, 37, 53, 32, 32, cos[i]};
         if (i == 3)
-            setenv("GRIDR_RASTER_GDAL_ONLY", "1", 1);
+            GRIDR_TEST_SWITCH(gdal_only, 1);
         gridr_raster_tile_codec c;
         gridr_raster *out = create(&t, "tiles_declined.tif");
         CU_ASSERT_FATAL(out != NULL);
@@ -299,7 +299,7 @@ static void test_declined(void)
         CU_ASSERT_EQUAL(gridr_raster_tiles_bound(&c, w), 0);
         unsigned char junk[64] = {0};
         CU_ASSERT_EQUAL(gridr_raster_write_tiles(out, w, junk, sizeof junk), 1);
-        unsetenv("GRIDR_RASTER_GDAL_ONLY");
+        GRIDR_TEST_SWITCH(gdal_only, 0);
         gridr_raster_abort(out);
     }
 }
@@ -518,12 +518,12 @@ static void test_share_declined(void)
         gridr_raster *out = create(i == 0 ? &d : &u, "tiles_share_no.tif");
         CU_ASSERT_FATAL(out != NULL);
         if (i == 1)
-            setenv("GRIDR_WORKER_WRITES", "0", 1);
+            GRIDR_TEST_SWITCH(worker_writes, 0);
         if (i == 2)
             CU_ASSERT_FATAL(prctl(PR_SET_DUMPABLE, 0) == 0);
         ASSERT_OK(gridr_raster_tiles_share(out, &s));
         prctl(PR_SET_DUMPABLE, 1);
-        unsetenv("GRIDR_WORKER_WRITES");
+        GRIDR_TEST_SWITCH(worker_writes, 1);
         CU_ASSERT_EQUAL(s.ok, 0);
         gridr_raster_abort(out);
     }

@@ -137,11 +137,11 @@ static void test_declines(void)
     ASSERT_OK(gridr_raster_worker_source(r, &ws));
     CU_ASSERT_EQUAL(ws.ok, 0);
     gridr_raster_close(r);
-    setenv("GRIDR_WORKER_READS", "0", 1);
+    GRIDR_TEST_SWITCH(worker_reads, 0);
     ASSERT_OK(gridr_raster_open(gridr_test_path("wr_1.tif"), &r));
     ASSERT_OK(gridr_raster_worker_source(r, &ws));
     CU_ASSERT_EQUAL(ws.ok, 0);
-    unsetenv("GRIDR_WORKER_READS");
+    GRIDR_TEST_SWITCH(worker_reads, 1);
     ASSERT_OK(gridr_raster_worker_source(r, &ws));
     CU_ASSERT_EQUAL(ws.ok, 1);
     gridr_raster_close(r);

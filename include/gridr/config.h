@@ -1,0 +1,34 @@
+/* gridr: the library's run-time switches, read once from the environment or set by the caller. */
+#ifndef GRIDR_CONFIG_H
+#define GRIDR_CONFIG_H
+
+#include "gridr/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Switches that choose between code paths giving the same results: debugging and comparison
+ *  aids, not product options (outputs are the same pixels whatever they say; docs/gridr-run.1,
+ *  DEBUGGING). Each is read from its GRIDR_* environment variable once, at the first
+ *  gridr_config_get() of the process (or the first call that needs it), and never again. */
+typedef struct gridr_config {
+    int avx2;      /* 1: AVX2 builds of the kernels where the CPU has AVX2 (GRIDR_NO_AVX2=1: 0) */
+    int separable; /* 1: the row-by-row path for separable grids (GRIDR_NO_SEPARABLE=1: 0) */
+    int gdal_only; /* 1: every raster read and write through GDAL (GRIDR_RASTER_GDAL_ONLY=1) */
+    int worker_reads;  /* 1: workers read one-band uncompressed sources (GRIDR_WORKER_READS=0: 0) */
+    int worker_writes; /* 1: workers write uncompressed tiles (GRIDR_WORKER_WRITES=0: 0) */
+} gridr_config;
+
+/** The switches in force (the environment's, unless gridr_config_set() replaced them).
+ *  Thread-safe. */
+GRIDR_API void gridr_config_get(gridr_config *out);
+
+/** Replace the switches for this process from now on (and for workers forked after). Call it
+ *  before starting runs; a run in progress may see either value. */
+GRIDR_API void gridr_config_set(const gridr_config *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

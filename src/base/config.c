@@ -1,0 +1,50 @@
+/* gridr: every GRIDR_* switch read once, in one place, into one struct (include/gridr/config.h). */
+#include "base/internal.h"
+#include "gridr/config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static gridr_config cfg;
+
+/* 1 when the variable is set to anything but empty or "0", else 0. */
+static int env_on(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* 0 only when the variable is "0" (a switch that is on unless turned off). */
+static int env_not_off(const char *name)
+{
+    const char *v = getenv(name);
+    return !(v && strcmp(v, "0") == 0);
+}
+
+static void read_env(void)
+{
+    cfg.avx2 = !env_on("GRIDR_NO_AVX2");
+    cfg.separable = !env_on("GRIDR_NO_SEPARABLE");
+    cfg.gdal_only = env_on("GRIDR_RASTER_GDAL_ONLY");
+    cfg.worker_reads = env_not_off("GRIDR_WORKER_READS");
+    cfg.worker_writes = env_not_off("GRIDR_WORKER_WRITES");
+}
+
+const gridr_config *gridr__config(void)
+{
+    pthread_once(&once, read_env);
+    return &cfg;
+}
+
+void gridr_config_get(gridr_config *out)
+{
+    *out = *gridr__config();
+}
+
+void gridr_config_set(const gridr_config *c)
+{
+    pthread_once(&once, read_env); /* the environment never overrides a value set here */
+    cfg = *c;
+}
