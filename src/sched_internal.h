@@ -2,6 +2,7 @@
 #ifndef GRIDR_SCHED_INTERNAL_H
 #define GRIDR_SCHED_INTERNAL_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -127,6 +128,20 @@ struct gridr_sched {
     gridr_sched_stats st;
     char run_id[16];
 };
+
+/* sched_signal.c: SIGINT/SIGTERM/SIGHUP during a run (GRIDR__NCAUGHT of them). */
+#define GRIDR__NCAUGHT 3
+/** Dispositions replaced by gridr__catch_signals(), for gridr__restore_signals(). */
+typedef struct gridr__sigsave {
+    struct sigaction old[GRIDR__NCAUGHT];
+    int have[GRIDR__NCAUGHT];
+} gridr__sigsave;
+/** Catch the signals into s->sigpipe (one run per process at a time; ignored ones stay so). */
+void gridr__catch_signals(gridr_sched *s, gridr__sigsave *sv);
+/** Put back what gridr__catch_signals() replaced. */
+void gridr__restore_signals(gridr__sigsave *sv);
+/** The last signal written to s->sigpipe since the last call, or 0; empties the pipe. */
+int gridr__read_signal(gridr_sched *s);
 
 /* sched_worker.c: the fork server (never returns) and the fault spec parser. */
 void gridr__server_main(gridr_sched *s, int ctl, pid_t parent) __attribute__((noreturn));
