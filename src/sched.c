@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -287,6 +288,14 @@ int gridr__pool_ready(gridr_sched *s)
 
 /* ---- creation and end -------------------------------------------------------------------- */
 
+static int check_timeout(double seconds)
+{
+    if (!(seconds >= 0 && seconds <= GRIDR__SCHED_TIMEOUT_MAX))
+        return gridr__fail(GRIDR_EINVAL, "scheduler: timeout = %g s (0 .. %g; 0 = none)", seconds,
+                           GRIDR__SCHED_TIMEOUT_MAX);
+    return 0;
+}
+
 static int check_opts(const gridr_sched_opts *o)
 {
     if (!o || !o->work)
@@ -298,7 +307,7 @@ static int check_opts(const gridr_sched_opts *o)
                            "scheduler: threads (%d), prefetch (%d), retries (%d) "
                            "and grace_ms (%d) must be >= 0",
                            o->threads, o->prefetch, o->retries, o->grace_ms);
-    return 0;
+    return check_timeout(o->timeout);
 }
 
 static int copy_opts(gridr_sched *s, const gridr_sched_opts *o)
@@ -461,6 +470,18 @@ int gridr_sched_set_keep_going(gridr_sched *s, int keep_going)
         return gridr__fail(GRIDR_EINVAL,
                            "scheduler: keep_going cannot change while a run is going on");
     s->o.keep_going = keep_going != 0;
+    return 0;
+}
+
+int gridr_sched_set_timeout(gridr_sched *s, double seconds)
+{
+    int rc = check_timeout(seconds);
+    if (rc)
+        return rc;
+    if (s->running)
+        return gridr__fail(GRIDR_EINVAL,
+                           "scheduler: the timeout cannot change while a run is going on");
+    s->o.timeout = seconds;
     return 0;
 }
 

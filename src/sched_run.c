@@ -3,6 +3,8 @@
 #include "sched_internal.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +27,8 @@ typedef struct slot {
     int attempt;
     int state;
     int worker;
+    long deadline; /* RUNNING with a timeout: CLOCK_MONOTONIC ms when its worker is killed */
+    int timed_out; /* its worker was killed for the timeout */
     unsigned char winp[GRIDR_SCHED_WIN_PARAMS_MAX];
 } slot;
 
@@ -103,6 +107,60 @@ static int cancelled(run *r, int sig)
                        "cancelled by the progress callback (%ld of %ld windows "
                        "done)",
                        r->settled, r->d->windows);
+}
+
+/* ---- time limits ------------------------------------------------------------------------- */
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A window just sent to a worker: its attempt may last until now + timeout. */
+static void start_clock(const run *r, slot *sl)
+{
+    double t = r->s->o.timeout;
+    sl->timed_out = 0;
+    sl->deadline = t > 0 ? now_ms() + (long)ceil(t * 1000.0) : 0;
+}
+
+/* Milliseconds until the first running window's deadline, at most `ms` (-1: no bound). */
+static int next_deadline(const run *r, int ms)
+{
+    if (r->s->o.timeout <= 0)
+        return ms;
+    long now = now_ms();
+    for (int i = 0; i < r->nslots; i++) {
+        const slot *sl = &r->sl[i];
+        if (sl->state != SLOT_RUNNING || sl->timed_out)
+            continue;
+        long left = GRIDR__MAX(sl->deadline - now, 0L);
+        if (ms < 0 || left < ms)
+            ms = (int)GRIDR__MIN(left, (long)INT_MAX);
+    }
+    return ms;
+}
+
+/* Kill the workers past their window's deadline; their deaths (REAPED) fail or retry the
+ * windows, with a message saying they timed out (on_death). */
+static int kill_late(run *r)
+{
+    if (r->s->o.timeout <= 0)
+        return 0;
+    long now = now_ms();
+    for (int i = 0; i < r->nslots; i++) {
+        slot *sl = &r->sl[i];
+        if (sl->state != SLOT_RUNNING || sl->timed_out || now < sl->deadline)
+            continue;
+        sl->timed_out = 1;
+        int rc =
+            gridr__send_ctl(r->s, GRIDR__CTL_SIGNAL, sl->worker, SIGKILL, r->s->w[sl->worker].pid);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 /* ---- window life ------------------------------------------------------------------------- */
@@ -297,6 +355,7 @@ static void dispatch_ready(run *r)
         s->w[wi].slot = (int)(sl - r->sl);
         sl->state = SLOT_RUNNING;
         sl->worker = wi;
+        start_clock(r, sl);
     }
 }
 
@@ -369,9 +428,13 @@ static int on_death(run *r, pid_t pid, int status)
     rc = gridr__fill_pool(s); /* a replacement, forked by the fork server */
     if (rc || busy < 0)
         return rc;
-    char how[64], text[128];
+    char how[64], text[160];
     gridr__wait_text(status, how, sizeof how);
-    snprintf(text, sizeof text, "worker pid %d %s", (int)pid, how);
+    if (r->sl[busy].timed_out)
+        snprintf(text, sizeof text, "timed out after %g s (worker pid %d %s)", s->o.timeout,
+                 (int)pid, how);
+    else
+        snprintf(text, sizeof text, "worker pid %d %s", (int)pid, how);
     return fail_window(r, &r->sl[busy], GRIDR_ECHILD, text, 1);
 }
 
@@ -446,7 +509,9 @@ static int run_loop(run *r)
     int rc = progress(r);
     while (!rc && r->settled < r->d->windows) {
         dispatch_ready(r);
-        rc = wait_events(r, slot_to_prepare(r) ? 0 : -1);
+        rc = wait_events(r, next_deadline(r, slot_to_prepare(r) ? 0 : -1));
+        if (!rc)
+            rc = kill_late(r);
         if (rc)
             break;
         dispatch_ready(r);
