@@ -12,6 +12,7 @@
 #define GRIDR__FAULT_EXIT (-1) /* action: _exit(3) */
 #define GRIDR__FAULT_HANG (-2) /* action: sleep until killed */
 #define GRIDR__MSG_MAGIC 0x67724a42u
+#define GRIDR__FD_RESERVE 64         /* descriptors left to the program beside one per worker */
 #define GRIDR__SCHED_TIMEOUT_MAX 1e7 /* seconds (115 days): milliseconds still fit a long */
 
 /** One fault of the test hook: when a worker receives `window`, do `action` (a signal number

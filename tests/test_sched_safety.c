@@ -1,4 +1,5 @@
-/* gridr tests: sched_safety: a window attempt's time limit (gridr_sched_set_timeout). */
+/* gridr tests: sched_safety: a window attempt's time limit (gridr_sched_set_timeout) and a pool
+ * of hundreds of workers (the control channel must not deadlock). */
 #include "unit.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -233,11 +235,128 @@ static void test_set_timeout_refused(void)
     assert_left_nothing(id);
 }
 
+/* ---- hundreds of workers ----------------------------------------------------------------- */
+
+enum { MANY = 600 };
+
+/* In a child process (the parent turns a hang into a failure): 600 workers, a run of 1200
+ * windows, then a run where every window hangs until the 0.5 s timeout fails it: hundreds of
+ * busy workers stopped at once. Returns 0 or the number of the first check that failed. */
+static int many_workers_child(void)
+{
+    struct rlimit rl;
+    unsigned char bytes[2 * MANY];
+    seen sn = {2 * MANY, bytes, NULL, 0};
+    hang_params p;
+    char id1[16], id2[16];
+    gridr_sched_opts o;
+    gridr_sched *s = NULL;
+    alarm(30);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < MANY + 100) {
+        rl.rlim_cur = rl.rlim_max < MANY + 100 ? rl.rlim_max : MANY + 100;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < MANY + 100)
+            return 77; /* this test cannot run here */
+    }
+    gridr_sched_opts_init(&o);
+    o.workers = MANY;
+    o.work = work_hang;
+    o.fault = "";
+    o.state_dir = gridr_test_tmpdir();
+    if (gridr_sched_new(&o, &s) != 0)
+        return 1;
+    hang_params_init(&p, -1, 0);
+    int bad = run_hang(s, &p, &sn, id1) != 0 ? 2 : 0;
+    for (int k = 0; !bad && k < 2 * MANY; k++)
+        bad = bytes[k] != (unsigned char)(k + 1) ? 3 : 0;
+    p.hang_all = 1;
+    sn.windows = MANY;
+    if (!bad && gridr_sched_set_timeout(s, 0.5) != 0)
+        bad = 4;
+    if (!bad && run_hang(s, &p, &sn, id2) != GRIDR_ECHILD)
+        bad = 5;
+    if (!bad && !strstr(gridr_last_error(), "timed out after 0.5 s"))
+        bad = 6;
+    gridr_sched_free(s);
+    if (!bad && (gridr_test_count_shm(id1) != 0 || gridr_test_count_shm(id2) != 0))
+        bad = 7;
+    return bad;
+}
+
+static void test_many_workers(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(many_workers_child());
+    CU_ASSERT_FATAL(pid > 0);
+    int st = 0;
+    double t0 = now_s();
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+        if (now_s() - t0 > 90) { /* the child's alarm should have fired long ago */
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            break;
+        }
+        usleep(20000);
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fprintf(stderr, "\n%d workers: child ended with status %#x (%s)\n", MANY, (unsigned)st,
+                WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "hung: killed by its alarm"
+                                                           : "a check failed");
+    CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 77));
+    errno = 0;
+    CU_ASSERT_EQUAL(waitpid(-1, NULL, WNOHANG), -1);
+    CU_ASSERT_EQUAL(errno, ECHILD);
+}
+
+/* The parent keeps one descriptor per worker: a pool that cannot fit under RLIMIT_NOFILE is
+ * refused with a message naming the limit, instead of failing one spawn at a time. */
+static int fd_limit_child(void)
+{
+    struct rlimit rl;
+    gridr_sched_opts o;
+    gridr_sched *s = NULL;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1;
+    rl.rlim_cur = 128; /* 100 workers + 64 for the program: too many; 8 + 64 fit */
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 77;
+    gridr_sched_opts_init(&o);
+    o.workers = 100;
+    o.work = work_hang;
+    o.fault = "";
+    if (gridr_sched_new(&o, &s) != GRIDR_EINVAL || s)
+        return 2;
+    if (!strstr(gridr_last_error(), "100 workers") || !strstr(gridr_last_error(), "ulimit -n"))
+        return 3;
+    o.workers = 8; /* fits */
+    if (gridr_sched_new(&o, &s) != 0)
+        return 4;
+    gridr_sched_free(s);
+    return 0;
+}
+
+static void test_fd_limit(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fd_limit_child());
+    int st = 0;
+    CU_ASSERT_FATAL(pid > 0);
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fprintf(stderr, "\nfd limit: child ended with status %#x\n", (unsigned)st);
+    CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 77));
+}
+
 static CU_TestInfo tests[] = {
     {"a window past the timeout fails after its retries", test_timeout_fails_window},
     {"a window past the timeout is retried and succeeds", test_timeout_retry_succeeds},
     {"keep_going: the timed-out window is listed, the others finish", test_timeout_keep_going},
     {"set_timeout refuses bad values and changes during a run", test_set_timeout_refused},
+    {"600 workers: created, run, stopped at once without deadlock", test_many_workers},
+    {"a pool larger than RLIMIT_NOFILE allows is refused", test_fd_limit},
     CU_TEST_INFO_NULL,
 };
 
