@@ -149,7 +149,8 @@ static void test_every_key(void)
     ASSERT_OK(gridr_job_set(&j, "nodata", NULL));
     ASSERT_OK(gridr_job_set(&j, "tile", "0"));
     CU_ASSERT(j.nbands == 0 && j.bands == NULL && j.creation_options == NULL);
-    CU_ASSERT(j.src == NULL && !j.has_nodata && j.workers >= 1 && j.tile_rows == 0);
+    CU_ASSERT(j.src == NULL && !j.has_nodata && j.tile_rows == 0);
+    CU_ASSERT(j.workers >= 1 && j.workers <= GRIDR_JOB_MAX_WORKERS);
     CU_ASSERT(c.nbands == 3 && c.bands[2] == 2 && c.ncreation_options == 2);
     CU_ASSERT_STRING_EQUAL(c.src, "in.tif");
     CU_ASSERT_STRING_EQUAL(c.creation_options[0], "COMPRESS=DEFLATE");
@@ -172,7 +173,8 @@ static void test_bad_values(void)
         {"factor", "-1,2", "> 0"},
         {"resampling", "foo", "bspline3"},
         {"boundary", "mirror", "reflect"},
-        {"workers", "0", "[1, 4096]"},
+        {"workers", "0", "[1, 512]"},
+        {"workers", "513", "one socket per worker"},
         {"workers", "four", "integer"},
         {"threads", "2.5", "integer"},
         {"retries", "-1", "[0, 100]"},
