@@ -37,6 +37,8 @@ static const char usage_text[] =
     "  --mem MiB            memory budget for the windows in flight (default 1024)\n"
     "  --retries N          retries of a window whose worker died (default 1)\n"
     "  --keep-going         finish the other windows when one fails for good\n"
+    "  --timeout SECONDS    kill a worker still on a window after SECONDS and retry the\n"
+    "                       window (or fail it) as if the worker had died (default 0: none)\n"
     "  --dry-run            print the plan; write nothing\n"
     "  --report FILE.json   write timings, windows, bytes and workers\n"
     "  -q, --quiet          no progress bar\n"
@@ -242,6 +244,8 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
     int rc = gridr_sched_set_retries(st->sched, j->retries); /* each job its own */
     if (rc == 0)
         rc = gridr_sched_set_keep_going(st->sched, j->keep_going);
+    if (rc == 0)
+        rc = gridr_sched_set_timeout(st->sched, j->timeout);
     if (rc == 0)
         rc = gridr_job_run(st->sched, st->reg, j, gridr__cli_progress, &prog, &rep);
     if (prog.enabled && rc)

@@ -170,6 +170,21 @@ static int set_workers(gridr_job *j, const key_def *k, const char *v)
     return rc;
 }
 
+/* Seconds in [lo, hi]; 0 = none. */
+static int set_seconds(gridr_job *j, const key_def *k, const char *v)
+{
+    double d = k->def;
+    int rc = v ? parse_double(k->name, v, 0, &d) : 0;
+    if (!rc && !(d >= k->lo && d <= k->hi))
+        rc = gridr__fail(GRIDR_ERANGE,
+                         "value '%s' for key '%s' is out of range (expected seconds in [%g, %g], "
+                         "0 = no limit)",
+                         v, k->name, k->lo, k->hi);
+    if (!rc)
+        *FIELD(double, j, k->off) = d;
+    return rc;
+}
+
 static int set_long(gridr_job *j, const key_def *k, const char *v)
 {
     long n = (long)k->def;
@@ -408,6 +423,7 @@ static const key_def keys[] = {
     {"threads", GRIDR__J_INT, set_int, OFF(threads), 0, 1, 1024, 1},
     {"retries", GRIDR__J_INT, set_int, OFF(retries), 0, 0, 100, 1},
     {"keep-going", GRIDR__J_BOOL, set_bool, OFF(keep_going), 0, NOLIM},
+    {"timeout", GRIDR__J_NUM, set_seconds, OFF(timeout), 0, 0, 1e7, 0},
     {"dry-run", GRIDR__J_BOOL, set_bool, OFF(dry_run), 0, NOLIM},
     {"quiet", GRIDR__J_BOOL, set_bool, OFF(quiet), 0, NOLIM},
     {"report", GRIDR__J_PATH, set_string, OFF(report), 0, NOLIM},

@@ -84,6 +84,8 @@ typedef struct gridr_job {
     char *src_mask; /* "src-mask": source validity raster (u8, 0 = invalid) */
     char *origin;   /* where the job came from ("jobs.json, job 2"), for messages;
                        NULL for jobs built from options */
+    double timeout; /* "timeout": seconds per attempt of a window, past which its worker is
+                       killed and the window retried or failed; default 0 = none */
 } gridr_job;
 
 /** Defaults (listed above); no allocation. workers = the cores this process may run on. */
