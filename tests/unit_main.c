@@ -108,6 +108,7 @@ int main(int argc, char **argv)
         gridr_test_raster_worker_suite,
         gridr_test_sched_retries_suite,
         gridr_test_registry_sweep_suite,
+        gridr_test_sched_safety_suite,
         CU_SUITE_INFO_NULL,
     };
     runner_pid = getpid();

@@ -28,6 +28,12 @@ typedef enum gridr_job_kind {
 /** Default memory budget of a run, MiB. */
 #define GRIDR_JOB_DEFAULT_MEM_MIB 1024
 
+/** Most worker processes of a job ("workers", -j). The parent keeps one socket per worker open:
+ *  512 is half the usual soft limit of open files (1024, `ulimit -n`), the other half staying
+ *  for GDAL's files, the journal and the scheduler's own descriptors. The default (the usable
+ *  cores) is cut there too. */
+#define GRIDR_JOB_MAX_WORKERS 512
+
 /** One job. Initialise with gridr_job_init(), fill with gridr_job_set() (or gridr_job_load()),
  *  check with gridr_job_validate(), release with gridr_job_clear(). The keys of docs/jobs.md are
  *  given in comments. Strings and arrays are owned by the job (freed by gridr_job_clear); change
@@ -78,6 +84,8 @@ typedef struct gridr_job {
     char *src_mask; /* "src-mask": source validity raster (u8, 0 = invalid) */
     char *origin;   /* where the job came from ("jobs.json, job 2"), for messages;
                        NULL for jobs built from options */
+    double timeout; /* "timeout": seconds per attempt of a window, past which its worker is
+                       killed and the window retried or failed; default 0 = none */
 } gridr_job;
 
 /** Defaults (listed above); no allocation. workers = the cores this process may run on. */

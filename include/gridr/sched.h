@@ -90,9 +90,13 @@ typedef struct gridr_sched_opts {
     const char *state_dir;    /**< state directory of own registries (NULL = default); copied */
     const char *fault;        /**< test hook (see below); NULL = $GRIDR_FAULT; copied */
     int grace_ms;             /**< SIGTERM -> SIGKILL grace when stopping workers; default 200 */
+    double timeout; /**< seconds a worker may spend on one attempt of a window; past it the
+                         worker is SIGKILLed and the window retried or failed as if the worker
+                         had died (retries, keep_going). 0 = no limit (default) */
 } gridr_sched_opts;
 
-/** Defaults: workers 0 (online CPUs), threads 1, prefetch 1, retries 0, grace 200 ms. */
+/** Defaults: workers 0 (online CPUs), threads 1, prefetch 1, retries 0, grace 200 ms, no
+ *  timeout. */
 GRIDR_API void gridr_sched_opts_init(gridr_sched_opts *o);
 
 /** Shape bound of one array of every window: a slot holds this much. */
@@ -133,8 +137,10 @@ GRIDR_API int gridr_sched_new(const gridr_sched_opts *o, gridr_sched **out);
  *  SIGINT, SIGTERM and SIGHUP are caught during the run only (former handlers restored after;
  *  an ignored one stays ignored).
  *  Returns 0, or:
- *  - GRIDR_ECHILD: a worker died on a window more than `retries` times, e.g. "window 7 [rows
- *    512..767, cols 0..255] attempt 2/2: worker pid 1234 killed by SIGKILL";
+ *  - GRIDR_ECHILD: a worker died (or was killed past the timeout) on a window more than
+ *    `retries` times, e.g. "window 7 [rows 512..767, cols 0..255] attempt 2/2: worker pid 1234
+ *    killed by SIGKILL", or "... attempt 2/2: timed out after 30 s (worker pid 1234 killed by
+ *    SIGKILL)";
  *  - GRIDR_EWORK: the work function failed on a window (its message follows; no retry);
  *    GRIDR_ENOSPC instead when it failed with GRIDR_ENOSPC (a full disk, written by workers);
  *  - GRIDR_EPARTIAL: with keep_going, some windows failed (see gridr_sched_failed());
@@ -155,6 +161,14 @@ GRIDR_API int gridr_sched_set_retries(gridr_sched *s, int retries);
  *  runs, what opts.keep_going set at creation. Returns 0, or GRIDR_EINVAL while a run is going
  *  on (nothing changes). */
 GRIDR_API int gridr_sched_set_keep_going(gridr_sched *s, int keep_going);
+
+/** Set the time limit of one attempt of a window, in seconds, for the next runs (what
+ *  opts.timeout set at creation); 0 = no limit. A worker still on a window `seconds` after it
+ *  received it is killed (SIGKILL) and the window is retried or fails for good by the rules of a
+ *  worker that died, with a message saying it timed out. A batch of jobs on one scheduler gives
+ *  each run its own value. Returns 0, or GRIDR_EINVAL if `seconds` is negative, not finite or
+ *  above 1e7, or a run is going on (nothing changes). */
+GRIDR_API int gridr_sched_set_timeout(gridr_sched *s, double seconds);
 
 /** Signal (SIGINT, SIGTERM or SIGHUP) that cancelled the last run, or 0. */
 GRIDR_API int gridr_sched_signal(const gridr_sched *s);

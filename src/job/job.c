@@ -150,11 +150,42 @@ static int set_string(gridr_job *j, const key_def *k, const char *v)
 static int set_int(gridr_job *j, const key_def *k, const char *v)
 {
     long n = (long)k->def;
-    if (k->def < 0 && !v)
-        n = usable_cores();
     int rc = v ? parse_long(k->name, v, (long)k->lo, (long)k->hi, &n) : 0;
     if (!rc)
         *FIELD(int, j, k->off) = (int)n;
+    return rc;
+}
+
+/* "workers": 1 .. GRIDR_JOB_MAX_WORKERS; default the usable cores, cut at the same bound. */
+static int set_workers(gridr_job *j, const key_def *k, const char *v)
+{
+    long n = GRIDR__MIN((long)usable_cores(), (long)k->hi);
+    int rc = v ? parse_long(k->name, v, (long)k->lo, (long)k->hi, &n) : 0;
+    if (rc == GRIDR_ERANGE) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", gridr_last_error());
+        return gridr__fail(rc,
+                           "%s: the parent keeps one socket per worker, within the usual limit "
+                           "of 1024 open files",
+                           msg);
+    }
+    if (!rc)
+        j->workers = (int)n;
+    return rc;
+}
+
+/* Seconds in [lo, hi]; 0 = none. */
+static int set_seconds(gridr_job *j, const key_def *k, const char *v)
+{
+    double d = k->def;
+    int rc = v ? parse_double(k->name, v, 0, &d) : 0;
+    if (!rc && !(d >= k->lo && d <= k->hi))
+        rc = gridr__fail(GRIDR_ERANGE,
+                         "value '%s' for key '%s' is out of range (expected seconds in [%g, %g], "
+                         "0 = no limit)",
+                         v, k->name, k->lo, k->hi);
+    if (!rc)
+        *FIELD(double, j, k->off) = d;
     return rc;
 }
 
@@ -392,10 +423,11 @@ static const key_def keys[] = {
     {"co", GRIDR__J_KV, set_co, 0, 0, NOLIM},
     {"tile", GRIDR__J_SIZE, set_tile, 0, 0, NOLIM},
     {"mem", GRIDR__J_INT, set_long, OFF(mem_mib), 0, 1, 1 << 30, GRIDR_JOB_DEFAULT_MEM_MIB},
-    {"workers", GRIDR__J_INT, set_int, OFF(workers), 0, 1, 4096, -1},
+    {"workers", GRIDR__J_INT, set_workers, OFF(workers), 0, 1, GRIDR_JOB_MAX_WORKERS, 0},
     {"threads", GRIDR__J_INT, set_int, OFF(threads), 0, 1, 1024, 1},
     {"retries", GRIDR__J_INT, set_int, OFF(retries), 0, 0, 100, 1},
     {"keep-going", GRIDR__J_BOOL, set_bool, OFF(keep_going), 0, NOLIM},
+    {"timeout", GRIDR__J_NUM, set_seconds, OFF(timeout), 0, 0, 1e7, 0},
     {"dry-run", GRIDR__J_BOOL, set_bool, OFF(dry_run), 0, NOLIM},
     {"quiet", GRIDR__J_BOOL, set_bool, OFF(quiet), 0, NOLIM},
     {"report", GRIDR__J_PATH, set_string, OFF(report), 0, NOLIM},

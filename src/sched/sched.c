@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -253,6 +255,14 @@ int gridr__pool_ready(gridr_sched *s)
 
 /* ---- creation and end -------------------------------------------------------------------- */
 
+static int check_timeout(double seconds)
+{
+    if (!(seconds >= 0 && seconds <= GRIDR__SCHED_TIMEOUT_MAX))
+        return gridr__fail(GRIDR_EINVAL, "scheduler: timeout = %g s (0 .. %g; 0 = none)", seconds,
+                           GRIDR__SCHED_TIMEOUT_MAX);
+    return 0;
+}
+
 static int check_opts(const gridr_sched_opts *o)
 {
     if (!o || !o->work)
@@ -264,7 +274,7 @@ static int check_opts(const gridr_sched_opts *o)
                            "scheduler: threads (%d), prefetch (%d), retries (%d) "
                            "and grace_ms (%d) must be >= 0",
                            o->threads, o->prefetch, o->retries, o->grace_ms);
-    return 0;
+    return check_timeout(o->timeout);
 }
 
 static int copy_opts(gridr_sched *s, const gridr_sched_opts *o)
@@ -286,6 +296,24 @@ static int copy_opts(gridr_sched *s, const gridr_sched_opts *o)
 #endif
 }
 
+/* The parent keeps one descriptor per worker (its channel) for the scheduler's life, and each
+ * channel travels through the control socket as a descriptor in flight, which the kernel counts
+ * against the same limit: a pool that does not fit under RLIMIT_NOFILE, with GRIDR__FD_RESERVE
+ * left for the program's own files, is refused here rather than failing one spawn at a time. */
+static int check_fd_room(int nworkers)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        (rlim_t)nworkers + GRIDR__FD_RESERVE <= rl.rlim_cur)
+        return 0;
+    return gridr__fail(GRIDR_EINVAL,
+                       "scheduler: %d workers need %d open files in this process (one socket "
+                       "each, %d for its own files), but its limit is %llu (ulimit -n): use "
+                       "fewer workers or raise the limit",
+                       nworkers, nworkers + GRIDR__FD_RESERVE, GRIDR__FD_RESERVE,
+                       (unsigned long long)rl.rlim_cur);
+}
+
 static int alloc_sched(const gridr_sched_opts *o, gridr_sched **out)
 {
     gridr_sched *s = calloc(1, sizeof *s);
@@ -299,6 +327,9 @@ static int alloc_sched(const gridr_sched_opts *o, gridr_sched **out)
         return rc;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     s->nworkers = o->workers > 0 ? o->workers : (int)GRIDR__MAX(ncpu, 1);
+    rc = check_fd_room(s->nworkers);
+    if (rc)
+        return rc;
     s->w = calloc((size_t)s->nworkers, sizeof *s->w);
     if (!s->w)
         return gridr__fail(GRIDR_ENOMEM, "scheduler: out of memory for %d workers", s->nworkers);
@@ -427,6 +458,18 @@ int gridr_sched_set_keep_going(gridr_sched *s, int keep_going)
         return gridr__fail(GRIDR_EINVAL,
                            "scheduler: keep_going cannot change while a run is going on");
     s->o.keep_going = keep_going != 0;
+    return 0;
+}
+
+int gridr_sched_set_timeout(gridr_sched *s, double seconds)
+{
+    int rc = check_timeout(seconds);
+    if (rc)
+        return rc;
+    if (s->running)
+        return gridr__fail(GRIDR_EINVAL,
+                           "scheduler: the timeout cannot change while a run is going on");
+    s->o.timeout = seconds;
     return 0;
 }
 

@@ -268,17 +268,26 @@ static void __attribute__((noreturn)) worker_main(const gridr_sched *s, int fd, 
 
 /* ---- fork server ------------------------------------------------------------------------- */
 
+/* A reply waiting for room in the control socket, with the descriptor it carries (-1: none). */
+typedef struct srv_reply {
+    gridr__ctl_msg m;
+    int fd;
+} srv_reply;
+
 typedef struct server {
     const gridr_sched *s;
     int ctl, sfd;
     pid_t self;
     pid_t *kids;
     int nkids, cap;
+    srv_reply *out; /* replies not sent yet, in order: out[head .. nout) */
+    int head, nout, capout;
 } server;
 
-static void srv_send(server *v, int op, int index, int arg, pid_t pid, int fd)
+/* Send one reply without blocking: 1 sent, 0 no room (try again on POLLOUT), -1 failed. */
+static int srv_try_send(server *v, const srv_reply *r)
 {
-    gridr__ctl_msg m = {op, index, arg, (int32_t)pid};
+    gridr__ctl_msg m = r->m;
     struct iovec iov = {&m, sizeof m};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
@@ -288,7 +297,7 @@ static void srv_send(server *v, int op, int index, int arg, pid_t pid, int fd)
     memset(&h, 0, sizeof h);
     h.msg_iov = &iov;
     h.msg_iovlen = 1;
-    if (fd >= 0) {
+    if (r->fd >= 0) {
         memset(&u, 0, sizeof u);
         h.msg_control = u.buf;
         h.msg_controllen = sizeof u.buf;
@@ -296,10 +305,70 @@ static void srv_send(server *v, int op, int index, int arg, pid_t pid, int fd)
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
         c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        memcpy(CMSG_DATA(c), &r->fd, sizeof r->fd);
     }
-    while (sendmsg(v->ctl, &h, MSG_NOSIGNAL) < 0 && errno == EINTR)
-        ;
+    ssize_t n;
+    do
+        n = sendmsg(v->ctl, &h, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        return 1;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == ENOMEM ? 0 : -1;
+}
+
+/* Send what the socket takes now, in order. The server never blocks on a send: the parent may
+ * itself be blocked sending requests (a burst of SPAWN or SIGNAL for hundreds of workers), and
+ * a server blocked on its replies would stop reading them: both ends would wait forever. */
+static void srv_flush(server *v)
+{
+    while (v->head < v->nout) {
+        srv_reply *r = &v->out[v->head];
+        int rc = srv_try_send(v, r);
+        if (rc == 0)
+            return;
+        if (rc < 0 && (errno == EPIPE || errno == ECONNRESET))
+            _exit(0); /* the parent is gone; PDEATHSIG takes the workers */
+        if (rc < 0 && r->m.op == GRIDR__CTL_SPAWNED) {
+            /* The channel cannot travel (e.g. ETOOMANYREFS): the worker leaves when its channel
+             * closes below; the parent hears that the spawn failed. */
+            r->m = (gridr__ctl_msg){GRIDR__CTL_SPAWN_FAILED, r->m.index, errno, 0};
+            close(r->fd);
+            r->fd = -1;
+            continue;
+        }
+        if (r->fd >= 0)
+            close(r->fd);
+        v->head++;
+    }
+    v->head = v->nout = 0;
+}
+
+/* Queue a reply (taking `fd`) and send what can be sent. */
+static void srv_send(server *v, int op, int index, int arg, pid_t pid, int fd)
+{
+    if (v->nout == v->capout && v->head > 0) {
+        memmove(v->out, v->out + v->head, (size_t)(v->nout - v->head) * sizeof *v->out);
+        v->nout -= v->head;
+        v->head = 0;
+    }
+    if (v->nout == v->capout) {
+        int cap = v->capout ? 2 * v->capout : 64;
+        srv_reply *o = realloc(v->out, (size_t)cap * sizeof *o);
+        if (!o)
+            _exit(1); /* the parent sees the server gone; the workers die with it (PDEATHSIG) */
+        v->out = o;
+        v->capout = cap;
+    }
+    v->out[v->nout++] = (srv_reply){{op, index, arg, (int32_t)pid}, fd};
+    srv_flush(v);
+}
+
+/* In a new worker: close the parent's ends of other workers' channels still queued here. */
+static void srv_close_queued(server *v)
+{
+    for (int i = v->head; i < v->nout; i++)
+        if (v->out[i].fd >= 0)
+            close(v->out[i].fd);
 }
 
 static int srv_has_kid(const server *v, pid_t pid)
@@ -333,17 +402,18 @@ static void srv_spawn(server *v, int index)
         close(v->ctl);
         close(v->sfd);
         close(sv[0]);
+        srv_close_queued(v);
         worker_main(v->s, sv[1], v->self);
     }
     int err = errno;
     close(sv[1]);
-    if (pid < 0)
+    if (pid < 0) {
+        close(sv[0]);
         srv_send(v, GRIDR__CTL_SPAWN_FAILED, index, err, 0, -1);
-    else {
+    } else {
         v->kids[v->nkids++] = pid;
-        srv_send(v, GRIDR__CTL_SPAWNED, index, 0, pid, sv[0]);
+        srv_send(v, GRIDR__CTL_SPAWNED, index, 0, pid, sv[0]); /* the queue owns sv[0] now */
     }
-    close(sv[0]);
 }
 
 /* Reap every ended child; tell the parent unless we are shutting down. */
@@ -439,12 +509,15 @@ void gridr__server_main(gridr_sched *s, int ctl, pid_t parent)
     v.ctl = ctl;
     srv_setup(&v, parent);
     for (;;) {
-        struct pollfd p[2] = {{ctl, POLLIN, 0}, {v.sfd, POLLIN, 0}};
+        short out = v.head < v.nout ? POLLOUT : 0; /* replies wait for room: keep reading */
+        struct pollfd p[2] = {{ctl, (short)(POLLIN | out), 0}, {v.sfd, POLLIN, 0}};
         if (poll(p, 2, -1) < 0 && errno != EINTR)
             _exit(1);
+        if (p[0].revents & POLLOUT)
+            srv_flush(&v);
         if (p[1].revents)
             srv_reap(&v, 1);
-        if (!p[0].revents)
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
         gridr__ctl_msg m;
         ssize_t n = recv(ctl, &m, sizeof m, MSG_DONTWAIT);

@@ -2,6 +2,7 @@
 #ifndef GRIDR_SCHED_INTERNAL_H
 #define GRIDR_SCHED_INTERNAL_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -11,6 +12,8 @@
 #define GRIDR__FAULT_EXIT (-1) /* action: _exit(3) */
 #define GRIDR__FAULT_HANG (-2) /* action: sleep until killed */
 #define GRIDR__MSG_MAGIC 0x67724a42u
+#define GRIDR__FD_RESERVE 64         /* descriptors left to the program beside one per worker */
+#define GRIDR__SCHED_TIMEOUT_MAX 1e7 /* seconds (115 days): milliseconds still fit a long */
 
 /** One fault of the test hook: when a worker receives `window`, do `action` (a signal number
  *  or one of the negative codes above); `once`: only on attempt 1. */
@@ -127,6 +130,20 @@ struct gridr_sched {
     gridr_sched_stats st;
     char run_id[16];
 };
+
+/* sched_signal.c: SIGINT/SIGTERM/SIGHUP during a run (GRIDR__NCAUGHT of them). */
+#define GRIDR__NCAUGHT 3
+/** Dispositions replaced by gridr__catch_signals(), for gridr__restore_signals(). */
+typedef struct gridr__sigsave {
+    struct sigaction old[GRIDR__NCAUGHT];
+    int have[GRIDR__NCAUGHT];
+} gridr__sigsave;
+/** Catch the signals into s->sigpipe (one run per process at a time; ignored ones stay so). */
+void gridr__catch_signals(gridr_sched *s, gridr__sigsave *sv);
+/** Put back what gridr__catch_signals() replaced. */
+void gridr__restore_signals(gridr__sigsave *sv);
+/** The last signal written to s->sigpipe since the last call, or 0; empties the pipe. */
+int gridr__read_signal(gridr_sched *s);
 
 /* sched_worker.c: the fork server (never returns) and the fault spec parser. */
 void gridr__server_main(gridr_sched *s, int ctl, pid_t parent) __attribute__((noreturn));

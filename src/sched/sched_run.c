@@ -6,9 +6,10 @@
 #include "sched_internal.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,6 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
-
-/* The signals that cancel a run: Ctrl-C, kill/systemd, a terminal hang-up (ssh dropped). */
-static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
-#define NCAUGHT ((int)(sizeof caught / sizeof caught[0]))
 
 /* A slot goes FREE -> READY (prepared) -> RUNNING (on a worker) -> DONE (answered) -> FREE
  * (finished); RETRY: its window must be prepared again for another attempt. */
@@ -33,6 +30,8 @@ typedef struct slot {
     int attempt;
     int state;
     int worker;
+    long deadline; /* RUNNING with a timeout: CLOCK_MONOTONIC ms when its worker is killed */
+    int timed_out; /* its worker was killed for the timeout */
     unsigned char winp[GRIDR_SCHED_WIN_PARAMS_MAX];
 } slot;
 
@@ -49,67 +48,8 @@ typedef struct run {
     int *pmap;
     unsigned char runp[GRIDR_SCHED_RUN_PARAMS_MAX];
     gridr__job_msg job;
-    struct sigaction old[NCAUGHT];
-    int have[NCAUGHT];
+    gridr__sigsave sigs;
 } run;
-
-/* ---- signals ----------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t sig_fd = -1;
-static atomic_int sig_owner;
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char c = (unsigned char)sig;
-    if (sig_fd >= 0)
-        (void)!write(sig_fd, &c, 1);
-    errno = saved;
-}
-
-static int catch_one(int sig, struct sigaction *old)
-{
-    struct sigaction sa;
-    if (sigaction(sig, NULL, old) != 0 || old->sa_handler == SIG_IGN)
-        return 0; /* an ignored signal stays ignored (nohup, background jobs) */
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART; /* callbacks' reads and writes go on; our poll() still wakes */
-    sigemptyset(&sa.sa_mask);
-    return sigaction(sig, &sa, NULL) == 0;
-}
-
-static void catch_signals(run *r)
-{
-    int expected = 0, any = 0;
-    unsigned char c;
-    while (read(r->s->sigpipe[0], &c, 1) == 1)
-        ;
-    /* One run per process owns the signals; a concurrent run in another thread does not. */
-    if (!atomic_compare_exchange_strong(&sig_owner, &expected, 1))
-        return;
-    sig_fd = r->s->sigpipe[1];
-    for (int i = 0; i < NCAUGHT; i++)
-        any |= r->have[i] = catch_one(caught[i], &r->old[i]);
-    if (!any) {
-        sig_fd = -1;
-        atomic_store(&sig_owner, 0);
-    }
-}
-
-static void restore_signals(run *r)
-{
-    int any = 0;
-    for (int i = 0; i < NCAUGHT; i++)
-        if (r->have[i]) {
-            sigaction(caught[i], &r->old[i], NULL);
-            any = 1;
-        }
-    if (!any)
-        return;
-    sig_fd = -1;
-    atomic_store(&sig_owner, 0);
-}
 
 /* ---- messages ---------------------------------------------------------------------------- */
 
@@ -170,6 +110,60 @@ static int cancelled(run *r, int sig)
                        "cancelled by the progress callback (%ld of %ld windows "
                        "done)",
                        r->settled, r->d->windows);
+}
+
+/* ---- time limits ------------------------------------------------------------------------- */
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A window just sent to a worker: its attempt may last until now + timeout. */
+static void start_clock(const run *r, slot *sl)
+{
+    double t = r->s->o.timeout;
+    sl->timed_out = 0;
+    sl->deadline = t > 0 ? now_ms() + (long)ceil(t * 1000.0) : 0;
+}
+
+/* Milliseconds until the first running window's deadline, at most `ms` (-1: no bound). */
+static int next_deadline(const run *r, int ms)
+{
+    if (r->s->o.timeout <= 0)
+        return ms;
+    long now = now_ms();
+    for (int i = 0; i < r->nslots; i++) {
+        const slot *sl = &r->sl[i];
+        if (sl->state != SLOT_RUNNING || sl->timed_out)
+            continue;
+        long left = GRIDR__MAX(sl->deadline - now, 0L);
+        if (ms < 0 || left < ms)
+            ms = (int)GRIDR__MIN(left, (long)INT_MAX);
+    }
+    return ms;
+}
+
+/* Kill the workers past their window's deadline; their deaths (REAPED) fail or retry the
+ * windows, with a message saying they timed out (on_death). */
+static int kill_late(run *r)
+{
+    if (r->s->o.timeout <= 0)
+        return 0;
+    long now = now_ms();
+    for (int i = 0; i < r->nslots; i++) {
+        slot *sl = &r->sl[i];
+        if (sl->state != SLOT_RUNNING || sl->timed_out || now < sl->deadline)
+            continue;
+        sl->timed_out = 1;
+        int rc =
+            gridr__send_ctl(r->s, GRIDR__CTL_SIGNAL, sl->worker, SIGKILL, r->s->w[sl->worker].pid);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 /* ---- window life ------------------------------------------------------------------------- */
@@ -364,6 +358,7 @@ static void dispatch_ready(run *r)
         s->w[wi].slot = (int)(sl - r->sl);
         sl->state = SLOT_RUNNING;
         sl->worker = wi;
+        start_clock(r, sl);
     }
 }
 
@@ -436,9 +431,13 @@ static int on_death(run *r, pid_t pid, int status)
     rc = gridr__fill_pool(s); /* a replacement, forked by the fork server */
     if (rc || busy < 0)
         return rc;
-    char how[64], text[128];
+    char how[64], text[160];
     gridr__wait_text(status, how, sizeof how);
-    snprintf(text, sizeof text, "worker pid %d %s", (int)pid, how);
+    if (r->sl[busy].timed_out)
+        snprintf(text, sizeof text, "timed out after %g s (worker pid %d %s)", s->o.timeout,
+                 (int)pid, how);
+    else
+        snprintf(text, sizeof text, "worker pid %d %s", (int)pid, how);
     return fail_window(r, &r->sl[busy], GRIDR_ECHILD, text, 1);
 }
 
@@ -470,15 +469,6 @@ static int on_ctl(run *r)
     }
 }
 
-static int read_signal(run *r)
-{
-    unsigned char c;
-    int sig = 0;
-    while (read(r->s->sigpipe[0], &c, 1) == 1)
-        sig = c;
-    return sig;
-}
-
 /* Wait up to timeout_ms (-1: until something happens) and handle what happened. */
 static int wait_events(run *r, int timeout_ms)
 {
@@ -494,7 +484,7 @@ static int wait_events(run *r, int timeout_ms)
     int got = poll(r->pfd, (nfds_t)n, timeout_ms);
     if (got < 0 && errno != EINTR)
         return gridr__fail_errno(GRIDR_ESYS, errno, "scheduler: poll");
-    int sig = got < 0 || r->pfd[0].revents ? read_signal(r) : 0;
+    int sig = got < 0 || r->pfd[0].revents ? gridr__read_signal(r->s) : 0;
     if (sig && !r->stopping)
         return cancelled(r, sig);
     for (int j = 2; got > 0 && j < n; j++)
@@ -522,7 +512,9 @@ static int run_loop(run *r)
     int rc = progress(r);
     while (!rc && r->settled < r->d->windows) {
         dispatch_ready(r);
-        rc = wait_events(r, slot_to_prepare(r) ? 0 : -1);
+        rc = wait_events(r, next_deadline(r, slot_to_prepare(r) ? 0 : -1));
+        if (!rc)
+            rc = kill_late(r);
         if (rc)
             break;
         dispatch_ready(r);
@@ -535,7 +527,7 @@ static int run_loop(run *r)
         rc = partial_result(r);
     /* A signal sent to the whole process group also kills workers (SIGTERM): the parent's
      * signal, not the deaths it caused, is the reason the run stops. */
-    int sig = rc && rc != GRIDR_ECANCELED ? read_signal(r) : 0;
+    int sig = rc && rc != GRIDR_ECANCELED ? gridr__read_signal(r->s) : 0;
     return sig ? cancelled(r, sig) : rc;
 }
 
@@ -771,12 +763,12 @@ int gridr_sched_run(gridr_sched *s, const gridr_sched_run_desc *d)
     s->running = 1;
     rc = open_run(&r);
     if (!rc) {
-        catch_signals(&r);
+        gridr__catch_signals(s, &r.sigs);
         rc = run_loop(&r);
         if (rc && rc != GRIDR_EPARTIAL)
             stop_busy(&r);
         unmap_workers(&r);
-        restore_signals(&r);
+        gridr__restore_signals(&r.sigs);
     }
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", gridr_last_error());

@@ -66,41 +66,24 @@ static void test_every_key(void)
     gridr_job j;
     gridr_job_init(&j);
     const char *kv[][2] = {
-        {"kind", "zoom"},
-        {"src", "in.tif"},
-        {"dst", "out.tif"},
-        {"band", "3"},
-        {"band", "1,2"},
-        {"resampling", "bspline5"},
-        {"bspline-eps", "1e-4"},
-        {"mask-influence", "0.5"},
-        {"boundary", "constant"},
-        {"boundary-value", "-2.5"},
-        {"trust-padding", "yes"},
-        {"src-nodata", "nan"},
-        {"nodata", "-9999"},
-        {"out-type", "Float32"},
-        {"format", "COG"},
-        {"co", "COMPRESS=DEFLATE"},
-        {"co", "LEVEL=9"},
-        {"tile", "512x256"},
-        {"mem", "2048"},
-        {"workers", "3"},
-        {"threads", "2"},
-        {"retries", "0"},
-        {"keep-going", "true"},
-        {"dry-run", "1"},
-        {"quiet", "on"},
-        {"report", "r.json"},
-        {"factor", "2,0.5"},
-        {"size", "300x200"},
-        {"grid", "g.tif"},
-        {"grid-col", "gc.tif"},
-        {"grid-res", "10,5"},
-        {"grid-mask", "m.tif"},
-        {"grid-mask-valid", "255"},
-        {"grid-nodata", "-1e9"},
-        {"grid-shift", "-0.5,0.25"},
+        {"kind", "zoom"},         {"src", "in.tif"},
+        {"dst", "out.tif"},       {"band", "3"},
+        {"band", "1,2"},          {"resampling", "bspline5"},
+        {"bspline-eps", "1e-4"},  {"mask-influence", "0.5"},
+        {"boundary", "constant"}, {"boundary-value", "-2.5"},
+        {"trust-padding", "yes"}, {"src-nodata", "nan"},
+        {"nodata", "-9999"},      {"out-type", "Float32"},
+        {"format", "COG"},        {"co", "COMPRESS=DEFLATE"},
+        {"co", "LEVEL=9"},        {"tile", "512x256"},
+        {"mem", "2048"},          {"workers", "3"},
+        {"threads", "2"},         {"retries", "0"},
+        {"keep-going", "true"},   {"timeout", "2.5"},
+        {"dry-run", "1"},         {"quiet", "on"},
+        {"report", "r.json"},     {"factor", "2,0.5"},
+        {"size", "300x200"},      {"grid", "g.tif"},
+        {"grid-col", "gc.tif"},   {"grid-res", "10,5"},
+        {"grid-mask", "m.tif"},   {"grid-mask-valid", "255"},
+        {"grid-nodata", "-1e9"},  {"grid-shift", "-0.5,0.25"},
         {"src-mask", "sm.tif"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
@@ -124,6 +107,7 @@ static void test_every_key(void)
     CU_ASSERT(j.tile_cols == 512 && j.tile_rows == 256);
     CU_ASSERT(j.mem_mib == 2048 && j.workers == 3 && j.threads == 2 && j.retries == 0);
     CU_ASSERT(j.keep_going && j.dry_run && j.quiet);
+    CU_ASSERT_EQUAL(j.timeout, 2.5);
     CU_ASSERT_STRING_EQUAL(j.report, "r.json");
     CU_ASSERT(j.zoom_fx == 2 && j.zoom_fy == 0.5);
     CU_ASSERT(j.size_cols == 300 && j.size_rows == 200);
@@ -143,7 +127,7 @@ static void test_every_key(void)
             seen |= strcmp(kv[i][0], *k) == 0;
         CU_ASSERT(seen);
     }
-    CU_ASSERT_EQUAL(nkeys, 34);
+    CU_ASSERT_EQUAL(nkeys, 35);
     /* A copy is deep; NULL restores defaults. */
     gridr_job c;
     ASSERT_OK(gridr_job_copy(&c, &j));
@@ -151,10 +135,12 @@ static void test_every_key(void)
     ASSERT_OK(gridr_job_set(&j, "co", NULL));
     ASSERT_OK(gridr_job_set(&j, "src", NULL));
     ASSERT_OK(gridr_job_set(&j, "workers", NULL));
+    ASSERT_OK(gridr_job_set(&j, "timeout", NULL));
     ASSERT_OK(gridr_job_set(&j, "nodata", NULL));
     ASSERT_OK(gridr_job_set(&j, "tile", "0"));
     CU_ASSERT(j.nbands == 0 && j.bands == NULL && j.creation_options == NULL);
-    CU_ASSERT(j.src == NULL && !j.has_nodata && j.workers >= 1 && j.tile_rows == 0);
+    CU_ASSERT(j.src == NULL && !j.has_nodata && j.tile_rows == 0 && j.timeout == 0);
+    CU_ASSERT(j.workers >= 1 && j.workers <= GRIDR_JOB_MAX_WORKERS);
     CU_ASSERT(c.nbands == 3 && c.bands[2] == 2 && c.ncreation_options == 2);
     CU_ASSERT_STRING_EQUAL(c.src, "in.tif");
     CU_ASSERT_STRING_EQUAL(c.creation_options[0], "COMPRESS=DEFLATE");
@@ -177,7 +163,10 @@ static void test_bad_values(void)
         {"factor", "-1,2", "> 0"},
         {"resampling", "foo", "bspline3"},
         {"boundary", "mirror", "reflect"},
-        {"workers", "0", "[1, 4096]"},
+        {"workers", "0", "[1, 512]"},
+        {"workers", "513", "one socket per worker"},
+        {"timeout", "-1", "[0, 1e+07]"},
+        {"timeout", "nan", "finite"},
         {"workers", "four", "integer"},
         {"threads", "2.5", "integer"},
         {"retries", "-1", "[0, 100]"},

@@ -33,6 +33,7 @@ static const cli_opt opts[] = {
     {"mem", NULL, "mem", 1},
     {"retries", NULL, "retries", 1},
     {"keep-going", NULL, "keep-going", 0},
+    {"timeout", NULL, "timeout", 1},
     {"dry-run", NULL, "dry-run", 0},
     {"report", NULL, "report", 1},
     {"quiet", "q", "quiet", 0},

@@ -25,7 +25,9 @@ static const char usage_text[] =
     "  --src FILE, --dst FILE  source and output of a job file holding one job\n"
     "  -r, --resampling K   nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9,\n"
     "                       bspline11 (default linear)\n"
-    "  -j, --workers N      worker processes (default: usable cores)\n"
+    "  -j, --workers N      worker processes, 1..512 (default: usable cores, at most 512;\n"
+    "                       the parent keeps one socket per worker: 512 is half the usual\n"
+    "                       limit of 1024 open files, the rest is for GDAL's files)\n"
     "  -t, --threads N      OpenMP threads per worker (default 1)\n"
     "  -b, --band B         source band, 1-based (repeatable; default all)\n"
     "  --nodata V           output nodata (default: the source's, else 0)\n"
@@ -37,6 +39,8 @@ static const char usage_text[] =
     "  --mem MiB            memory budget for the windows in flight (default 1024)\n"
     "  --retries N          retries of a window whose worker died (default 1)\n"
     "  --keep-going         finish the other windows when one fails for good\n"
+    "  --timeout SECONDS    kill a worker still on a window after SECONDS and retry the\n"
+    "                       window (or fail it) as if the worker had died (default 0: none)\n"
     "  --dry-run            print the plan; write nothing\n"
     "  --report FILE.json   write timings, windows, bytes and workers\n"
     "  -q, --quiet          no progress bar\n"
@@ -357,6 +361,8 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
     int rc = gridr_sched_set_retries(st->sched, j->retries); /* each job its own */
     if (rc == 0)
         rc = gridr_sched_set_keep_going(st->sched, j->keep_going);
+    if (rc == 0)
+        rc = gridr_sched_set_timeout(st->sched, j->timeout);
     if (rc == 0)
         rc = gridr_job_run(st->sched, st->reg, j, cli_show_progress, &prog, &rep);
     if (prog.enabled && rc)
