@@ -570,6 +570,38 @@ static int fsync_path(const char *path, int dir)
     return 0;
 }
 
+static int cancelled(const gridr_raster *r)
+{
+    return gridr__fail(GRIDR_ECANCELED, "cancelled before '%s' was written (nothing renamed)",
+                       r->path);
+}
+
+/* GDAL's progress of the CreateCopy at commit, passed on to the output's progress function. */
+static int CPL_STDCALL copy_progress(double complete, const char *msg, void *arg)
+{
+    gridr_raster *r = arg;
+    (void)msg;
+    if (!r->progress(complete, GRIDR_RASTER_STEP_COPY, r->progress_arg))
+        r->cancelled = 1;
+    return !r->cancelled;
+}
+
+/* The last chance to cancel: after it, only renames. */
+static int last_check(gridr_raster *r)
+{
+    if (r->progress && !r->progress(1.0, GRIDR_RASTER_STEP_RENAME, r->progress_arg))
+        r->cancelled = 1;
+    return r->cancelled ? cancelled(r) : 0;
+}
+
+void gridr_raster_set_progress(gridr_raster *r, int (*fn)(double, const char *, void *), void *arg)
+{
+    if (!r || !r->writable)
+        return;
+    r->progress = fn;
+    r->progress_arg = arg;
+}
+
 /* Flush and close the dataset; with a staging file, CreateCopy it into r->tmp first. *files gets
  * the backend's file list of the final dataset (main file and side files). */
 static int finish_dataset(gridr_raster *r, char ***files)
@@ -582,8 +614,8 @@ static int finish_dataset(gridr_raster *r, char ***files)
     gridr__gdal_begin(&c);
     GDALFlushCache(ds);
     if (CPLGetLastErrorType() < CE_Failure && r->stage) {
-        GDALDatasetH copy =
-            GDALCreateCopy(r->final_drv, r->tmp, ds, FALSE, r->copy_opts, NULL, NULL);
+        GDALDatasetH copy = GDALCreateCopy(r->final_drv, r->tmp, ds, FALSE, r->copy_opts,
+                                           r->progress ? copy_progress : NULL, r);
         if (copy) {
             *files = GDALGetFileList(copy);
             GDALClose(copy);
@@ -596,6 +628,8 @@ static int finish_dataset(gridr_raster *r, char ***files)
     }
     GDALClose(ds);
     gridr__gdal_end(&c);
+    if (r->cancelled)
+        return cancelled(r);
     if (c.failed)
         return gridr__fail(gridr__gdal_io_status(&c, r->tmp),
                            "cannot write '%s' (temporary '%s'): %s", r->path, r->tmp,
@@ -655,7 +689,12 @@ static int move_aux(gridr_raster *r, int stale_pass)
 static int move_into_place(gridr_raster *r, char **files)
 {
     char dir[PATH_MAX];
-    int rc = move_aux(r, 1);
+    /* Every byte on disk before the last chance to cancel, so that only renames follow it. */
+    int rc = fsync_path(r->tmp, 0);
+    if (!rc)
+        rc = last_check(r);
+    if (!rc)
+        rc = move_aux(r, 1);
     if (!rc)
         rc = move_side_files(r, files);
     if (!rc)
