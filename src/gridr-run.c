@@ -44,7 +44,8 @@ static const char usage_text[] =
     "  -h, --help           this help;  -V, --version  the version\n"
     "\n"
     "Exit status: 0 success, 1 a job failed, 2 usage error, 129/130/143 interrupted by\n"
-    "SIGHUP/SIGINT/SIGTERM (a signal ignored at start, e.g. under nohup, stays ignored).\n"
+    "SIGHUP/SIGINT/SIGTERM before the output was renamed: not written (a signal after the\n"
+    "rename is too late: 0; a signal ignored at start, e.g. under nohup, stays ignored).\n"
     "See gridr-run(1) and docs/jobs.md.\n";
 
 double gridr__cli_now(void)
