@@ -313,8 +313,9 @@ static void run_all(run_state *st, const gridr_job *jobs, size_t n)
 static int run_jobs(gridr_job *jobs, size_t n, const char *report)
 {
     run_state st = {NULL, NULL, report ? json_array() : NULL, 0, 0};
-    /* Fork the workers first: nothing has opened a raster or started OpenMP yet. */
-    if (start_pool(&st, jobs, n) == 0)
+    /* Fork the workers first: nothing has opened a raster or started OpenMP yet. A signal that
+     * came while the jobs were read and checked stops the run before any of that. */
+    if (gridr__cli_pending_signal() || start_pool(&st, jobs, n) == 0)
         run_all(&st, jobs, n);
     else
         st.failed = 1;

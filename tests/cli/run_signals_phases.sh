@@ -39,7 +39,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$GRIDR_RUN" "$@" 2>err &
 held() {
     wait_until 10 sh -c "ls '$STATE'/*.journal >/dev/null 2>&1" || fail "no journal: $(cat err)"
     id=$(basename "$(ls "$STATE"/*.journal)" .journal)
-    wait_until 10 sh -c "[ \$(ps -o pid= --ppid \$(ps -o pid= --ppid $p | head -1) | wc -l) = 2 ]" ||
+    wait_until 10 sh -c "[ \$(ps -o pid= --ppid \$(ps -o pid= --ppid $p | head -1) 2>/dev/null | wc -l) = 2 ]" ||
         fail "the workers did not start: $(cat err)"
     fs=$(children "$p")
     workers=$(children "$fs")
@@ -112,6 +112,25 @@ grep -qx "gridr-run: out/o.tif: SIGTERM came after out/o.tif was written; the jo
 cmp out/o.tif out/ref.tif || fail "SIGTERM after the rename: output differs from the reference"
 rm out/o.tif
 echo "SIGTERM after the rename: exit 0 in $dt s, output complete"
+
+# A batch: the signal comes after job 1's rename: job 1 is complete, job 2 is not run (143).
+cat >two.json <<JSON
+[{"kind": "zoom", "src": "$SRC", "dst": "out/one.tif", "factor": 2},
+ {"kind": "zoom", "src": "$SRC", "dst": "out/two.tif", "factor": 2}]
+JSON
+phase="batch, after job 1's rename"
+launch hang:phase=committed -q -j 2 two.json
+held
+wait_until 20 sh -c "[ -e out/one.tif ] && grep -q '^-file' '$STATE/$id.journal'" ||
+    fail "job 1 was not renamed: $(cat err)"
+sleep 0.2
+stop TERM 143 1
+grep -qx "gridr-run: two.json: job 1: SIGTERM came after out/one.tif was written; the job is complete" err &&
+    grep -qx "gridr-run: two.json: job 2: interrupted by SIGTERM; output not written" err ||
+    fail "batch: messages: $(cat err)"
+[ -s out/one.tif ] && [ ! -e out/two.tif ] || fail "batch: outputs: $(ls out)"
+rm out/one.tif
+echo "SIGTERM after job 1 of 2 was renamed: job 1 complete, job 2 not run, exit 143"
 
 # Blocked in a call that looks at nothing (a long GDAL call): ended by force within the grace,
 # by the signal's default action; the temporary output and the journal are removed all the same.
