@@ -3,6 +3,7 @@
 #include "job_run_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,42 @@ static int step(const job_progress *p, const char *name, double complete)
     return 0;
 }
 
+/* The name of the output's temporary file (stage 0) or staging file (stage 1), as
+ * gridr_raster_create makes them with the run id as tag, into path[PATH_MAX]. */
+static int temp_name(gridr_registry *reg, const gridr_job *j, int stage, char *path)
+{
+    int n = snprintf(path, PATH_MAX, "%s.tmp.%s%s", j->dst, gridr_registry_run_id(reg),
+                     stage ? ".stage.tif" : "");
+    if (n < 0 || n >= PATH_MAX)
+        return gridr__fail(GRIDR_EINVAL, "output path too long: '%s'", j->dst);
+    return 0;
+}
+
+/* The output's temporary names go into the journal before they exist: a run ended by force or
+ * killed while GDAL creates a large output (GDAL 3.6 grows its band array one band at a time)
+ * leaves nothing the emergency unlink or `gridr-run cleanup` does not know of. */
+static int register_temps(gridr_registry *reg, const gridr_job *j)
+{
+    char path[PATH_MAX];
+    int rc = 0;
+    for (int stage = 0; rc == 0 && stage < 2; stage++)
+        if ((rc = temp_name(reg, j, stage, path)) == 0)
+            rc = gridr_registry_add_file(reg, path);
+    return rc;
+}
+
+/* Once the output exists: forget the staging name when its driver creates directly. */
+static int forget_unused_temp(gridr__job_ctx *c, gridr_registry *reg, const gridr_job *j)
+{
+    char path[PATH_MAX];
+    const char *const *tmp = gridr_raster_temp_files(c->dst);
+    int rc = temp_name(reg, j, 1, path);
+    for (int i = 0; rc == 0 && tmp && tmp[i]; i++)
+        if (strcmp(tmp[i], path) == 0)
+            return 0;
+    return rc ? rc : gridr_registry_forget_file(reg, path);
+}
+
 /* Open the rasters, check the budget, create the output, plan; the output is removed again when
  * a later step fails. */
 static int setup(gridr__job_ctx *c, gridr_sched *s, gridr_registry *reg, const gridr_job *j,
@@ -292,8 +329,12 @@ static int setup(gridr__job_ctx *c, gridr_sched *s, gridr_registry *reg, const g
         rc = gridr__job_check_budget(c, j, workers);
     if (rc == 0)
         rc = step(p, "setup", 0.0);
+    if (rc == 0)
+        rc = register_temps(reg, j);
     if (rc == 0) /* the output first: its tile codec shapes the plan */
         rc = gridr__job_create_output(c, j, reg);
+    if (rc == 0)
+        rc = forget_unused_temp(c, reg, j);
     if (rc == 0)
         rc = step(p, "plan", 0.0);
     if (rc == 0)

@@ -179,13 +179,17 @@ hostile_run() {
     no_journal_left
     no_shm_left
 }
-hostile_run 5
+# GDAL's own Create grows its band array by one per band (realloc): free with glibc's mremap, but
+# under AddressSanitizer every realloc copies, 16 GB for 64314 bands (about 11 s here).
+limit=5
+if grep -q __asan_init "$GRIDR_RUN" 2>/dev/null; then limit=30; fi
+hostile_run $limit
 # It fails at its first window: its strips are not in the file, or (a small /dev/shm) the
 # windows of 64314 bands do not fit there.
 grep -Eq "cannot read .* of 'hostile.tif'|not enough /dev/shm: the run needs" err ||
     fail "hostile TIFF: message: $(cat err)"
 echo "hostile TIFF: exit 1 in $dt s: $(cut -c1-160 err)"
-hostile_run 5 --mem 16
+hostile_run $limit --mem 16
 grep -qx "gridr-run: out/o.tif: source 'hostile.tif': 64314 bands of 2000 x 1500 to resample: one 16 x 16 window of every band needs at least 19.6 MiB x 3 in flight = 58.9 MiB, over the memory budget of 16 MiB; raise --mem, select bands with -b or use fewer workers (-j)" err ||
     fail "hostile TIFF, --mem 16: message: $(cat err)"
 grep -q '"seconds_run": 0.0,' rep.json || fail "hostile TIFF, --mem 16: it ran: $(grep seconds rep.json)"
@@ -198,7 +202,9 @@ launch hang:phase=plan zoom -q --factor 2 -j 2 hostile.tif out/o.tif
 wait_until 10 sh -c "ls out/o.tif.tmp.* >/dev/null 2>&1" || fail "hostile TIFF: no temporary output"
 held
 stop TERM 143 1
-grep -qx "gridr-run: out/o.tif: interrupted by SIGTERM; output not written" err ||
+# (Under AddressSanitizer the signal lands in GDAL's Create, which looks at nothing: ended by
+# force.)
+grep -Eqx "gridr-run: out/o.tif: interrupted by SIGTERM; output not written|gridr-run: interrupted by SIGTERM while busy; stopped by force, output not written" err ||
     fail "hostile TIFF, SIGTERM: message: $(cat err)"
 echo "hostile TIFF, SIGTERM during its setup: exit 143 in $dt s"
 echo "run_signals_phases: ok"
