@@ -32,6 +32,12 @@ int gridr__cli_parse(int argc, char **argv, cli_args *a);
 int gridr__cli_apply(const cli_args *a, gridr_job *j);
 void gridr__cli_catch_signals(void);
 int gridr__cli_pending_signal(void);
+/* The run's registry (NULL: none), what an ending by force removes. */
+void gridr__cli_set_registry(gridr_registry *reg);
+/* A job starts: a signal stops it until its output is being renamed. */
+void gridr__cli_job_start(void);
+/* The interruption was reported on stderr (an ending by force says nothing more). */
+void gridr__cli_reported(void);
 int gridr__cli_progress(double complete, const char *msg, void *arg);
 double gridr__cli_now(void);
 

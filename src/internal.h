@@ -46,6 +46,12 @@ int gridr__unlink_regular(int dfd, const char *name);
 /** Remove every regular file of temporary name `path` (gridr__temp_each). Async-signal-safe. */
 int gridr__temp_remove(const char *path);
 
+/** Test hook (GRIDR_FAULT "hang:phase=NAME" or "stuck:phase=NAME"): at step `phase` of a run in
+ *  the parent, hang (polling `progress` every 10 ms, at most 60 s, until it returns 0) or block
+ *  for good ignoring cancellation, as a long GDAL call does. No-op otherwise. */
+void gridr__fault_phase(const char *phase, int (*progress)(double, const char *, void *),
+                        void *arg);
+
 #define GRIDR__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define GRIDR__MAX(a, b) ((a) > (b) ? (a) : (b))
 
