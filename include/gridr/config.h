@@ -28,6 +28,14 @@ GRIDR_API void gridr_config_get(gridr_config *out);
  *  before starting runs; a run in progress may see either value. */
 GRIDR_API void gridr_config_set(const gridr_config *c);
 
+/** Test hook of builds configured with --enable-fault-injection (a no-op in others): when the
+ *  GRIDR_FAULT variable names `phase` ("hang:phase=NAME": wait up to 60 s, asking `progress`
+ *  every 10 ms and returning when it says 0; "stuck:phase=NAME": block for good, as a long GDAL
+ *  call does), hold the calling process there. The library calls it at the steps of a run
+ *  (setup, plan, commit, committed); gridr-run at start. */
+GRIDR_API void gridr_config_fault_phase(const char *phase,
+                                        int (*progress)(double, const char *, void *), void *arg);
+
 #ifdef __cplusplus
 }
 #endif

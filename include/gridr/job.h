@@ -165,7 +165,14 @@ GRIDR_API int gridr_job_work(void *ctx, const void *run_params, const void *win_
  *  this (parent) process, plan its windows, resample them on the workers, write the output under
  *  a temporary name recorded in `reg`, and rename it to j->dst only when every window succeeded.
  *  `progress` (GDALProgressFunc-shaped, may be NULL) is called from this process; returning 0
- *  cancels. `rep` (may be NULL) receives figures. Returns 0, GRIDR_ECANCELED (see rep->signal),
+ *  cancels. Besides the fraction of windows done (msg NULL) it is asked between the steps of the
+ *  job, with msg naming the step ("setup" before the output is created, "plan", "commit"), during
+ *  the commit's CreateCopy (GRIDR_RASTER_STEP_COPY) and right before the output is renamed
+ *  (GRIDR_RASTER_STEP_RENAME, see gridr_raster_set_progress): a cancel at any of them removes
+ *  the output; once the last one has returned non-zero the job succeeds unless the rename fails.
+ *  The job is refused before its output is created when one GRIDR_PLAN_MIN_WINDOW-square window
+ *  of every band cannot fit `mem_mib` (GRIDR_EINVAL). `rep` (may be NULL) receives figures.
+ *  Returns 0, GRIDR_ECANCELED (see rep->signal),
  *  GRIDR_ECHILD, GRIDR_EPARTIAL or the failing step's code; the message names the job. */
 GRIDR_API int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
                             gridr_sched_progress_fn progress, void *progress_arg,

@@ -301,6 +301,20 @@ GRIDR_API int gridr_raster_copy_metadata(gridr_raster *dst, const gridr_raster *
  *  saying the new file may not survive a power loss. Always consumes `r`. */
 GRIDR_API int gridr_raster_commit(gridr_raster *r);
 
+/** The `msg` of the commit's calls to a progress function set with gridr_raster_set_progress. */
+#define GRIDR_RASTER_STEP_COPY "copy"     /* CreateCopy from the staging file, complete 0..1 */
+#define GRIDR_RASTER_STEP_RENAME "rename" /* every byte is on disk; the renames come next */
+
+/** Progress and cancellation of output `r`'s commit, GDALProgressFunc-shaped (NULL: none).
+ *  gridr_raster_commit() calls it during the CreateCopy of a staged output (msg
+ *  GRIDR_RASTER_STEP_COPY) and once more, with msg GRIDR_RASTER_STEP_RENAME and complete 1,
+ *  after the file is flushed and fsynced and right before the first rename. Returning 0 cancels
+ *  the commit: GRIDR_ECANCELED, the temporary files removed, the final path untouched. Once the
+ *  GRIDR_RASTER_STEP_RENAME call has returned non-zero nothing cancels the commit any more. */
+GRIDR_API void gridr_raster_set_progress(gridr_raster *r,
+                                         int (*fn)(double complete, const char *msg, void *arg),
+                                         void *arg);
+
 /** Give up an output: close it and remove its temporary files (every regular file named `<tmp>`
  *  or `<tmp>.<suffix>`: the staging file and GDAL's side files too). Accepts NULL; consumes
  *  `r`. */

@@ -58,6 +58,10 @@ int gridr__job_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_
 /* Plan the windows for `workers` workers (with the encoded-tiles array when params.codec says so
  * and the windows fall on whole tiles; else params.codec is cleared). */
 int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers);
+/* Refuse a job whose smallest window (GRIDR_PLAN_MIN_WINDOW square, every band) cannot fit its
+ * memory budget with `workers` workers, before any output exists: GRIDR_EINVAL naming the source,
+ * its bands and the figures. */
+int gridr__job_check_budget(const gridr__job_ctx *c, const gridr_job *j, int workers);
 /* Create the output under its temporary name, recorded in `reg` (gridr_registry_add_temp) before
  * any of its files exists, with its georeferencing. */
 GRIDR_API int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg);

@@ -1,5 +1,6 @@
 /* gridr: run one job: open its rasters, plan its windows, resample them on the scheduler. */
 #include "base/internal.h"
+#include "gridr/config.h"
 #include "gridr/registry.h"
 #include "gridr/grid.h"
 #include "gridr/resample.h"
@@ -10,6 +11,7 @@
 #include "pipeline_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,20 +273,69 @@ static int finish_output(gridr__job_ctx *c, gridr_registry *reg, int rc)
     return rc;
 }
 
+/* The progress callback of a job's run, also asked between its steps whether to go on. */
+typedef struct job_progress {
+    gridr_sched_progress_fn fn;
+    void *arg;
+} job_progress;
+
+/* A step of the job in the parent: the test hook may hold it there, then a cancel stops the job
+ * (nothing of the output is kept). */
+static int step(const job_progress *p, const char *name, double complete)
+{
+    gridr_config_fault_phase(name, p->fn, p->arg);
+    if (p->fn && !p->fn(complete, name, p->arg))
+        return gridr__fail(GRIDR_ECANCELED, "cancelled at the %s step", name);
+    return 0;
+}
+
+/* Open the rasters, check the budget, create the output, plan; the output is removed again when
+ * a later step fails. */
+static int setup(gridr__job_ctx *c, gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                 const job_progress *p)
+{
+    int workers = gridr_sched_workers(s);
+    int rc = gridr__job_open(c, j, 0);
+    if (rc == 0) /* before any work: what the source's header asks for must fit the budget */
+        rc = gridr__job_check_budget(c, j, workers);
+    if (rc == 0)
+        rc = step(p, "setup", 0.0);
+    if (rc == 0) /* the output first (its temporary names journaled before they exist) */
+        rc = gridr__job_create_output(c, j, reg);
+    if (rc == 0)
+        rc = step(p, "plan", 0.0);
+    if (rc == 0)
+        rc = gridr__job_plan(c, j, workers);
+    if (rc && c->dst)
+        finish_output(c, reg, rc);
+    return rc;
+}
+
+/* Rename the output into place when rc is 0 and nothing cancels before the rename; else remove
+ * it. After the rename the job has succeeded, whatever arrives. */
+static int commit(gridr__job_ctx *c, gridr_registry *reg, const job_progress *p, int rc)
+{
+    if (rc == 0)
+        rc = step(p, "commit", 1.0);
+    if (rc == 0)
+        gridr_raster_set_progress(c->dst, p->fn, p->arg);
+    rc = finish_output(c, reg, rc);
+    if (rc == 0)
+        gridr_config_fault_phase("committed", p->fn, p->arg);
+    return rc;
+}
+
 int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
                   gridr_sched_progress_fn progress, void *progress_arg, gridr_job_report *rep)
 {
     gridr__job_ctx c;
     gridr_job_report local;
+    job_progress p = {progress, progress_arg};
     double t0 = now_s();
     if (!rep)
         rep = &local;
     memset(rep, 0, sizeof *rep);
-    int rc = gridr__job_open(&c, j, 0);
-    if (rc == 0) /* the output first: its tile codec shapes the plan */
-        rc = gridr__job_create_output(&c, j, reg);
-    if (rc == 0 && (rc = gridr__job_plan(&c, j, gridr_sched_workers(s))) != 0)
-        finish_output(&c, reg, rc);
+    int rc = setup(&c, s, reg, j, &p);
     rep->seconds_setup = now_s() - t0;
     if (rc == 0) {
         double t1 = now_s();
@@ -292,7 +343,7 @@ int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
         rep->seconds_run = now_s() - t1;
         double t2 = now_s();
         gridr_clear_warning();
-        rc = finish_output(&c, reg, rc);
+        rc = commit(&c, reg, &p, rc);
         rep->seconds_commit = now_s() - t2;
         if (rc == 0)
             snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning());

@@ -278,6 +278,39 @@ int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
     return 0;
 }
 
+/* Bytes of one output window of rows x cols, every band: its output array and, for a zoom, the
+ * source rows and columns it samples at least (no halo): what the planner asks at the least. */
+static double min_window_bytes(const gridr__job_ctx *c, const gridr_job *j, long rows, long cols)
+{
+    const gridr__job_params *p = &c->params;
+    double px = (double)rows * (double)cols * (double)gridr_dtype_size(p->out_dtype);
+    if (j->kind == GRIDR_JOB_ZOOM) {
+        double sr = GRIDR__MIN(ceil((double)rows / c->zoom_fy), (double)p->raster_rows);
+        double sc = GRIDR__MIN(ceil((double)cols / c->zoom_fx), (double)p->raster_cols);
+        px += sr * sc * (double)gridr_dtype_size(p->src_dtype);
+    }
+    return px * (double)p->bands;
+}
+
+int gridr__job_check_budget(const gridr__job_ctx *c, const gridr_job *j, int workers)
+{
+    gridr_plan_opts po;
+    gridr_plan_opts_init(&po);
+    long rows = GRIDR__MIN(GRIDR_PLAN_MIN_WINDOW, c->params.out_rows);
+    long cols = GRIDR__MIN(GRIDR_PLAN_MIN_WINDOW, c->params.out_cols);
+    int in_flight = GRIDR__MAX(workers, 1) + po.prefetch;
+    double one = min_window_bytes(c, j, rows, cols), mib = 1048576.0;
+    if (j->mem_mib <= 0 || one * in_flight <= (double)j->mem_mib * mib)
+        return 0;
+    return gridr__fail(
+        GRIDR_EINVAL,
+        "source '%s': %d band%s of %ld x %ld to resample: one %ld x %ld window of "
+        "every band needs at least %.1f MiB x %d in flight = %.1f MiB, over the memory budget "
+        "of %ld MiB; raise --mem, select bands with -b or use fewer workers (-j)",
+        j->src, c->params.bands, c->params.bands == 1 ? "" : "s", c->params.raster_cols,
+        c->params.raster_rows, cols, rows, one / mib, in_flight, one * in_flight / mib, j->mem_mib);
+}
+
 /* The windows of the plan fall on whole output tiles. */
 static int plan_on_tiles(const gridr__job_ctx *c)
 {

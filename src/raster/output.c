@@ -454,24 +454,35 @@ static int nodata_fits(gridr_dtype dt, double v)
            (!gridr_dtype_is_integer(dt) || v == floor(v));
 }
 
-static int set_band_nodata(gridr_raster *r, int b, double value)
+/* Read every band's nodata back from the dataset: GTiff keeps one value for all bands. */
+static void reread_nodata(gridr_raster *r)
 {
-    gridr__gdal_capture c;
-    if (!nodata_fits(r->dtypes[b - 1], value))
-        return gridr__fail(GRIDR_EINVAL, "nodata %.17g does not fit band %d (%s) of '%s'", value, b,
-                           gridr_dtype_name(r->dtypes[b - 1]), r->path);
-    gridr__gdal_begin(&c);
-    CPLErr e = GDALSetRasterNoDataValue(GDALGetRasterBand(r->ds, b), value);
-    gridr__gdal_end(&c);
-    if (e != CE_None || c.failed)
-        return gridr__fail(GRIDR_EIO, "cannot set nodata of band %d of '%s': %s", b, r->path,
-                           gridr__gdal_msg(&c));
-    /* Re-read every band: GTiff keeps one nodata value for all bands. */
     for (int i = 0; i < r->bands; i++) {
         int ok = 0;
         r->nodata[i] = GDALGetRasterNoDataValue(GDALGetRasterBand(r->ds, i + 1), &ok);
         r->has_nodata[i] = ok != 0;
     }
+}
+
+/* Set the nodata of bands b0..b1, then read every band back once (re-reading after each band
+ * was quadratic in the band count: minutes for a header claiming 64314 bands). */
+static int set_bands_nodata(gridr_raster *r, int b0, int b1, double value)
+{
+    gridr__gdal_capture c;
+    int bad = 0;
+    for (int b = b0; b <= b1; b++)
+        if (!nodata_fits(r->dtypes[b - 1], value))
+            return gridr__fail(GRIDR_EINVAL, "nodata %.17g does not fit band %d (%s) of '%s'",
+                               value, b, gridr_dtype_name(r->dtypes[b - 1]), r->path);
+    gridr__gdal_begin(&c);
+    for (int b = b0; b <= b1 && !bad; b++)
+        if (GDALSetRasterNoDataValue(GDALGetRasterBand(r->ds, b), value) != CE_None || c.failed)
+            bad = b;
+    gridr__gdal_end(&c);
+    reread_nodata(r);
+    if (bad || c.failed)
+        return gridr__fail(GRIDR_EIO, "cannot set nodata of band %d of '%s': %s", bad ? bad : b1,
+                           r->path, gridr__gdal_msg(&c));
     return 0;
 }
 
@@ -483,9 +494,7 @@ int gridr_raster_set_nodata(gridr_raster *r, int band, double value)
     if (band < 0 || band > r->bands)
         return gridr__fail(GRIDR_ERANGE, "band %d of '%s' does not exist (it has %d)", band,
                            r->path, r->bands);
-    for (int b = band ? band : 1; !rc && b <= (band ? band : r->bands); b++)
-        rc = set_band_nodata(r, b, value);
-    return rc;
+    return set_bands_nodata(r, band ? band : 1, band ? band : r->bands, value);
 }
 
 int gridr_raster_set_geotransform(gridr_raster *r, const double gt[6])
@@ -642,6 +651,38 @@ static int fsync_path(const char *path, int dir)
     return 0;
 }
 
+static int cancelled(const gridr_raster *r)
+{
+    return gridr__fail(GRIDR_ECANCELED, "cancelled before '%s' was written (nothing renamed)",
+                       r->path);
+}
+
+/* GDAL's progress of the CreateCopy at commit, passed on to the output's progress function. */
+static int CPL_STDCALL copy_progress(double complete, const char *msg, void *arg)
+{
+    gridr_raster *r = arg;
+    (void)msg;
+    if (!r->progress(complete, GRIDR_RASTER_STEP_COPY, r->progress_arg))
+        r->cancelled = 1;
+    return !r->cancelled;
+}
+
+/* The last chance to cancel: after it, only renames. */
+static int last_check(gridr_raster *r)
+{
+    if (r->progress && !r->progress(1.0, GRIDR_RASTER_STEP_RENAME, r->progress_arg))
+        r->cancelled = 1;
+    return r->cancelled ? cancelled(r) : 0;
+}
+
+void gridr_raster_set_progress(gridr_raster *r, int (*fn)(double, const char *, void *), void *arg)
+{
+    if (!r || !r->writable)
+        return;
+    r->progress = fn;
+    r->progress_arg = arg;
+}
+
 /* Flush and close the dataset; with a staging file, CreateCopy it into r->tmp first. *files gets
  * the backend's file list of the final dataset (main file and side files). */
 static int finish_dataset(gridr_raster *r, char ***files)
@@ -654,8 +695,8 @@ static int finish_dataset(gridr_raster *r, char ***files)
     gridr__gdal_begin(&c);
     GDALFlushCache(ds);
     if (CPLGetLastErrorType() < CE_Failure && r->stage) {
-        GDALDatasetH copy =
-            GDALCreateCopy(r->final_drv, r->tmp, ds, FALSE, r->copy_opts, NULL, NULL);
+        GDALDatasetH copy = GDALCreateCopy(r->final_drv, r->tmp, ds, FALSE, r->copy_opts,
+                                           r->progress ? copy_progress : NULL, r);
         if (copy) {
             *files = GDALGetFileList(copy);
             GDALClose(copy);
@@ -668,6 +709,8 @@ static int finish_dataset(gridr_raster *r, char ***files)
     }
     GDALClose(ds);
     gridr__gdal_end(&c);
+    if (r->cancelled)
+        return cancelled(r);
     if (c.failed)
         return gridr__fail(gridr__gdal_io_status(&c, r->tmp),
                            "cannot write '%s' (temporary '%s'): %s", r->path, r->tmp,
@@ -742,7 +785,12 @@ static int move_aux(gridr_raster *r, int stale_pass)
 static int move_into_place(gridr_raster *r, char **files)
 {
     char dir[PATH_MAX];
-    int rc = move_aux(r, 1);
+    /* Every byte on disk before the last chance to cancel, so that only renames follow it. */
+    int rc = fsync_path(r->tmp, 0);
+    if (!rc)
+        rc = last_check(r);
+    if (!rc)
+        rc = move_aux(r, 1);
     if (!rc)
         rc = move_side_files(r, files);
     if (!rc)

@@ -752,6 +752,59 @@ static void test_createcopy_drivers(void)
     free(buf);
 }
 
+/* A commit's progress: the steps seen, and 0 (cancel) at step `stop_at` (NULL: never). */
+typedef struct commit_calls {
+    const char *stop_at;
+    int copies, renames;
+    char last[16];
+} commit_calls;
+
+static int commit_progress(double complete, const char *msg, void *arg)
+{
+    commit_calls *c = arg;
+    CU_ASSERT(complete >= 0 && complete <= 1);
+    c->copies += strcmp(msg, GRIDR_RASTER_STEP_COPY) == 0;
+    c->renames += strcmp(msg, GRIDR_RASTER_STEP_RENAME) == 0;
+    snprintf(c->last, sizeof c->last, "%s", msg);
+    return !c->stop_at || strcmp(msg, c->stop_at) != 0;
+}
+
+/* Commit a 1-band 20 x 30 output of `driver` at `name` with progress `c`: the status. */
+static int commit_with(const char *driver, const char *name, commit_calls *c, char tmp[PATH_MAX])
+{
+    gridr_raster_create_opts o = {.driver = driver, .tag = "cp"};
+    gridr_raster *out = NULL;
+    void *buf = fill(GRIDR_DT_U8, 1, 20, 30);
+    gridr_array a = gridr_array_make(buf, GRIDR_DT_U8, 1, 20, 30);
+    ASSERT_OK(gridr_raster_create(gridr_test_path(name), 20, 30, 1, GRIDR_DT_U8, &o, &out));
+    CU_ASSERT_FATAL(out != NULL);
+    snprintf(tmp, PATH_MAX, "%s", gridr_raster_temp_files(out)[0]);
+    ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 20, 30}, &a));
+    gridr_raster_set_progress(out, commit_progress, c);
+    free(buf);
+    return gridr_raster_commit(out);
+}
+
+/* The commit asks its progress during a CreateCopy and right before the rename: a cancel there
+ * leaves nothing; going on past the rename writes the output. */
+static void test_commit_cancel(void)
+{
+    char tmp[PATH_MAX];
+    commit_calls go = {NULL, 0, 0, ""}, at_rename = {GRIDR_RASTER_STEP_RENAME, 0, 0, ""};
+    commit_calls at_copy = {GRIDR_RASTER_STEP_COPY, 0, 0, ""};
+    ASSERT_STATUS(commit_with("GTiff", "cancel_rename.tif", &at_rename, tmp), GRIDR_ECANCELED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "cancel_rename.tif"));
+    CU_ASSERT(at_rename.renames == 1 && at_rename.copies == 0);
+    CU_ASSERT(!exists(gridr_test_path("cancel_rename.tif")) && !exists(tmp));
+    ASSERT_STATUS(commit_with("COG", "cancel_copy.tif", &at_copy, tmp), GRIDR_ECANCELED);
+    CU_ASSERT(at_copy.copies == 1 && at_copy.renames == 0);
+    CU_ASSERT(!exists(gridr_test_path("cancel_copy.tif")) && !exists(tmp));
+    ASSERT_OK(commit_with("COG", "commit_go.tif", &go, tmp));
+    CU_ASSERT(go.copies >= 1 && go.renames == 1);
+    CU_ASSERT_STRING_EQUAL(go.last, GRIDR_RASTER_STEP_RENAME); /* the last word before renames */
+    CU_ASSERT(exists(gridr_test_path("commit_go.tif")) && !exists(tmp));
+}
+
 /* ---- errors ------------------------------------------------------------------------------- */
 
 static void test_open_errors(void)
@@ -1015,6 +1068,7 @@ static CU_TestInfo tests[] = {
     {"malformed grid oversampling item", test_bad_grid_res},
     {"abort, close, taken temp name, replace", test_abort_and_replace},
     {"CreateCopy-only drivers (COG, PNG)", test_createcopy_drivers},
+    {"commit cancelled at the copy or the rename", test_commit_cancel},
     {"open errors, nothing on stderr", test_open_errors},
     {"truncated TIFF", test_truncated},
     {"unsupported band types", test_unsupported_types},

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* One command-line option: its spellings and the job key it sets (NULL: handled here). */
@@ -155,13 +156,66 @@ int cli_apply(const cli_args *a, gridr_job *j)
     return 0;
 }
 
-/* ---- signals outside the scheduler's runs: remember them, stop between steps --------------- */
+/* ---- signals: caught from the start of main; a run stops at its next step ----------------- */
+
+/* How long a run may take to stop by itself after a signal before it is ended by force. */
+#define STOP_GRACE_NS 500000000L
 
 static volatile sig_atomic_t pending_signal;
+static volatile sig_atomic_t past_rename; /* the job's output is being renamed: too late to stop */
+static volatile sig_atomic_t reported;    /* the interruption has been reported */
+static gridr_registry *volatile run_reg;  /* what an ending by force removes */
+static timer_t watchdog;
+static int have_watchdog;
+
+static void say(const char *s)
+{
+    (void)!write(STDERR_FILENO, s, strlen(s)); /* strlen and write are async-signal-safe */
+}
+
+/* The run did not stop by itself within the grace, or a second signal came: remove what the
+ * run holds (journal, temporary output, segments) and die of the signal, as if it had not been
+ * caught. Async-signal-safe. */
+static void force_end(int sig)
+{
+    struct sigaction dfl;
+    sigset_t set;
+    gridr_registry_emergency_unlink((gridr_registry *)run_reg);
+    if (!reported) {
+        say(sig == SIGINT   ? "gridr-run: interrupted by SIGINT"
+            : sig == SIGHUP ? "gridr-run: interrupted by SIGHUP"
+                            : "gridr-run: interrupted by SIGTERM");
+        say(" while busy; stopped by force, output not written\n");
+    }
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+}
 
 static void on_signal(int sig)
 {
-    pending_signal = sig;
+    int saved = errno;
+    if (pending_signal && !past_rename)
+        force_end(pending_signal);
+    if (!pending_signal) {
+        pending_signal = sig;
+        struct itimerspec t = {{0, 0}, {0, STOP_GRACE_NS}};
+        if (have_watchdog)
+            timer_settime(watchdog, 0, &t, NULL);
+    }
+    errno = saved;
+}
+
+static void on_watchdog(int sig)
+{
+    (void)sig;
+    if (pending_signal && !past_rename)
+        force_end(pending_signal);
 }
 
 /* A signal this process ignores stays ignored: `nohup`, and SIGINT for `gridr-run ... &` in a
@@ -178,9 +232,17 @@ static void catch_one(int sig, const struct sigaction *sa)
 void cli_catch_signals(void)
 {
     struct sigaction sa;
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = SIGALRM;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_handler = on_watchdog;
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    have_watchdog = timer_create(CLOCK_MONOTONIC, &ev, &watchdog) == 0;
+    sa.sa_handler = on_signal;
     catch_one(SIGINT, &sa);
     catch_one(SIGTERM, &sa);
     catch_one(SIGHUP, &sa); /* a terminal hang-up (ssh dropped) stops the run like SIGTERM */
@@ -191,15 +253,41 @@ int cli_pending_signal(void)
     return pending_signal;
 }
 
+void cli_set_registry(gridr_registry *reg)
+{
+    run_reg = reg;
+}
+
+void cli_job_start(void)
+{
+    past_rename = 0;
+}
+
+void cli_reported(void)
+{
+    reported = 1;
+}
+
+/* The job's last chance to stop before its output is renamed into place. */
+static int rename_point(void)
+{
+    past_rename = 1; /* first: a signal from now on finds the job past stopping */
+    if (!pending_signal)
+        return 1;
+    past_rename = 0;
+    return 0;
+}
+
 /* ---- terminal progress -------------------------------------------------------------------- */
 
 int cli_show_progress(double complete, const char *msg, void *arg)
 {
     cli_progress *p = arg;
-    (void)msg;
+    if (msg && strcmp(msg, GRIDR_RASTER_STEP_RENAME) == 0)
+        return rename_point();
     if (pending_signal)
         return 0;
-    if (!p || !p->enabled)
+    if (msg || !p || !p->enabled) /* msg: a step of the job, not a fraction of its windows */
         return 1;
     double t = cli_now() - p->t0;
     int pct = (int)(complete * 100.0 + 1e-9);

@@ -34,6 +34,12 @@ int cli_parse(int argc, char **argv, cli_args *a);
 int cli_apply(const cli_args *a, gridr_job *j);
 void cli_catch_signals(void);
 int cli_pending_signal(void);
+/* The run's registry (NULL: none), what an ending by force removes. */
+void cli_set_registry(gridr_registry *reg);
+/* A job starts: a signal stops it until its output is being renamed. */
+void cli_job_start(void);
+/* The interruption was reported on stderr (an ending by force says nothing more). */
+void cli_reported(void);
 int cli_show_progress(double complete, const char *msg, void *arg);
 double cli_now(void);
 

@@ -50,7 +50,8 @@ static const char usage_text[] =
     "  -h, --help           this help;  -V, --version  the version\n"
     "\n"
     "Exit status: 0 success, 1 a job failed, 2 usage error, 129/130/143 interrupted by\n"
-    "SIGHUP/SIGINT/SIGTERM (a signal ignored at start, e.g. under nohup, stays ignored).\n"
+    "SIGHUP/SIGINT/SIGTERM before the output was renamed: not written (a signal after the\n"
+    "rename is too late: 0; a signal ignored at start, e.g. under nohup, stays ignored).\n"
     "See gridr-run(1) and docs/jobs.md.\n";
 
 double cli_now(void)
@@ -333,6 +334,11 @@ typedef struct run_state {
     int failed, signal;
 } run_state;
 
+static const char *sig_name(int sig)
+{
+    return sigabbrev_np(sig) ? sigabbrev_np(sig) : "?";
+}
+
 static int start_pool(run_state *st, const gridr_job *jobs, size_t n)
 {
     gridr_sched_opts o;
@@ -344,12 +350,52 @@ static int start_pool(run_state *st, const gridr_job *jobs, size_t n)
     o.work = gridr_job_work;
     int rc = gridr_registry_open(NULL, &st->reg);
     if (rc == 0) {
+        cli_set_registry(st->reg); /* from now on a forced end removes the journal */
         o.registry = st->reg;
         rc = gridr_sched_new(&o, &st->sched);
     }
     if (rc)
         fprintf(stderr, "gridr-run: cannot start the workers: %s\n", gridr_last_error());
+    else /* test hook: hold the run here, the workers started (GRIDR_FAULT hang:phase=start) */
+        gridr_config_fault_phase("start", cli_show_progress, NULL);
     return rc;
+}
+
+/* A signal stopped job j (or came before it started): its output is not written. */
+static void interrupted(run_state *st, const gridr_job *j, int sig)
+{
+    st->signal = sig;
+    fprintf(stderr, "gridr-run: %s: interrupted by SIG%s; output not written\n", job_label(j),
+            sig_name(sig));
+    cli_reported();
+}
+
+/* What a job that ended with rc means for the run: a signal before its output was renamed means
+ * nothing written (the run stops); a signal after it is too late to stop this job (the run stops
+ * after it). */
+static void job_outcome(run_state *st, const gridr_job *j, const gridr_job_report *rep, int rc)
+{
+    int sig = rep->signal ? rep->signal : cli_pending_signal();
+    if (rc == GRIDR_ECANCELED && sig) {
+        interrupted(st, j, sig);
+        return;
+    }
+    if (rc) {
+        st->failed++;
+        fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
+        return;
+    }
+    if (rep->warning[0])
+        fprintf(stderr, "gridr-run: warning: %s: %s\n", job_label(j), rep->warning);
+    if (!j->quiet) {
+        printf("%s: %ldx%ld, %d band%s, %ld window%s, %.2f s -> %s\n", j->src, rep->out_cols,
+               rep->out_rows, rep->bands, rep->bands == 1 ? "" : "s", rep->windows,
+               rep->windows == 1 ? "" : "s", rep->seconds_total, j->dst);
+        fflush(stdout);
+    }
+    if (sig)
+        fprintf(stderr, "gridr-run: %s: SIG%s came after %s was written; the job is complete\n",
+                job_label(j), sig_name(sig), j->dst);
 }
 
 static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
@@ -358,6 +404,7 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
     gridr_job_report rep;
     memset(&rep, 0, sizeof rep); /* also when set_retries fails */
     snprintf(prog.label, sizeof prog.label, "%zu/%zu", i + 1, n);
+    cli_job_start();
     int rc = gridr_sched_set_retries(st->sched, j->retries); /* each job its own */
     if (rc == 0)
         rc = gridr_sched_set_keep_going(st->sched, j->keep_going);
@@ -367,45 +414,45 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
         rc = gridr_job_run(st->sched, st->reg, j, cli_show_progress, &prog, &rep);
     if (prog.enabled && rc)
         fputc('\n', stderr);
-    if (rc == GRIDR_ECANCELED && (rep.signal || cli_pending_signal())) {
-        st->signal = rep.signal ? rep.signal : cli_pending_signal();
-        fprintf(stderr, "gridr-run: %s: interrupted by SIG%s; output not written\n", job_label(j),
-                sigabbrev_np(st->signal) ? sigabbrev_np(st->signal) : "?");
-    } else if (rc) {
-        st->failed++;
-        fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
-    } else if (rep.warning[0]) {
-        fprintf(stderr, "gridr-run: warning: %s: %s\n", job_label(j), rep.warning);
-    }
-    if (rc == 0 && !j->quiet) {
-        printf("%s: %ldx%ld, %d band%s, %ld window%s, %.2f s -> %s\n", j->src, rep.out_cols,
-               rep.out_rows, rep.bands, rep.bands == 1 ? "" : "s", rep.windows,
-               rep.windows == 1 ? "" : "s", rep.seconds_total, j->dst);
-        fflush(stdout);
-    }
+    job_outcome(st, j, &rep, rc);
     if (st->report)
         json_array_append_new(st->report, report_job(j, &rep, rc));
+}
+
+/* Run the jobs in order until a signal: the job it stops (or the next one, when it came between
+ * jobs) is not written, and neither are the later ones. */
+static void run_all(run_state *st, const gridr_job *jobs, size_t n)
+{
+    size_t i = 0;
+    for (; i < n && !st->signal; i++) {
+        if (cli_pending_signal()) {
+            interrupted(st, &jobs[i++], cli_pending_signal());
+            break;
+        }
+        run_one(st, &jobs[i], i, n);
+    }
+    if (st->signal && i < n)
+        fprintf(stderr, "gridr-run: %zu later job%s not run\n", n - i, n - i == 1 ? "" : "s");
 }
 
 static int run_jobs(gridr_job *jobs, size_t n, const char *report)
 {
     run_state st = {NULL, NULL, report ? json_array() : NULL, 0, 0};
-    /* Fork the workers first: nothing has opened a raster or started OpenMP yet. */
+    /* Fork the workers first: nothing has opened a raster or started OpenMP yet. A signal that
+     * came while the jobs were read and checked stops the run before any of that. */
     int refused = 0;
-    if (start_pool(&st, jobs, n) == 0) {
-        cli_catch_signals();
-        refused = check_outputs(jobs, n, report);
-        for (size_t i = 0; !refused && i < n && !st.signal; i++) {
-            run_one(&st, &jobs[i], i, n);
-            if (cli_pending_signal())
-                st.signal = cli_pending_signal();
-        }
+    if (cli_pending_signal() || start_pool(&st, jobs, n) == 0) {
+        if (!cli_pending_signal()) /* inputs open only after the fork */
+            refused = check_outputs(jobs, n, report);
+        if (!refused)
+            run_all(&st, jobs, n);
     } else {
         st.failed = 1;
     }
     gridr_sched_free(st.sched);
     if (!refused && report && write_report(report, st.reg, st.report) && !st.failed)
         st.failed = 1;
+    cli_set_registry(NULL);
     gridr_registry_close(st.reg);
     json_decref(st.report);
     if (refused)
@@ -463,6 +510,7 @@ static int run_command(const cli_args *a)
 int main(int argc, char **argv)
 {
     cli_args a;
+    cli_catch_signals(); /* first: a signal in any phase stops the run at its next step */
     int rc = cli_parse(argc, argv, &a);
     if (rc)
         return rc;
