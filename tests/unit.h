@@ -54,6 +54,7 @@ extern CU_SuiteInfo gridr_test_resample_sep_suite;
 extern CU_SuiteInfo gridr_test_raster_worker_suite;
 extern CU_SuiteInfo gridr_test_plan_suite;
 extern CU_SuiteInfo gridr_test_sched_suite;
+extern CU_SuiteInfo gridr_test_sched_embed_suite;   /* tests/sched/test_sched_embed.c */
 extern CU_SuiteInfo gridr_test_sched_retries_suite; /* tests/test_sched_retries.c */
 extern CU_SuiteInfo gridr_test_sched_safety_suite;  /* tests/test_sched_safety.c */
 extern CU_SuiteInfo gridr_test_raster_suite;

@@ -102,6 +102,7 @@ int main(int argc, char **argv)
         gridr_test_resample_sep_suite,
         gridr_test_plan_suite,
         gridr_test_sched_suite,
+        gridr_test_sched_embed_suite,
         gridr_test_raster_suite,
         gridr_test_job_suite,
         gridr_test_raster_tiles_suite,
