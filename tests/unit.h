@@ -53,6 +53,7 @@ extern CU_SuiteInfo gridr_test_resample_suite;
 extern CU_SuiteInfo gridr_test_resample_sep_suite;
 extern CU_SuiteInfo gridr_test_raster_worker_suite;
 extern CU_SuiteInfo gridr_test_plan_suite;
+extern CU_SuiteInfo gridr_test_plan_budget_suite; /* tests/pipeline/test_plan_budget.c */
 extern CU_SuiteInfo gridr_test_sched_suite;
 extern CU_SuiteInfo gridr_test_sched_embed_suite;   /* tests/sched/test_sched_embed.c */
 extern CU_SuiteInfo gridr_test_sched_retries_suite; /* tests/test_sched_retries.c */
