@@ -50,6 +50,7 @@ extern CU_SuiteInfo gridr_test_registry_sweep_suite; /* tests/test_registry_swee
 extern CU_SuiteInfo gridr_test_grid_suite;
 extern CU_SuiteInfo gridr_test_interp_suite;
 extern CU_SuiteInfo gridr_test_resample_suite;
+extern CU_SuiteInfo gridr_test_resample_kernels_suite; /* tests/kernel/test_resample_kernels.c */
 extern CU_SuiteInfo gridr_test_resample_sep_suite;
 extern CU_SuiteInfo gridr_test_raster_worker_suite;
 extern CU_SuiteInfo gridr_test_plan_suite;
