@@ -50,10 +50,13 @@ extern CU_SuiteInfo gridr_test_registry_sweep_suite; /* tests/test_registry_swee
 extern CU_SuiteInfo gridr_test_grid_suite;
 extern CU_SuiteInfo gridr_test_interp_suite;
 extern CU_SuiteInfo gridr_test_resample_suite;
+extern CU_SuiteInfo gridr_test_resample_kernels_suite; /* tests/kernel/test_resample_kernels.c */
 extern CU_SuiteInfo gridr_test_resample_sep_suite;
 extern CU_SuiteInfo gridr_test_raster_worker_suite;
 extern CU_SuiteInfo gridr_test_plan_suite;
+extern CU_SuiteInfo gridr_test_plan_budget_suite; /* tests/pipeline/test_plan_budget.c */
 extern CU_SuiteInfo gridr_test_sched_suite;
+extern CU_SuiteInfo gridr_test_sched_embed_suite;   /* tests/sched/test_sched_embed.c */
 extern CU_SuiteInfo gridr_test_sched_retries_suite; /* tests/test_sched_retries.c */
 extern CU_SuiteInfo gridr_test_sched_safety_suite;  /* tests/test_sched_safety.c */
 extern CU_SuiteInfo gridr_test_raster_suite;
