@@ -18,6 +18,8 @@ typedef struct gridr_config {
     int gdal_only; /* 1: every raster read and write through GDAL (GRIDR_RASTER_GDAL_ONLY=1) */
     int worker_reads;  /* 1: workers read one-band uncompressed sources (GRIDR_WORKER_READS=0: 0) */
     int worker_writes; /* 1: workers write uncompressed tiles (GRIDR_WORKER_WRITES=0: 0) */
+    int preadv;        /* direct reads of wide chunk rows with preadv: 2 rows of 4 KiB or more
+                          (default), 1 always, 0 never (GRIDR_RASTER_PREADV=always|never) */
 } gridr_config;
 
 /** The switches in force (the environment's, unless gridr_config_set() replaced them).

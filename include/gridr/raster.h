@@ -163,13 +163,18 @@ typedef struct gridr_raster_tile_codec {
  *  Errors: GRIDR_EINVAL (an output). */
 GRIDR_API int gridr_raster_set_read_cache(gridr_raster *r, size_t bytes);
 
-/** Whether output `r` takes encoded tiles (gridr_raster_write_tiles) and how to encode them:
- *  a GTiff on the direct libtiff path (docs/api/raster.md), tiled, uncompressed or DEFLATE
- *  without predictor, not byte-swapped, and GRIDR_RASTER_GDAL_ONLY unset. Call it after setting
- *  nodata, georeferencing and metadata: it hands the file to libtiff now (a later setter gives it
- *  back to GDAL and the tiles path then declines). Otherwise *out is zeroed (compression 0).
- *  Errors: GRIDR_EINVAL (not an output), GRIDR_EIO / GRIDR_ENOSPC (closing the GDAL dataset). */
+/** The tile codec of output `r` as its creation options make it (the same as
+ *  gridr_raster_tile_codec_guess): a GTiff on the direct libtiff path (docs/api/raster.md), tiled,
+ *  uncompressed or DEFLATE without predictor, GRIDR_RASTER_GDAL_ONLY unset; zeroed (compression
+ *  0) otherwise. Touches no file. Errors: GRIDR_EINVAL (not an output). */
 GRIDR_API int gridr_raster_tile_codec_get(gridr_raster *r, gridr_raster_tile_codec *out);
+
+/** Put output `r` on the raw tiles path: close GDAL's dataset (after nodata, georeferencing and
+ *  metadata are set: a later setter is refused) and hand the file to libtiff, for
+ *  gridr_raster_write_tiles() and whole-tile windows of gridr_raster_write(). Errors:
+ *  GRIDR_EINVAL (not an output whose codec has a compression), GRIDR_EFORMAT (GDAL laid the file
+ *  out otherwise), GRIDR_EIO / GRIDR_ENOSPC (closing the GDAL dataset). */
+GRIDR_API int gridr_raster_tiles_begin(gridr_raster *r);
 
 /** The codec gridr_raster_tile_codec_get() gives for an output of this shape created with `opts`
  *  (same driver and option checks as gridr_raster_create), without creating anything: for plans
@@ -198,9 +203,9 @@ GRIDR_API int gridr_raster_tiles_encode(const gridr_raster_tile_codec *c, gridr_
 /** Write the tiles of window `win` encoded by gridr_raster_tiles_encode() (for the codec of
  *  gridr_raster_tile_codec_get(r)) as they are (libtiff TIFFWriteRawTile: no copy, no
  *  compression here), then start the write-back of the file's dirty pages (sync_file_range, not
- *  waiting; commit still fsyncs). Returns 0 written, 1 declined (the output is no longer on the
- *  tiles path: write the pixels with gridr_raster_write), or GRIDR_EINVAL (buffer not a table of
- *  this window's tiles), GRIDR_EIO, GRIDR_ENOSPC (message names the file and the window). */
+ *  waiting; commit still fsyncs). Returns 0, or GRIDR_EINVAL (the output is not on the tiles
+ *  path, or the buffer is not a table of this window's tiles), GRIDR_EIO, GRIDR_ENOSPC (message
+ *  names the file and the window). */
 GRIDR_API int gridr_raster_write_tiles(gridr_raster *r, gridr_rect win, const void *buf,
                                        size_t size);
 
@@ -218,10 +223,11 @@ typedef struct gridr_raster_tile_sink {
 
 /** Let workers write the tiles of output `r` into the file at fixed offsets
  *  (gridr_raster_tiles_put), so that the owner writes none of the pixels: an uncompressed
- *  output of the tiles path (gridr_raster_tile_codec_get, called first), a process workers can
- *  reopen files of (dumpable), GRIDR_WORKER_WRITES not "0", the file's tile arrays where this
- *  code can rewrite them (little-endian TIFF or BigTIFF, every tile still empty, offsets that
- *  fit). Fills *out (ok 0 otherwise: write as before; a second call gives the same sink).
+ *  output of the tiles path (gridr_raster_tile_codec_get), a process workers can reopen files of
+ *  (dumpable), GRIDR_WORKER_WRITES not "0", the file's tile arrays where this code can rewrite
+ *  them (little-endian TIFF or BigTIFF, every tile still empty, offsets that fit). Fills *out;
+ *  ok 0 when the output cannot be shared: GDAL then holds it, for gridr_raster_write (a second
+ *  call gives the same sink). Call it after nodata, georeferencing and metadata are set.
  *  Afterwards the output takes gridr_raster_write_tiles (tables of gridr_raster_tiles_put or
  *  _encode) and gridr_raster_write of whole tiles only, and no more setters; commit records the
  *  written tiles, tiles never written stay empty. Errors: GRIDR_EINVAL (not an output),

@@ -30,6 +30,8 @@ static void read_env(void)
     cfg.gdal_only = env_on("GRIDR_RASTER_GDAL_ONLY");
     cfg.worker_reads = env_not_off("GRIDR_WORKER_READS");
     cfg.worker_writes = env_not_off("GRIDR_WORKER_WRITES");
+    const char *p = getenv("GRIDR_RASTER_PREADV");
+    cfg.preadv = p && strcmp(p, "never") == 0 ? 0 : p && strcmp(p, "always") == 0 ? 1 : 2;
 }
 
 const gridr_config *gridr__config(void)

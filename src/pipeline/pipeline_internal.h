@@ -14,6 +14,14 @@
 
 #define GRIDR__JOB_MAGIC 0x6a6f6272u /* "jobr": checks that a worker got a job's parameters */
 
+/* How a job's output is written: decided once, at setup (gridr__job_plan), carried to the
+ * workers in the run parameters and switched on by the work function and the parent's finish. */
+typedef enum gridr__out_path {
+    GRIDR__OUT_GDAL = 0, /* the parent writes each window's pixels through GDAL */
+    GRIDR__OUT_PLACED,   /* workers write uncompressed tiles at places laid out in the file */
+    GRIDR__OUT_ENCODED   /* workers compress the tiles; the parent writes them raw */
+} gridr__out_path;
+
 /* Parameters of a job's run, copied to every work call (fits GRIDR_SCHED_RUN_PARAMS_MAX).
  * The grid's nodes and mask are NULL here: the worker points them at the window's slices. */
 typedef struct gridr__job_params {
@@ -25,8 +33,8 @@ typedef struct gridr__job_params {
     long raster_rows, raster_cols;
     long out_rows, out_cols;
     int has_src_mask, has_grid_mask, has_out_mask;
-    gridr_raster_tile_codec codec; /* compression 0: the parent writes pixels, else the worker
-                                      encodes the output tiles into GRIDR_PLAN_TILES */
+    gridr__out_path out_path;      /* the one I/O decision of the output */
+    gridr_raster_tile_codec codec; /* the output's tiles (PLACED, ENCODED) */
     gridr_raster_worker_src wsrc;  /* ok: the worker reads the source window itself */
     gridr_raster_tile_sink sink;   /* ok: the worker writes the (uncompressed) tiles itself */
 } gridr__job_params;

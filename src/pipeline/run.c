@@ -60,17 +60,20 @@ int gridr_job_work(void *ctx, const void *run_params, const void *win_params, gr
     if (rc)
         return rc;
     rc = gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
-    if (rc || !p->codec.compression)
+    if (rc)
         return rc;
-    /* The window's tiles: into the file (uncompressed), or encoded for the parent to write. */
     size_t used;
-    if (p->sink.ok)
-        return gridr_raster_tiles_put(&p->sink, &p->codec, w->out, &arrays[GRIDR_PLAN_OUT],
-                                      arrays[GRIDR_PLAN_TILES].data,
-                                      (size_t)arrays[GRIDR_PLAN_TILES].cols, &used);
-    return gridr_raster_tiles_encode(&p->codec, w->out, &arrays[GRIDR_PLAN_OUT],
-                                     arrays[GRIDR_PLAN_TILES].data,
-                                     (size_t)arrays[GRIDR_PLAN_TILES].cols, &used);
+    gridr_array *t = &arrays[GRIDR_PLAN_TILES];
+    switch (p->out_path) { /* the setup's decision */
+    case GRIDR__OUT_PLACED:
+        return gridr_raster_tiles_put(&p->sink, &p->codec, w->out, &arrays[GRIDR_PLAN_OUT], t->data,
+                                      (size_t)t->cols, &used);
+    case GRIDR__OUT_ENCODED:
+        return gridr_raster_tiles_encode(&p->codec, w->out, &arrays[GRIDR_PLAN_OUT], t->data,
+                                         (size_t)t->cols, &used);
+    default:
+        return 0; /* the parent writes the pixels */
+    }
 }
 
 /* ---- parent side --------------------------------------------------------------------------- */
@@ -97,7 +100,7 @@ static void fill_value(gridr_array *a, double v)
 static void prepare_tiles(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
 {
     gridr_array *t = &arrays[GRIDR_PLAN_TILES];
-    if (!c->params.codec.compression)
+    if (c->params.out_path == GRIDR__OUT_GDAL)
         return;
     *t = gridr_array_make(t->data, GRIDR_DT_U8, 1, 1, (long)w->bytes[GRIDR_PLAN_TILES]);
     memset(t->data, 0, GRIDR__MIN(w->bytes[GRIDR_PLAN_TILES], sizeof(uint32_t)));
@@ -191,16 +194,13 @@ static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
 {
     gridr__job_ctx *c = user;
     const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
-    (void)narrays;
-    int rc = 1;
     const gridr_array *t = &arrays[GRIDR_PLAN_TILES];
-    uint32_t magic = 0;
-    if (c->params.codec.compression && t->data && t->cols >= (long)sizeof magic)
-        memcpy(&magic, t->data, sizeof magic);
-    if (magic) /* encoded by the worker (empty windows are not) */
+    (void)narrays;
+    int rc;
+    if (c->params.out_path == GRIDR__OUT_GDAL || w->empty) /* pixels; in a tiles mode, whole */
+        rc = gridr_raster_write(c->dst, w->out, &arrays[GRIDR_PLAN_OUT]); /* tiles laid out */
+    else /* what the worker placed (marked) or encoded (written raw) */
         rc = gridr_raster_write_tiles(c->dst, w->out, t->data, (size_t)t->cols);
-    if (rc == 1)
-        rc = gridr_raster_write(c->dst, w->out, &arrays[GRIDR_PLAN_OUT]);
     if (rc == 0)
         c->bytes_written += (size_t)c->params.bands * (size_t)w->out.rows * (size_t)w->out.cols *
                             gridr_dtype_size(c->params.out_dtype);

@@ -15,7 +15,8 @@
 
 /* Budget-derived plans get at least this many windows per worker (unless windows would drop
  * below the 256 block): with 2 workers, 9 windows of 2048^2 left one worker idle on the tail
- * and the first read and last write unoverlapped. GRIDR_WINDOWS_PER_WORKER overrides it
+ * and the first read and last write unoverlapped. (GRIDR_WINDOWS_PER_WORKER, which overrode it,
+ * is gone: 0 and 16 measured within noise, docs/performance.md.)
  * (measurements; 0 = off). */
 #define WINDOWS_PER_WORKER 16
 
@@ -336,10 +337,23 @@ static void plan_tiles(const gridr__job_ctx *c, gridr_plan_opts *po)
         po->block = k->tile_rows;
 }
 
-static long windows_per_worker(void)
+/* The one I/O decision of the output, once the plan is known (docs/design.md): pixels through
+ * GDAL, uncompressed tiles placed by the workers, or compressed tiles encoded by the workers and
+ * written raw by the parent. A dry run (no output) plans the tiles array and decides nothing. */
+static int decide_output(gridr__job_ctx *c)
 {
-    const char *v = getenv("GRIDR_WINDOWS_PER_WORKER");
-    return v && *v ? strtol(v, NULL, 10) : WINDOWS_PER_WORKER;
+    gridr__job_params *p = &c->params;
+    p->out_path = GRIDR__OUT_GDAL;
+    if (!c->dst || !p->codec.compression)
+        return 0;
+    if (p->codec.compression != GRIDR_RASTER_TILES_NONE) {
+        p->out_path = GRIDR__OUT_ENCODED;
+        return gridr_raster_tiles_begin(c->dst);
+    }
+    int rc = gridr_raster_tiles_share(c->dst, &p->sink);
+    if (rc == 0 && p->sink.ok)
+        p->out_path = GRIDR__OUT_PLACED;
+    return rc;
 }
 
 int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
@@ -358,7 +372,7 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     po.has_src_mask = c->params.has_src_mask;
     po.mem_budget = (size_t)j->mem_mib << 20;
     po.workers = workers > 0 ? workers : 1;
-    po.min_windows = windows_per_worker() * po.workers;
+    po.min_windows = WINDOWS_PER_WORKER * po.workers;
     if (c->grid.kind == GRIDR_GRID_ARRAY) {
         po.load_nodes = gridr__job_load_nodes;
         po.load_user = c;
@@ -368,10 +382,8 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     po.win_cols = j->tile_cols;
     plan_tiles(c, &po);
     int rc = gridr_plan_new(&po, &c->plan);
-    if (rc || !po.enc_tile_rows)
-        return rc;
-    if (plan_on_tiles(c)) /* uncompressed tiles: the workers write them into the file */
-        return c->dst ? gridr_raster_tiles_share(c->dst, &c->params.sink) : 0;
+    if (rc || !po.enc_tile_rows || plan_on_tiles(c))
+        return rc ? rc : decide_output(c);
     /* Windows cut tiles (a user window size): the parent writes pixels, without the array. */
     memset(&c->params.codec, 0, sizeof c->params.codec);
     gridr_plan_free(c->plan);
@@ -379,7 +391,8 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     po.enc_tile_rows = po.enc_tile_cols = 0;
     po.enc_tile_bytes = 0;
     po.block = GRIDR_PLAN_DEFAULT_BLOCK;
-    return gridr_plan_new(&po, &c->plan);
+    rc = gridr_plan_new(&po, &c->plan);
+    return rc ? rc : decide_output(c);
 }
 
 static int set_georef(gridr__job_ctx *c, const gridr_job *j)
@@ -443,7 +456,7 @@ int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_regist
     free(t.name);
     if (rc == 0)
         rc = set_georef(c, j);
-    if (rc == 0) /* after the metadata: this hands a direct-path file to libtiff */
+    if (rc == 0) /* what the output's options make of its tiles (no file touched) */
         rc = gridr_raster_tile_codec_get(c->dst, &c->params.codec);
     return rc;
 }

@@ -1,8 +1,10 @@
-/* gridr: source reads done by worker processes themselves (reopened file, direct libtiff path). */
+/* gridr: a file of the parent reopened by a worker (/proc/<pid>/fd/<n>, the one place that does
+ * it), and the source reads workers do through it (direct libtiff path). */
 #include "base/internal.h"
 #include "gridr/config.h"
 #include "gridr/raster.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +26,21 @@ static int env_off(void)
     return !gridr__config()->worker_reads;
 }
 
+int gridr__fdref_open(int64_t pid, int fd, uint64_t dev, uint64_t ino, int flags, char *path,
+                      size_t n)
+{
+    struct stat st;
+    snprintf(path, n, "/proc/%lld/fd/%d", (long long)pid, fd);
+    int fd2 = open(path, flags | O_CLOEXEC);
+    if (fd2 < 0)
+        return gridr__fail_errno(GRIDR_EIO, errno, "cannot reopen %s", path);
+    if (fstat(fd2, &st) != 0 || (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino) {
+        close(fd2);
+        return gridr__fail(GRIDR_EIO, "%s is not the file the run opened", path);
+    }
+    return fd2;
+}
+
 /* A forked worker can reopen the file through /proc/<pid>/fd/<fd>: this process is dumpable (the
  * kernel lets a child of the same user read a dumpable process's descriptors only; a pipeline
  * that made itself non-dumpable with prctl would see every window fail) and the path reopens as
@@ -31,16 +48,14 @@ static int env_off(void)
 static int reopens(int fd, const struct stat *st)
 {
     char path[64];
-    struct stat st2;
     if (prctl(PR_GET_DUMPABLE) != 1)
         return 0;
-    snprintf(path, sizeof path, "/proc/%lld/fd/%d", (long long)getpid(), fd);
-    int fd2 = open(path, O_RDONLY | O_CLOEXEC);
+    int fd2 = gridr__fdref_open((int64_t)getpid(), fd, (uint64_t)st->st_dev, (uint64_t)st->st_ino,
+                                O_RDONLY, path, sizeof path);
     if (fd2 < 0)
         return 0;
-    int same = fstat(fd2, &st2) == 0 && st2.st_dev == st->st_dev && st2.st_ino == st->st_ino;
     close(fd2);
-    return same;
+    return 1;
 }
 
 int gridr_raster_worker_source(gridr_raster *r, gridr_raster_worker_src *out)
@@ -116,18 +131,12 @@ static gridr_raster *worker_alloc(const gridr_raster_worker_src *ws, const char 
 static int worker_open(const gridr_raster_worker_src *ws, gridr_raster **out)
 {
     char path[64];
-    struct stat st;
-    snprintf(path, sizeof path, "/proc/%lld/fd/%d", (long long)ws->pid, (int)ws->fd);
     gridr_raster *r = worker_alloc(ws, ws->name); /* messages name the user's file */
     if (!r)
         return gridr__fail(GRIDR_ENOMEM, "worker source: no memory");
-    int rc = gridr__tiff_reader_attach(r, path);
-    if (rc == 0 && (fstat(TIFFFileno(r->tif), &st) != 0 || (uint64_t)st.st_dev != ws->dev ||
-                    (uint64_t)st.st_ino != ws->ino))
-        rc = gridr__fail(GRIDR_EIO,
-                         "worker source: '%s' (reopened as %s) is not the file the run "
-                         "opened",
-                         ws->name, path);
+    int fd = gridr__fdref_open(ws->pid, ws->fd, ws->dev, ws->ino, O_RDONLY, path, sizeof path);
+    int rc = fd < 0 ? gridr__fail(fd, "worker source: '%s': %s", ws->name, gridr_last_error())
+                    : gridr__tiff_reader_attach(r, fd);
     if (rc) {
         gridr__raster_free(r);
         return rc;

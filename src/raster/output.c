@@ -397,6 +397,8 @@ int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr
     free(target);
     r->tiff_mode = cs.direct ? 1 : -1;
     r->tiff_zlevel = cs.zlevel;
+    if (cs.direct)
+        gridr__tiff_codec_guess(cs.co, cs.zlevel, rows, cols, bands, dt, &r->guess);
     if (opts && opts->record && (rc = opts->record(opts->record_user, r->tmp)) != 0)
         rc = rc < 0 ? rc : gridr__fail(GRIDR_EINVAL, "recording '%s' failed", r->tmp);
     else

@@ -464,9 +464,14 @@ int gridr__raster_io(gridr_raster *r, GDALRWFlag rw, gridr_rect win, const int *
         rc = check_array(r, win, nbands, arr);
     if (rc || win.rows == 0 || win.cols == 0)
         return rc;
-    rc = rw == GF_Read ? gridr__tiff_read(r, win, bands, nbands, arr)
-                       : gridr__tiff_write(r, win, arr);
-    if (rc <= 0)
+    if (rw == GF_Write && r->tif) { /* an output in a tiles mode: its tiles, laid out here */
+        gridr_raster_tile_codec k;
+        rc = gridr__tiff_codec(r, &k);
+        if (rc == 0 && k.compression)
+            return gridr__tiles_write_window(r, &k, win, arr);
+    }
+    rc = rw == GF_Read ? gridr__tiff_read(r, win, bands, nbands, arr) : gridr__tiff_detach(r);
+    if (rc < 0 || (rw == GF_Read && rc == 0))
         return rc;
     int *map = malloc((size_t)nbands * sizeof *map);
     if (!map)

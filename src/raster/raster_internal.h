@@ -53,6 +53,7 @@ struct gridr_raster {
     int64_t *rc_idx;            /* chunk held by each slot (-1: none) */
     uint64_t *rc_age, rc_clock; /* errno at that message */
     struct gridr__share *share; /* tiles written by workers (gridr_raster_tiles_share), or NULL */
+    gridr_raster_tile_codec guess; /* an output's tile codec from its options (zero: GDAL only) */
     char **files;               /* GDAL's file list of a source (gridr_raster_file_list), or NULL */
     int (*progress)(double, const char *, void *); /* commit's progress (outputs only) */
     void *progress_arg;
@@ -102,21 +103,29 @@ int gridr__tiff_reader_ready(gridr_raster *r);
 
 /** Open `path` with libtiff for direct reads of `r` (shape, band types and nodata already set, no
  *  GDAL dataset): 0, or GRIDR_EIO when it cannot be read directly. */
-int gridr__tiff_reader_attach(gridr_raster *r, const char *path);
+int gridr__tiff_reader_attach(gridr_raster *r, int fd);
+
+/** Reopen descriptor `fd` of process `pid` (/proc/<pid>/fd/<fd>, the one place gridr does it)
+ *  with open(2) `flags`, checking it is still the file (dev, ino): the new descriptor, or a
+ *  negative GRIDR_EIO naming `path` (the /proc path, written into path[n]). src/raster/fdref.c. */
+int gridr__fdref_open(int64_t pid, int fd, uint64_t dev, uint64_t ino, int flags, char *path,
+                      size_t n);
+
+/** Write window `win` (whole tiles of codec `c`, arr of the codec's type and bands) of an output
+ *  whose tiles are placed (r->share) or written raw (libtiff attached): laid out, compressed if
+ *  the codec says so, at the tiles' places. src/raster/tiles.c. */
+int gridr__tiles_write_window(gridr_raster *r, const gridr_raster_tile_codec *c, gridr_rect win,
+                              const gridr_array *arr);
+
+/** Read part `p` (inside `win`) of chunk (ty, tx), file chunk `idx`, straight into band k of
+ *  `arr` with preadv (src/raster/tiff_read.c): 0 done, 1 declined (byte-swapped, pixel-interleaved
+ *  bands, rows narrower than the config's threshold: use libtiff's buffered read), < 0 error. */
+int gridr__tiff_read_direct(gridr_raster *r, gridr_rect win, gridr_rect p, long ty, long tx,
+                            uint32_t idx, const gridr_array *arr, int k);
 
 /** Direct libtiff read of a checked window: 0 done, 1 declined (use GDAL), < 0 error. */
 int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nbands,
                      const gridr_array *arr);
-
-/** Read part `p` (inside `win`) of chunk (ty, tx), file chunk `idx`, straight into band k of
- *  `arr` with preadv (src/raster_tiff_read.c): 0 done, 1 declined (byte-swapped, pixel-interleaved
- *  bands, sparse or short chunk: use libtiff's buffered read), < 0 error (GRIDR_EIO). */
-int gridr__tiff_read_direct(gridr_raster *r, gridr_rect win, gridr_rect p, long ty, long tx,
-                            uint32_t idx, const gridr_array *arr, int k);
-
-/** Direct libtiff write of a checked window: 0 done, 1 declined (r->ds is then open again for
- *  GDAL), < 0 error. */
-int gridr__tiff_write(gridr_raster *r, gridr_rect win, const gridr_array *arr);
 
 /** Whether creation options `co` of a GTiff output allow the direct write path; if so, adds
  *  what the path needs (SPARSE_OK=TRUE) to *co. *zlevel: the ZLEVEL option, 0 when absent. */

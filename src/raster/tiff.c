@@ -53,7 +53,8 @@ on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list a
     return 1;
 }
 
-static TIFF *open_tiff(gridr_raster *r, const char *path, const char *mode)
+/* libtiff on `path`, or on descriptor `fd` (>= 0; libtiff then owns it) named `path`. */
+static TIFF *open_tiff_fd(gridr_raster *r, int fd, const char *path, const char *mode)
 {
     TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
     if (!o)
@@ -62,9 +63,14 @@ static TIFF *open_tiff(gridr_raster *r, const char *path, const char *mode)
     TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, r);
     r->tiff_msg[0] = 0;
     r->tiff_errno = 0;
-    TIFF *tif = TIFFOpenExt(path, mode, o);
+    TIFF *tif = fd >= 0 ? TIFFFdOpenExt(fd, path, mode, o) : TIFFOpenExt(path, mode, o);
     TIFFOpenOptionsFree(o);
     return tif;
+}
+
+static TIFF *open_tiff(gridr_raster *r, const char *path, const char *mode)
+{
+    return open_tiff_fd(r, -1, path, mode);
 }
 
 static const char *tiff_msg(const gridr_raster *r)
@@ -388,9 +394,12 @@ int gridr__tiff_reader_ready(gridr_raster *r)
     return r->tiff_mode > 0 && r->tif;
 }
 
-int gridr__tiff_reader_attach(gridr_raster *r, const char *path)
+int gridr__tiff_reader_attach(gridr_raster *r, int fd)
 {
-    r->tif = open_tiff(r, path, "rm");
+    const char *path = r->path;
+    r->tif = open_tiff_fd(r, fd, path, "rm");
+    if (!r->tif)
+        close(fd);
     if (r->tif && layout_ok(r, r->tif, 0)) {
         r->tiff_mode = 1;
         return 0;
@@ -569,61 +578,6 @@ static int writer_attach(gridr_raster *r)
     r->tiff_mode = -1;
     int rc = gdal_reopen(r);
     return rc ? rc : 1;
-}
-
-/* Whole chunks only (cut at the raster's edges). */
-static int aligned(const gridr_raster *r, gridr_rect win)
-{
-    long th = r->block_rows, tw = r->block_cols, y1 = win.row0 + win.rows, x1 = win.col0 + win.cols;
-    return th > 0 && tw > 0 && win.row0 % th == 0 && win.col0 % tw == 0 &&
-           (y1 % th == 0 || y1 == r->rows) && (x1 % tw == 0 || x1 == r->cols);
-}
-
-static int write_plane(gridr_raster *r, gridr_rect win, long ty, long tx, int plane,
-                       const gridr_array *arr)
-{
-    gridr_rect p = chunk_part(r, win, ty, tx);
-    size_t sz = gridr_dtype_size(arr->dtype), step = r->tiff_separate ? 1 : (size_t)r->bands;
-    if (p.rows < r->tiff_th || p.cols < r->tiff_tw)
-        memset(r->tiff_buf, 0, r->tiff_buf_size); /* edge chunk: padding */
-    for (int k = r->tiff_separate ? plane : 0; k < (r->tiff_separate ? plane + 1 : r->bands); k++)
-        for (long y = p.row0; y < p.row0 + p.rows; y++)
-            copy_samples(r->tiff_buf + buf_offset(r, ty, tx, y, p.col0, r->tiff_separate ? 0 : k),
-                         step, gridr_array_at(arr, k, y - win.row0, p.col0 - win.col0), 1, p.cols,
-                         sz);
-    if (r->share)
-        return gridr__share_write_raw(r, win, ty, tx, plane, r->tiff_buf, r->tiff_buf_size);
-    r->tiff_msg[0] = 0;
-    errno = 0;
-    uint32_t idx = chunk_index(r, ty, tx, plane);
-    tmsize_t n = TIFFWriteEncodedTile(r->tif, idx, r->tiff_buf, (tmsize_t)r->tiff_buf_size);
-    if (n == (tmsize_t)r->tiff_buf_size)
-        return 0;
-    char what[PATH_MAX + 128];
-    snprintf(what, sizeof what, "cannot write window rows [%ld, %ld) cols [%ld, %ld) of '%s'",
-             win.row0, win.row0 + win.rows, win.col0, win.col0 + win.cols, r->path);
-    return fail_io(r, what);
-}
-
-int gridr__tiff_write(gridr_raster *r, gridr_rect win, const gridr_array *arr)
-{
-    int rc = 0;
-    if (r->tiff_mode <= 0)
-        return 1;
-    if (arr->dtype != r->dtypes[0] || !aligned(r, win)) {
-        rc = gridr__tiff_detach(r);
-        r->tiff_mode = -1;
-        return rc ? rc : 1;
-    }
-    if (!r->tif && (rc = writer_attach(r)) != 0)
-        return rc;
-    for (long ty = win.row0 / r->tiff_th; ty * r->tiff_th < win.row0 + win.rows; ty++)
-        for (long tx = win.col0 / r->tiff_tw; tx * r->tiff_tw < win.col0 + win.cols; tx++)
-            for (int pl = 0; pl < (r->tiff_separate ? r->bands : 1); pl++)
-                if ((rc = write_plane(r, win, ty, tx, pl, arr)) != 0)
-                    return rc;
-    gridr__tiff_writeback(r);
-    return 0;
 }
 
 /* ---- encoded tiles (src/raster_tiles.c encodes them in the workers) ------------------------ */

@@ -22,7 +22,7 @@ full_run() {
         echo $? >"$dir/../status"
         ls -A "$dir" >"$dir/../listing"
     ' sh "$tmp/full" "$GRIDR_RUN" zoom -q --factor 2 -j 2 --tile 256x256 --report "$tmp/rep.json" \
-        "$SRC" "$tmp/full/o.tif" || skip "could not mount a tmpfs (status $?)"
+        ${CO:-} "$SRC" "$tmp/full/o.tif" || skip "could not mount a tmpfs (status $?)"
     [ -s status ] || fail "the run did not happen"
     [ "$(cat status)" = 1 ] || fail "exit status $(cat status), expected 1; stderr: $(cat stderr)"
     [ ! -s listing ] || fail "the full disk still holds: $(cat listing)"
@@ -41,9 +41,9 @@ grep -q "gridr-run: $tmp/full/o.tif: cannot write '$tmp/full/o.tif' (temporary '
 full_run 1 1
 grep -q "gridr-run: $tmp/full/o.tif: window [0-9]* \[rows .*\]: finish: cannot write window .* of '$tmp/full/o.tif': .*No space left on device" stderr ||
     fail "message: $(cat stderr)"
-# The direct libtiff path, the parent writing (no cache): the same, at the first window that
-# does not fit.
-GRIDR_WORKER_WRITES=0 full_run 64
+# Compressed tiles, encoded by the workers and written raw by the parent (no cache): the first
+# window that does not fit.
+CO="-co COMPRESS=DEFLATE" full_run 64
 grep -q "gridr-run: $tmp/full/o.tif: window [0-9]* \[rows .*\]: finish: cannot write window .* of '$tmp/full/o.tif': .*No space left on device" stderr ||
     fail "message: $(cat stderr)"
 # The workers writing the tiles themselves: the worker's write fails, the run says why.

@@ -186,7 +186,7 @@ if grep -q __asan_init "$GRIDR_RUN" 2>/dev/null; then limit=30; fi
 hostile_run $limit
 # It fails at its first window: its strips are not in the file, or (a small /dev/shm) the
 # windows of 64314 bands do not fit there.
-grep -Eq "cannot read .* of 'hostile.tif'|not enough /dev/shm: the run needs" err ||
+grep -Eq "cannot read .* of 'hostile.tif'|not enough /dev/shm: the run needs|memory budget .* is too small" err ||
     fail "hostile TIFF: message: $(cat err)"
 echo "hostile TIFF: exit 1 in $dt s: $(cut -c1-160 err)"
 hostile_run $limit --mem 16

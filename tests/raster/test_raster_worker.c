@@ -169,7 +169,7 @@ static void test_errors(void)
     bad = ws;
     bad.fd = 1000000;
     ASSERT_STATUS(gridr_raster_worker_read(&bad, (gridr_rect){0, 0, 8, 8}, &a), GRIDR_EIO);
-    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "cannot read '"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "worker source: '"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "wr_e.tif'"));
     bad.ok = 0;
     ASSERT_STATUS(gridr_raster_worker_read(&bad, (gridr_rect){0, 0, 8, 8}, &a), GRIDR_EINVAL);
