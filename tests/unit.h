@@ -60,6 +60,8 @@ extern CU_SuiteInfo gridr_test_sched_embed_suite;   /* tests/sched/test_sched_em
 extern CU_SuiteInfo gridr_test_sched_retries_suite; /* tests/test_sched_retries.c */
 extern CU_SuiteInfo gridr_test_sched_safety_suite;  /* tests/test_sched_safety.c */
 extern CU_SuiteInfo gridr_test_raster_suite;
+extern CU_SuiteInfo gridr_test_raster_outputs_suite; /* tests/raster/test_raster_outputs.c */
+extern CU_SuiteInfo gridr_test_raster_errors_suite;  /* tests/raster/test_raster_errors.c */
 extern CU_SuiteInfo gridr_test_job_suite;
 extern CU_SuiteInfo gridr_test_raster_tiles_suite; /* tests/test_raster_tiles.c */
 

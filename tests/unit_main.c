@@ -106,6 +106,8 @@ int main(int argc, char **argv)
         gridr_test_sched_suite,
         gridr_test_sched_embed_suite,
         gridr_test_raster_suite,
+        gridr_test_raster_outputs_suite,
+        gridr_test_raster_errors_suite,
         gridr_test_job_suite,
         gridr_test_raster_tiles_suite,
         gridr_test_raster_worker_suite,
