@@ -159,8 +159,9 @@ static int count_fds(void)
 }
 
 /* Write the pattern through gridr_raster_write in windows of wr x wc with options `co`, check
- * the bytes (a quarter of them when `deflate`) are on disk before the commit when `direct`, and
- * that GDAL reads the same back. */
+ * the bytes (a quarter of them when `deflate`) are on disk before the commit when `direct` (the
+ * output put on the raw tiles path, gridr_raster_tiles_begin), and that GDAL reads the same
+ * back. */
 static void direct_write_one(gridr_dtype dt, int bands, const char *const *co, long wr, long wc,
                              int direct, int deflate)
 {
@@ -180,6 +181,11 @@ static void direct_write_one(gridr_dtype dt, int bands, const char *const *co, l
     ASSERT_OK(gridr_raster_set_nodata(out, 0, 7));
     ASSERT_OK(gridr_raster_set_geotransform(out, gt));
     ASSERT_OK(gridr_raster_set_metadata(out, "SENSOR", "direct"));
+    gridr_raster_tile_codec k;
+    ASSERT_OK(gridr_raster_tile_codec_get(out, &k));
+    CU_ASSERT_EQUAL(k.compression != 0, direct); /* the options make a tiles-path output */
+    if (direct)
+        ASSERT_OK(gridr_raster_tiles_begin(out));
     ASSERT_OK(gridr_test_write_shuffled(out, &a, wr, wc));
     CU_ASSERT_FATAL(stat(tmp, &st) == 0);
     /* On the GDAL path, GDAL's cache still holds them. */
@@ -224,15 +230,14 @@ static void test_direct_write(void)
         direct_write_one((gridr_dtype)dt, 1, small_blocks, 32, 16, 1, 0);
     }
     direct_write_one(GRIDR_DT_I16, 2, band_il, 16, 48, 1, 0); /* planar separate */
-    direct_write_one(GRIDR_DT_F64, 3, deflate, 16, 32, 1, 1); /* libtiff compresses */
-    /* Not handled directly, through GDAL: other compressions or a predictor, windows cutting
-     * tiles. */
+    direct_write_one(GRIDR_DT_F64, 3, deflate, 16, 32, 1, 1); /* the tiles encoder compresses */
+    /* Not on the tiles path, through GDAL: other compressions or a predictor. */
     direct_write_one(GRIDR_DT_U16, 2, lzw, 16, 32, 0, 0);
     direct_write_one(GRIDR_DT_F64, 3, deflate_p2, 16, 32, 0, 1);
-    direct_write_one(GRIDR_DT_F32, 2, small_blocks, 10, 12, 0, 0);
 }
 
-/* Windows 0 .. 2 direct, then a window cutting tiles and metadata: GDAL takes the file back. */
+/* Windows 0 .. 1 on the raw tiles path, then metadata: GDAL takes the file back and writes the
+ * rest; a window cutting tiles on the tiles path is refused, not written some other way. */
 static void test_direct_handover(void)
 {
     const long rows = 40, cols = 40;
@@ -245,6 +250,9 @@ static void test_direct_handover(void)
     ASSERT_OK(gridr_raster_create(gridr_test_path("handover.tif"), rows, cols, 2, GRIDR_DT_U16, &o,
                                   &out));
     CU_ASSERT_FATAL(out != NULL);
+    ASSERT_OK(gridr_raster_tiles_begin(out));
+    ASSERT_OK(gridr_array_sub(&a, (gridr_rect){0, 0, 10, 12}, &sub));
+    ASSERT_STATUS(gridr_raster_write(out, (gridr_rect){0, 0, 10, 12}, &sub), GRIDR_EINVAL);
     for (int k = 0; k < 5; k++) {
         ASSERT_OK(gridr_array_sub(&a, wins[k], &sub));
         ASSERT_OK(gridr_raster_write(out, wins[k], &sub));
@@ -402,9 +410,9 @@ static void test_direct_preadv(void)
     make_file("pv_s.tif", st, GRIDR_DT_F32, 1, 40, 33);
     make_file("pv_w.tif", st, GRIDR_DT_U16, 1, 20, 5000);
     make_file("pv_sep.tif", sep, GRIDR_DT_I32, 3, 45, 50);
-    static const char *const modes[] = {"always", "never", "auto"};
+    static const int modes[] = {1, 0, 2}; /* always, never, rows of 4 KiB or more */
     for (int pass = 0; pass < 3; pass++) {
-        setenv("GRIDR_RASTER_PREADV", modes[pass], 1);
+        GRIDR_TEST_SWITCH(preadv, modes[pass]);
         compare_readers("pv_t.tif", GRIDR_DT_U16, 1, 75, 61);
         compare_readers("pv_be.tif", GRIDR_DT_U16, 1, 40, 40);
         compare_readers("pv_s.tif", GRIDR_DT_F32, 1, 40, 33);
@@ -412,7 +420,6 @@ static void test_direct_preadv(void)
         compare_readers("pv_sep.tif", GRIDR_DT_I32, 3, 45, 50);
         compare_band_subset("pv_sep.tif", GRIDR_DT_I32, 3, 45, 50);
     }
-    unsetenv("GRIDR_RASTER_PREADV");
 }
 
 /* Largest end (offset + size) of a block of band 1 of `path`, from GDAL's TIFF metadata. */
@@ -457,7 +464,7 @@ static void test_direct_short_read(void)
         return;
     }
     CU_ASSERT_FATAL(truncate(gridr_test_path("pv_cut.tif"), off + 100) == 0);
-    setenv("GRIDR_RASTER_PREADV", "always", 1); /* 64-wide tiles: narrower than the default's */
+    int old = GRIDR_TEST_SWITCH(preadv, 1); /* 64-wide tiles: narrower than the default's */
     ASSERT_OK(gridr_raster_open(gridr_test_path("pv_cut.tif"), &in));
     gridr_array a = gridr_array_make(buf, GRIDR_DT_U16, 1, 48, 64);
     gridr_array c = gridr_array_make(buf, GRIDR_DT_U16, 1, 24, 24);
@@ -467,7 +474,7 @@ static void test_direct_short_read(void)
     ASSERT_STATUS(gridr_raster_read(in, (gridr_rect){40, 40, 24, 24}, NULL, 1, &c), GRIDR_EIO);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "pv_cut.tif"));
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "short read"));
-    unsetenv("GRIDR_RASTER_PREADV");
+    GRIDR_TEST_SWITCH(preadv, old);
     gridr_raster_close(in);
     free(buf);
 }

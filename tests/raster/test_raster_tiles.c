@@ -111,7 +111,9 @@ static void *encode(const gridr_raster_tile_codec *c, const gridr_array *a, grid
     return buf;
 }
 
-/* The new path: encode every window, write the tiles raw. */
+/* The tiles path: compressed tiles encoded as a worker would and written raw; uncompressed ones
+ * (placed by workers in a run, gridr_raster_tiles_put) laid out by gridr_raster_write, which
+ * refuses to encode them. */
 static void write_tiles(const tcase *t, const gridr_array *a, const char *name, int compression)
 {
     gridr_raster_tile_codec c;
@@ -120,13 +122,24 @@ static void write_tiles(const tcase *t, const gridr_array *a, const char *name, 
     ASSERT_OK(gridr_raster_tile_codec_get(out, &c));
     CU_ASSERT_EQUAL(c.compression, compression);
     CU_ASSERT(c.rows == t->rows && c.cols == t->cols && c.bands == t->bands && c.dtype == t->dt);
+    if (c.compression)
+        ASSERT_OK(gridr_raster_tiles_begin(out));
     long n = 1;
     for (long k = 0; c.compression && k < n; k++) {
         size_t used = 0;
+        gridr_array sub;
         gridr_rect w = window(t, k, &n);
-        void *buf = encode(&c, a, w, &used);
-        ASSERT_OK(gridr_raster_write_tiles(out, w, buf, used));
-        free(buf);
+        if (c.compression == GRIDR_RASTER_TILES_DEFLATE) {
+            void *buf = encode(&c, a, w, &used);
+            ASSERT_OK(gridr_raster_write_tiles(out, w, buf, used));
+            free(buf);
+            continue;
+        }
+        unsigned char junk[64];
+        ASSERT_OK(gridr_array_sub(a, w, &sub));
+        CU_ASSERT_EQUAL(gridr_raster_tiles_encode(&c, w, &sub, junk, (size_t)-1, &used),
+                        GRIDR_EINVAL);
+        ASSERT_OK(gridr_raster_write(out, w, &sub));
     }
     ASSERT_OK(gridr_raster_commit(out));
 }
@@ -279,7 +292,8 @@ static void test_deflate_georef(void)
     free(buf);
 }
 
-/* Outputs the raw path does not cover say so (compression 0) and keep the old path. */
+/* Outputs the raw path does not cover say so (compression 0), refuse the tiles path and stay
+ * with GDAL. */
 static void test_declined(void)
 {
     static const char *const pred[] = {"COMPRESS=DEFLATE", "PREDICTOR=2", NULL};
@@ -298,7 +312,8 @@ static void test_declined(void)
         gridr_rect w = {0, 0, 32, 32};
         CU_ASSERT_EQUAL(gridr_raster_tiles_bound(&c, w), 0);
         unsigned char junk[64] = {0};
-        CU_ASSERT_EQUAL(gridr_raster_write_tiles(out, w, junk, sizeof junk), 1);
+        CU_ASSERT_EQUAL(gridr_raster_tiles_begin(out), GRIDR_EINVAL);
+        CU_ASSERT_EQUAL(gridr_raster_write_tiles(out, w, junk, sizeof junk), GRIDR_EINVAL);
         GRIDR_TEST_SWITCH(gdal_only, 0);
         gridr_raster_abort(out);
     }
@@ -352,7 +367,7 @@ static void test_guess(void)
     CU_ASSERT_EQUAL(gridr_raster_tile_codec_guess(NULL, 0, 10, 1, GRIDR_DT_U8, &g), GRIDR_EINVAL);
 }
 
-/* Metadata set after the hand-over gives the file back to GDAL: write_tiles declines. */
+/* Metadata set after the hand-over gives the file back to GDAL: write_tiles is refused. */
 static void test_handover(void)
 {
     tcase t = {GRIDR_DT_U8, 1, 37, 53, 32, 32, defl16};
@@ -365,6 +380,7 @@ static void test_handover(void)
     ASSERT_OK(gridr_raster_tile_codec_get(out, &c));
     CU_ASSERT_EQUAL(c.compression, GRIDR_RASTER_TILES_DEFLATE);
     CU_ASSERT_EQUAL(c.level, 6);
+    ASSERT_OK(gridr_raster_tiles_begin(out));
     gridr_rect w0 = {0, 0, 32, 32};
     void *e = encode(&c, &a, w0, &used);
     ASSERT_OK(gridr_raster_write_tiles(out, w0, e, used));
@@ -374,7 +390,7 @@ static void test_handover(void)
     for (long k = 0; k < n; k++) {
         gridr_rect w = window(&t, k, &n);
         e = encode(&c, &a, w, &used);
-        CU_ASSERT_EQUAL(gridr_raster_write_tiles(out, w, e, used), 1);
+        CU_ASSERT_EQUAL(gridr_raster_write_tiles(out, w, e, used), GRIDR_EINVAL);
         free(e);
         gridr_array sub;
         ASSERT_OK(gridr_array_sub(&a, w, &sub));
@@ -395,6 +411,7 @@ static void test_errors(void)
     gridr_raster *out = create(&t, "tiles_errors.tif");
     CU_ASSERT_FATAL(out != NULL);
     ASSERT_OK(gridr_raster_tile_codec_get(out, &c));
+    ASSERT_OK(gridr_raster_tiles_begin(out));
     gridr_rect cut = {8, 0, 16, 16}, w = {32, 48, 5, 5}; /* w: the corner tile */
     unsigned char small[64] = {0};
     CU_ASSERT_EQUAL(gridr_raster_tiles_bound(&c, cut), 0);
@@ -443,8 +460,8 @@ static void put_in_child(const gridr_raster_tile_sink *s, const gridr_raster_til
     munmap(buf, cap + sizeof used);
 }
 
-/* Window k: a worker's put (k % 3 == 0), the owner's encoded tiles (1) or pixels (2); the last
- * window is never written and reads as nodata. No setter once shared. */
+/* Window k: a worker's put (k % 3 == 0) or the owner's pixels laid out at the same places (the
+ * other windows); the last window is never written and reads as nodata. No setter once shared. */
 static void write_shared(const tcase *t, const gridr_array *a, gridr_raster *out, void *want)
 {
     gridr_raster_tile_codec c;
@@ -472,11 +489,6 @@ static void write_shared(const tcase *t, const gridr_array *a, gridr_raster *out
                         gridr_dtype_set(gridr_array_at(&wh, b, r, q), t->dt, 0, 3.0);
         } else if (k % 3 == 0) {
             put_in_child(&s, &c, w, &sub, out);
-        } else if (k % 3 == 1) {
-            size_t used = 0;
-            void *e = encode(&c, a, w, &used);
-            ASSERT_OK(gridr_raster_write_tiles(out, w, e, used));
-            free(e);
         } else {
             ASSERT_OK(gridr_raster_write(out, w, &sub));
         }
@@ -546,7 +558,7 @@ static void test_share_declined(void)
     CU_ASSERT_EQUAL(
         gridr_raster_tiles_put(&other, &c, (gridr_rect){0, 0, 32, 32}, &arr, big, cap, &used),
         GRIDR_EIO);
-    CU_ASSERT(strstr(gridr_last_error(), "not the output") != NULL);
+    CU_ASSERT(strstr(gridr_last_error(), "not the file the run opened") != NULL);
     CU_ASSERT_EQUAL(used, 0);
     gridr_array part = gridr_array_make(px, GRIDR_DT_U16, 1, 20, 20);
     CU_ASSERT_EQUAL(
