@@ -61,6 +61,7 @@ extern CU_SuiteInfo gridr_test_sched_retries_suite; /* tests/test_sched_retries.
 extern CU_SuiteInfo gridr_test_sched_safety_suite;  /* tests/test_sched_safety.c */
 extern CU_SuiteInfo gridr_test_raster_suite;
 extern CU_SuiteInfo gridr_test_job_suite;
+extern CU_SuiteInfo gridr_test_pipeline_suite;     /* tests/pipeline/test_pipeline.c */
 extern CU_SuiteInfo gridr_test_raster_tiles_suite; /* tests/test_raster_tiles.c */
 
 /* Turn one switch of gridr_config (the field at byte offset `off`) to `on`; returns the old value.

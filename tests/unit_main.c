@@ -92,27 +92,17 @@ int gridr_test_switch(size_t off, int on)
 int main(int argc, char **argv)
 {
     CU_SuiteInfo suites[] = {
-        gridr_test_status_suite,
-        gridr_test_dtype_suite,
-        gridr_test_sma_suite,
-        gridr_test_registry_suite,
-        gridr_test_grid_suite,
-        gridr_test_interp_suite,
-        gridr_test_resample_suite,
-        gridr_test_resample_kernels_suite,
-        gridr_test_resample_sep_suite,
-        gridr_test_plan_suite,
-        gridr_test_plan_budget_suite,
-        gridr_test_sched_suite,
-        gridr_test_sched_embed_suite,
-        gridr_test_raster_suite,
-        gridr_test_job_suite,
-        gridr_test_raster_tiles_suite,
-        gridr_test_raster_worker_suite,
-        gridr_test_sched_retries_suite,
-        gridr_test_registry_sweep_suite,
-        gridr_test_sched_safety_suite,
-        CU_SUITE_INFO_NULL,
+        gridr_test_status_suite,        gridr_test_dtype_suite,
+        gridr_test_sma_suite,           gridr_test_registry_suite,
+        gridr_test_grid_suite,          gridr_test_interp_suite,
+        gridr_test_resample_suite,      gridr_test_resample_kernels_suite,
+        gridr_test_resample_sep_suite,  gridr_test_plan_suite,
+        gridr_test_plan_budget_suite,   gridr_test_sched_suite,
+        gridr_test_sched_embed_suite,   gridr_test_raster_suite,
+        gridr_test_job_suite,           gridr_test_pipeline_suite,
+        gridr_test_raster_tiles_suite,  gridr_test_raster_worker_suite,
+        gridr_test_sched_retries_suite, gridr_test_registry_sweep_suite,
+        gridr_test_sched_safety_suite,  CU_SUITE_INFO_NULL,
     };
     runner_pid = getpid();
     atexit(remove_tmpdir);
