@@ -74,6 +74,21 @@ GRIDR_API int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const grid
  *  raster and creating no shared memory. Ownership: `j` and `f` are borrowed (`f` stays open). */
 GRIDR_API int gridr_pipeline_dry_run(const gridr_job *j, int workers, FILE *f);
 
+/* ---- GridR's conventions on rasters ---------------------------------------------------------- */
+
+/** A grid's oversampling factors from its GRIDR_RES_ROW / GRIDR_RES_COL metadata items
+ *  (GRIDR_RASTER_MD_RES_ROW / _COL, read with gridr_raster_metadata); an absent item gives 1.
+ *  GRIDR_EFORMAT (naming file and item) when an item is not a positive integer. Ownership: `r`
+ *  is borrowed; the factors are written to the caller's *res_row, *res_col. */
+GRIDR_API int gridr_pipeline_grid_res(const gridr_raster *r, long *res_row, long *res_col);
+
+/** The geotransform of a zoom by factors (fy, fx) of a raster with geotransform `src`: output
+ *  pixel centre (i, j) maps to source pixel centre ((i + 0.5) / fy - 0.5, (j + 0.5) / fx - 0.5),
+ *  so the origin is kept and the column terms (gt[1], gt[4]) are divided by fx, the row terms
+ *  (gt[2], gt[5]) by fy. Ownership: caller's arrays (`out` may be `src`). */
+GRIDR_API void gridr_pipeline_zoom_geotransform(const double src[6], double fy, double fx,
+                                                double out[6]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -228,7 +228,7 @@ static int setup_grid(gridr__pipeline_ctx *c, const gridr_job *j)
     gridr_dtype dt = GRIDR_DT_UNKNOWN;
     gridr_raster_get_info(g, &gi);
     if (rr <= 0 || rcol <= 0)
-        rc = gridr_raster_grid_res(g, &rr, &rcol);
+        rc = gridr_pipeline_grid_res(g, &rr, &rcol);
     if (rc == 0)
         rc = gridr_raster_band_dtype(g, 1, &dt);
     gridr_raster_close(g);
@@ -394,7 +394,7 @@ static int set_georef(gridr__pipeline_ctx *c, const gridr_job *j)
         return rc; /* a grid job's output carries no georeferencing */
     gridr_raster_get_info(c->src, &in);
     if (in.has_geotransform) {
-        gridr_raster_zoom_geotransform(in.geotransform, c->zoom_fy, c->zoom_fx, gt);
+        gridr_pipeline_zoom_geotransform(in.geotransform, c->zoom_fy, c->zoom_fx, gt);
         rc = gridr_raster_set_geotransform(c->dst, gt);
     }
     if (rc == 0 && in.crs_wkt && *in.crs_wkt)

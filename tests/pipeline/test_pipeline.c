@@ -125,9 +125,54 @@ static void test_job_output_journaled_first(void)
     gridr_job_clear(&j);
 }
 
+/* ---- GridR's conventions: grid oversampling metadata, zoom geotransform ----------------- */
+
+static void test_bad_grid_res(void)
+{
+    gridr_raster *out = NULL, *in = NULL;
+    float px[4] = {0};
+    gridr_array a = gridr_array_make(px, GRIDR_DT_F32, 1, 2, 2);
+    ASSERT_OK(
+        gridr_raster_create(gridr_test_path("badres.tif"), 2, 2, 1, GRIDR_DT_F32, NULL, &out));
+    CU_ASSERT_FATAL(out != NULL);
+    ASSERT_OK(gridr_raster_set_metadata(out, GRIDR_RASTER_MD_RES_COL, "2.5"));
+    ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 2, 2}, &a));
+    ASSERT_OK(gridr_raster_commit(out));
+    ASSERT_OK(gridr_raster_open(gridr_test_path("badres.tif"), &in));
+    long rr, rc;
+    ASSERT_STATUS(gridr_pipeline_grid_res(in, &rr, &rc), GRIDR_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "GRIDR_RES_COL='2.5'"));
+    gridr_raster_close(in);
+}
+
+static void test_zoom_geotransform(void)
+{
+    const double src[6] = {500000.0, 10.0, 1.0, 4800000.0, 2.0, -10.0};
+    double out[6];
+    gridr_pipeline_zoom_geotransform(src, 4.0, 2.0, out);
+    const double want[6] = {500000.0, 5.0, 0.25, 4800000.0, 1.0, -2.5};
+    CU_ASSERT_EQUAL(memcmp(out, want, sizeof want), 0);
+    /* Output pixel centre (i, j) lands on the geo position of source centre
+     * ((i + 0.5) / fy - 0.5, (j + 0.5) / fx - 0.5). */
+    const double fy = 3.0, fx = 0.5;
+    gridr_pipeline_zoom_geotransform(src, fy, fx, out);
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++) {
+            double ox = out[0] + (j + 0.5) * out[1] + (i + 0.5) * out[2];
+            double oy = out[3] + (j + 0.5) * out[4] + (i + 0.5) * out[5];
+            double si = (i + 0.5) / fy - 0.5, sj = (j + 0.5) / fx - 0.5;
+            double sx = src[0] + (sj + 0.5) * src[1] + (si + 0.5) * src[2];
+            double sy = src[3] + (sj + 0.5) * src[4] + (si + 0.5) * src[5];
+            CU_ASSERT_DOUBLE_EQUAL(ox, sx, 1e-6);
+            CU_ASSERT_DOUBLE_EQUAL(oy, sy, 1e-6);
+        }
+}
+
 static CU_TestInfo tests[] = {
     {"raster create: record callback before any file", test_create_records_first},
     {"job output: journaled before it is created", test_job_output_journaled_first},
+    {"malformed grid oversampling item", test_bad_grid_res},
+    {"zoom geotransform", test_zoom_geotransform},
     CU_TEST_INFO_NULL,
 };
 

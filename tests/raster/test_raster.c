@@ -616,7 +616,7 @@ static void test_georef_roundtrip(void)
     ASSERT_OK(gridr_raster_band_nodata(in, 2, &has, &nd));
     CU_ASSERT(has && nd == 65535); /* GTiff: one value for all bands */
     long rr = 0, rc = 0;
-    ASSERT_OK(gridr_raster_grid_res(in, &rr, &rc));
+    ASSERT_OK(gridr_pipeline_grid_res(in, &rr, &rc));
     CU_ASSERT(rr == 10 && rc == 5);
     CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "SENSOR"), "test");
     CU_ASSERT_PTR_NULL(gridr_raster_metadata(in, "NOPE"));
@@ -632,30 +632,12 @@ static void test_georef_roundtrip(void)
     CU_ASSERT_FATAL(in != NULL);
     CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "SENSOR"), "test");
     CU_ASSERT_PTR_NULL(gridr_raster_metadata(in, GRIDR_RASTER_MD_RES_ROW));
-    ASSERT_OK(gridr_raster_grid_res(in, &rr, &rc));
+    ASSERT_OK(gridr_pipeline_grid_res(in, &rr, &rc));
     CU_ASSERT(rr == 1 && rc == 1);
     ASSERT_OK(gridr_raster_band_nodata(in, 1, &has, &nd));
     CU_ASSERT(has && isnan(nd));
     gridr_raster_close(in);
     free(wkt);
-}
-
-static void test_bad_grid_res(void)
-{
-    gridr_raster *out = NULL, *in = NULL;
-    float px[4] = {0};
-    gridr_array a = gridr_array_make(px, GRIDR_DT_F32, 1, 2, 2);
-    ASSERT_OK(
-        gridr_raster_create(gridr_test_path("badres.tif"), 2, 2, 1, GRIDR_DT_F32, NULL, &out));
-    CU_ASSERT_FATAL(out != NULL);
-    ASSERT_OK(gridr_raster_set_metadata(out, GRIDR_RASTER_MD_RES_COL, "2.5"));
-    ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 2, 2}, &a));
-    ASSERT_OK(gridr_raster_commit(out));
-    ASSERT_OK(gridr_raster_open(gridr_test_path("badres.tif"), &in));
-    long rr, rc;
-    ASSERT_STATUS(gridr_raster_grid_res(in, &rr, &rc), GRIDR_EFORMAT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "GRIDR_RES_COL='2.5'"));
-    gridr_raster_close(in);
 }
 
 /* ---- atomic outputs ----------------------------------------------------------------------- */
@@ -1006,29 +988,6 @@ static void test_disk_full(void)
     CU_ASSERT_EQUAL(printed, 0);
 }
 
-static void test_zoom_geotransform(void)
-{
-    const double src[6] = {500000.0, 10.0, 1.0, 4800000.0, 2.0, -10.0};
-    double out[6];
-    gridr_raster_zoom_geotransform(src, 4.0, 2.0, out);
-    const double want[6] = {500000.0, 5.0, 0.25, 4800000.0, 1.0, -2.5};
-    CU_ASSERT_EQUAL(memcmp(out, want, sizeof want), 0);
-    /* Output pixel centre (i, j) lands on the geo position of source centre
-     * ((i + 0.5) / fy - 0.5, (j + 0.5) / fx - 0.5). */
-    const double fy = 3.0, fx = 0.5;
-    gridr_raster_zoom_geotransform(src, fy, fx, out);
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 5; j++) {
-            double ox = out[0] + (j + 0.5) * out[1] + (i + 0.5) * out[2];
-            double oy = out[3] + (j + 0.5) * out[4] + (i + 0.5) * out[5];
-            double si = (i + 0.5) / fy - 0.5, sj = (j + 0.5) / fx - 0.5;
-            double sx = src[0] + (sj + 0.5) * src[1] + (si + 0.5) * src[2];
-            double sy = src[3] + (sj + 0.5) * src[4] + (si + 0.5) * src[5];
-            CU_ASSERT_DOUBLE_EQUAL(ox, sx, 1e-6);
-            CU_ASSERT_DOUBLE_EQUAL(oy, sy, 1e-6);
-        }
-}
-
 static void test_sample_data(void)
 {
     gridr_raster *in = NULL;
@@ -1049,7 +1008,7 @@ static void test_sample_data(void)
     gridr_raster_close(in);
     ASSERT_OK(gridr_raster_open(gridr_test_data("sample_grid.tif"), &in));
     CU_ASSERT_FATAL(in != NULL);
-    ASSERT_OK(gridr_raster_grid_res(in, &rr, &rc));
+    ASSERT_OK(gridr_pipeline_grid_res(in, &rr, &rc));
     CU_ASSERT(rr == 10 && rc == 10);
     ASSERT_OK(gridr_raster_band_dtype(in, 2, &dt));
     CU_ASSERT_EQUAL(dt, GRIDR_DT_F64);
@@ -1065,7 +1024,6 @@ static CU_TestInfo tests[] = {
     {"preadv reads equal GDAL and buffered reads", test_direct_preadv},
     {"preadv read of a cut tile", test_direct_short_read},
     {"nodata, geotransform, CRS, metadata", test_georef_roundtrip},
-    {"malformed grid oversampling item", test_bad_grid_res},
     {"abort, close, taken temp name, replace", test_abort_and_replace},
     {"CreateCopy-only drivers (COG, PNG)", test_createcopy_drivers},
     {"commit cancelled at the copy or the rename", test_commit_cancel},
@@ -1074,7 +1032,6 @@ static CU_TestInfo tests[] = {
     {"unsupported band types", test_unsupported_types},
     {"output directory and option errors", test_output_errors},
     {"disk full on commit", test_disk_full},
-    {"zoom geotransform", test_zoom_geotransform},
     {"sample data", test_sample_data},
     CU_TEST_INFO_NULL,
 };
