@@ -109,6 +109,7 @@ int main(int argc, char **argv)
         gridr_test_raster_outputs_suite,
         gridr_test_raster_errors_suite,
         gridr_test_job_suite,
+        gridr_test_pipeline_suite,
         gridr_test_raster_tiles_suite,
         gridr_test_raster_worker_suite,
         gridr_test_sched_retries_suite,

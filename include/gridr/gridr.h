@@ -15,5 +15,6 @@
 #include "gridr/sched.h"
 #include "gridr/raster.h"
 #include "gridr/job.h"
+#include "gridr/pipeline.h"
 
 #endif

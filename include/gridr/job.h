@@ -7,13 +7,7 @@
 #include "gridr/dtype.h"
 #include "gridr/interp.h"
 #include "gridr/resample.h"
-#include "gridr/plan.h"
-#include "gridr/raster.h"
-#include "gridr/registry.h"
-#include "gridr/sched.h"
 #include "gridr/status.h"
-
-#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,10 +28,12 @@ typedef enum gridr_job_kind {
  *  cores) is cut there too. */
 #define GRIDR_JOB_MAX_WORKERS 512
 
-/** One job. Initialise with gridr_job_init(), fill with gridr_job_set() (or gridr_job_load()),
- *  check with gridr_job_validate(), release with gridr_job_clear(). The keys of docs/jobs.md are
- *  given in comments. Strings and arrays are owned by the job (freed by gridr_job_clear); change
- *  them through gridr_job_set(). New fields are only ever added at the end. */
+/** One job: the description of a run (keys, types, validation); running it is the pipeline's
+ *  (gridr/pipeline.h). Initialise with gridr_job_init(), fill with gridr_job_set() (or
+ * gridr_job_load()), check with gridr_job_validate(), release with gridr_job_clear(). The keys of
+ * docs/jobs.md are given in comments. Strings and arrays are owned by the job (freed by
+ * gridr_job_clear); change them through gridr_job_set(). New fields are only ever added at the end.
+ */
 typedef struct gridr_job {
     gridr_job_kind kind; /* "kind": grid | zoom */
     char *src;           /* "src": source raster (required) */
@@ -64,9 +60,12 @@ typedef struct gridr_job {
     int threads;               /* "threads" (-t), per worker, default 1 */
     int retries;               /* "retries", default 1 */
     int keep_going;            /* "keep-going", default 0 */
-    int dry_run;               /* "dry-run", default 0 */
-    int quiet;                 /* "quiet", default 0 */
-    char *report;              /* "report": JSON report path, default none */
+    /* The command's settings, kept here because job files carry them: the library only parses
+       and copies them (no gridr_pipeline_* function reads them: it neither skips the run, nor
+       prints, nor writes a report); gridr-run reads them. */
+    int dry_run;  /* "dry-run", default 0 */
+    int quiet;    /* "quiet", default 0 */
+    char *report; /* "report": JSON report path, default none */
     /* zoom */
     double zoom_fx, zoom_fy;   /* "factor" F or FX,FY; 0 = not set */
     long size_rows, size_cols; /* "size" COLSxROWS; 0 = not set */
@@ -124,63 +123,6 @@ GRIDR_API void gridr_job_free_list(gridr_job *jobs, size_t n);
  *  from every input), input files exist and are readable, the output can be written (driver,
  *  directory: gridr_raster_check_output). Messages name the job's origin, the key and the file. */
 GRIDR_API int gridr_job_validate(const gridr_job *j);
-
-/** Check that the job's dst, and the side files its commit replaces (`.aux.xml`, `.msk`, `.ovr`),
- *  are none of the files the job reads: every input's files as GDAL lists them (VRT sources,
- *  .aux.xml, .msk, world files; archives behind /vsizip), compared by device and inode, so that
- *  an input hidden behind a VRT is never replaced. Opens the inputs: call it after the scheduler
- *  has forked its workers. gridr_job_run() makes the same check itself (this one lets a batch
- *  be refused before its first job runs). Errors: GRIDR_EINVAL naming the job, both files and
- *  the input; the inputs' open errors. */
-GRIDR_API int gridr_job_check_dst(const gridr_job *j);
-
-/** Check that `path`, an output of the run other than the job's dst (a report: `what` names it in
- *  messages), can be replaced (gridr_raster_check_replaceable), is not the job's dst and is none
- *  of the files the job reads (as gridr_job_check_dst). Opens the inputs: call it after the
- *  scheduler has forked its workers. Errors: GRIDR_EINVAL naming the job and both files, the
- *  inputs' open errors. */
-GRIDR_API int gridr_job_check_output(const gridr_job *j, const char *path, const char *what);
-
-/* ---- running jobs ---------------------------------------------------------------------------- */
-
-/** What a job's run did, for reports. */
-typedef struct gridr_job_report {
-    long out_rows, out_cols;
-    int bands;
-    long windows, empty_windows, failed_windows, retried;
-    int workers;
-    int signal; /* the signal that cancelled the run, or 0 */
-    size_t bytes_read, bytes_written;
-    size_t shm_peak, shm_bound;
-    double seconds_setup, seconds_run, seconds_commit, seconds_total;
-    char warning[512]; /* what went wrong after the output was in place ("" if nothing) */
-} gridr_job_report;
-
-/** The scheduler work function that resamples one window of a job: pass it as
- *  gridr_sched_opts.work (ctx unused) to run jobs with gridr_job_run(). */
-GRIDR_API int gridr_job_work(void *ctx, const void *run_params, const void *win_params,
-                             gridr_array *arrays, int narrays, long window);
-
-/** Run one validated job on `s` (a scheduler created with gridr_job_work): open its rasters in
- *  this (parent) process, plan its windows, resample them on the workers, write the output under
- *  a temporary name recorded in `reg`, and rename it to j->dst only when every window succeeded.
- *  `progress` (GDALProgressFunc-shaped, may be NULL) is called from this process; returning 0
- *  cancels. Besides the fraction of windows done (msg NULL) it is asked between the steps of the
- *  job, with msg naming the step ("setup" before the output is created, "plan", "commit"), during
- *  the commit's CreateCopy (GRIDR_RASTER_STEP_COPY) and right before the output is renamed
- *  (GRIDR_RASTER_STEP_RENAME, see gridr_raster_set_progress): a cancel at any of them removes
- *  the output; once the last one has returned non-zero the job succeeds unless the rename fails.
- *  The job is refused before its output is created when one GRIDR_PLAN_MIN_WINDOW-square window
- *  of every band cannot fit `mem_mib` (GRIDR_EINVAL). `rep` (may be NULL) receives figures.
- *  Returns 0, GRIDR_ECANCELED (see rep->signal),
- *  GRIDR_ECHILD, GRIDR_EPARTIAL or the failing step's code; the message names the job. */
-GRIDR_API int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
-                            gridr_sched_progress_fn progress, void *progress_arg,
-                            gridr_job_report *rep);
-
-/** Plan a job for `workers` workers and write the plan to `f` (caller's stream), writing no
- *  raster and creating no shared memory. */
-GRIDR_API int gridr_job_dry_run(const gridr_job *j, int workers, FILE *f);
 
 #ifdef __cplusplus
 }

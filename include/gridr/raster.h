@@ -69,10 +69,6 @@ GRIDR_API int gridr_raster_band_nodata(const gridr_raster *r, int band, int *has
  *  valid until the next call on `r`. */
 GRIDR_API const char *gridr_raster_metadata(const gridr_raster *r, const char *key);
 
-/** A grid's oversampling factors from GRIDR_RES_ROW / GRIDR_RES_COL; an absent item gives 1.
- *  GRIDR_EFORMAT (naming file and item) when an item is not a positive integer. */
-GRIDR_API int gridr_raster_grid_res(const gridr_raster *r, long *res_row, long *res_col);
-
 /** Read window `win` of bands `bands[0 .. nbands)` (1-based; NULL means 1 .. nbands) into `arr`,
  *  which must have nbands bands, win.rows rows and win.cols cols (any strides). Samples are
  *  converted to arr->dtype by GDAL when it differs from the band type (clamped, rounded to
@@ -325,13 +321,6 @@ GRIDR_API void gridr_raster_set_progress(gridr_raster *r,
  *  or `<tmp>.<suffix>`: the staging file and GDAL's side files too). Accepts NULL; consumes
  *  `r`. */
 GRIDR_API void gridr_raster_abort(gridr_raster *r);
-
-/** The geotransform of a zoom by factors (fy, fx) of a raster with geotransform `src`: output
- *  pixel centre (i, j) maps to source pixel centre ((i + 0.5) / fy - 0.5, (j + 0.5) / fx - 0.5),
- *  so the origin is kept and the column terms (gt[1], gt[4]) are divided by fx, the row terms
- *  (gt[2], gt[5]) by fy. */
-GRIDR_API void gridr_raster_zoom_geotransform(const double src[6], double fy, double fx,
-                                              double out[6]);
 
 #ifdef __cplusplus
 }

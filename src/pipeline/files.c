@@ -2,6 +2,7 @@
 #include "base/internal.h"
 #include "gridr/raster.h"
 #include "gridr/job.h"
+#include "gridr/pipeline.h"
 #include "pipeline_internal.h"
 
 #include <errno.h>
@@ -143,7 +144,7 @@ static int check_with_sides(const gridr__fileset *s, const char *path, const cha
     return rc;
 }
 
-int gridr__job_check_dst(gridr__job_ctx *c, const gridr_job *j)
+int gridr__pipeline_check_dst(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_raster *in[5] = {c->src, c->src_mask, c->grid_r, c->grid_col_r, c->grid_mask_r};
     gridr__fileset s = {NULL, 0, 0};
@@ -194,13 +195,13 @@ static int check_against_inputs(const gridr_job *j, const char *path, const char
     return rc;
 }
 
-int gridr_job_check_dst(const gridr_job *j)
+int gridr_pipeline_check_dst(const gridr_job *j)
 {
     int rc = check_against_inputs(j, j->dst, "dst", 1);
-    return rc ? gridr__job_fail(j, rc) : 0;
+    return rc ? gridr__pipeline_fail(j, rc) : 0;
 }
 
-int gridr_job_check_output(const gridr_job *j, const char *path, const char *what)
+int gridr_pipeline_check_output(const gridr_job *j, const char *path, const char *what)
 {
     int rc = gridr_raster_check_replaceable(path, what);
     if (rc == 0 && j->dst && same_file(path, j->dst))
@@ -208,5 +209,5 @@ int gridr_job_check_output(const gridr_job *j, const char *path, const char *wha
                          path);
     if (rc == 0)
         rc = check_against_inputs(j, path, what, 0);
-    return rc ? gridr__job_fail(j, rc) : 0;
+    return rc ? gridr__pipeline_fail(j, rc) : 0;
 }

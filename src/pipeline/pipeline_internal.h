@@ -1,6 +1,6 @@
-/* gridr: what the job runner's files share (never installed). */
-#ifndef GRIDR_JOB_RUN_INTERNAL_H
-#define GRIDR_JOB_RUN_INTERNAL_H
+/* gridr: what the pipeline's files (the job runner) share (never installed). */
+#ifndef GRIDR_PIPELINE_INTERNAL_H
+#define GRIDR_PIPELINE_INTERNAL_H
 
 #include "gridr/registry.h"
 #include "gridr/grid.h"
@@ -9,12 +9,14 @@
 #include "gridr/sched.h"
 #include "gridr/job.h"
 #include "gridr/plan.h"
+#include "gridr/pipeline.h"
 
 #include <stddef.h>
 
-#define GRIDR__JOB_MAGIC 0x6a6f6272u /* "jobr": checks that a worker got a job's parameters */
+/* "jobr": checks that a worker got a job's parameters (value kept from before the rename). */
+#define GRIDR__PIPELINE_MAGIC 0x6a6f6272u
 
-/* How a job's output is written: decided once, at setup (gridr__job_plan), carried to the
+/* How a job's output is written: decided once, at setup (gridr__pipeline_plan), carried to the
  * workers in the run parameters and switched on by the work function and the parent's finish. */
 typedef enum gridr__out_path {
     GRIDR__OUT_GDAL = 0, /* the parent writes each window's pixels through GDAL */
@@ -24,7 +26,7 @@ typedef enum gridr__out_path {
 
 /* Parameters of a job's run, copied to every work call (fits GRIDR_SCHED_RUN_PARAMS_MAX).
  * The grid's nodes and mask are NULL here: the worker points them at the window's slices. */
-typedef struct gridr__job_params {
+typedef struct gridr__pipeline_params {
     unsigned magic;
     gridr_resample_opts ropts;
     gridr_grid grid;
@@ -37,17 +39,17 @@ typedef struct gridr__job_params {
     gridr_raster_tile_codec codec; /* the output's tiles (PLACED, ENCODED) */
     gridr_raster_worker_src wsrc;  /* ok: the worker reads the source window itself */
     gridr_raster_tile_sink sink;   /* ok: the worker writes the (uncompressed) tiles itself */
-} gridr__job_params;
+} gridr__pipeline_params;
 
 /* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */
-typedef struct gridr__job_win {
+typedef struct gridr__pipeline_win {
     gridr_rect out, src, nodes;
     gridr_rect read; /* the part of src inside the raster */
-} gridr__job_win;
+} gridr__pipeline_win;
 
 /* Everything a running job holds in the parent. */
-typedef struct gridr__job_ctx {
-    gridr__job_params params;
+typedef struct gridr__pipeline_ctx {
+    gridr__pipeline_params params;
     gridr_raster *src, *src_mask, *dst;
     int *bands;      /* 1-based source bands */
     gridr_grid grid; /* full grid without node data (array grids: loaded per window) */
@@ -55,31 +57,33 @@ typedef struct gridr__job_ctx {
     gridr_plan *plan;
     double zoom_fx, zoom_fy; /* zoom jobs: the factors used */
     size_t bytes_read, bytes_written;
-} gridr__job_ctx;
+} gridr__pipeline_ctx;
 
 /* Open the source (and masks), load the grid, fill params. dry: no output checks. Exported (like
- * gridr__job_create_output and gridr__job_close) for tests/test_job.c only. */
-GRIDR_API int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry);
-/* gridr_plan_node_loader of a job (user: the gridr__job_ctx): node window `win` from the grid
+ * gridr__pipeline_create_output and gridr__pipeline_close) for tests/pipeline/test_pipeline.c only.
+ */
+GRIDR_API int gridr__pipeline_open(gridr__pipeline_ctx *c, const gridr_job *j, int dry);
+/* gridr_plan_node_loader of a job (user: the gridr__pipeline_ctx): node window `win` from the grid
  * files into `nodes` (2 bands) and `mask` (NULL: none). */
-int gridr__job_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask);
+int gridr__pipeline_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask);
 /* Plan the windows for `workers` workers (with the encoded-tiles array when params.codec says so
  * and the windows fall on whole tiles; else params.codec is cleared). */
-int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers);
+int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers);
 /* Refuse a job whose smallest window (GRIDR_PLAN_MIN_WINDOW square, every band) cannot fit its
  * memory budget with `workers` workers, before any output exists: GRIDR_EINVAL naming the source,
  * its bands and the figures. */
-int gridr__job_check_budget(const gridr__job_ctx *c, const gridr_job *j, int workers);
+int gridr__pipeline_check_budget(const gridr__pipeline_ctx *c, const gridr_job *j, int workers);
 /* Create the output under its temporary name, recorded in `reg` (gridr_registry_add_temp) before
  * any of its files exists, with its georeferencing. */
-GRIDR_API int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg);
+GRIDR_API int gridr__pipeline_create_output(gridr__pipeline_ctx *c, const gridr_job *j,
+                                            gridr_registry *reg);
 /* Prefix the current message with the job's name (its origin in a job file, else its dst), once:
  * the steps' messages name files and windows, the runner's entry points name the job. */
-int gridr__job_fail(const gridr_job *j, int rc);
+int gridr__pipeline_fail(const gridr_job *j, int rc);
 /* Release everything the context holds (aborts an output still open). */
-GRIDR_API void gridr__job_close(gridr__job_ctx *c);
+GRIDR_API void gridr__pipeline_close(gridr__pipeline_ctx *c);
 
-/* ---- the files a job reads (src/job_files.c) ---- */
+/* ---- the files a job reads (src/pipeline/files.c) ---- */
 
 /* A set of file identities (device + inode), each with the input raster that reads it. */
 typedef struct gridr__fileset {
@@ -102,6 +106,6 @@ void gridr__fileset_free(gridr__fileset *s);
 
 /* The job's dst (and the side files its commit replaces) is none of the files its open inputs
  * read: GRIDR_EINVAL otherwise. */
-int gridr__job_check_dst(gridr__job_ctx *c, const gridr_job *j);
+int gridr__pipeline_check_dst(gridr__pipeline_ctx *c, const gridr_job *j);
 
 #endif

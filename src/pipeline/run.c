@@ -7,6 +7,7 @@
 #include "gridr/raster.h"
 #include "gridr/sched.h"
 #include "gridr/job.h"
+#include "gridr/pipeline.h"
 #include "gridr/plan.h"
 #include "pipeline_internal.h"
 
@@ -18,13 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert(sizeof(gridr__job_params) <= GRIDR_SCHED_RUN_PARAMS_MAX, "job run parameters");
-_Static_assert(sizeof(gridr__job_win) <= GRIDR_SCHED_WIN_PARAMS_MAX, "job window parameters");
+_Static_assert(sizeof(gridr__pipeline_params) <= GRIDR_SCHED_RUN_PARAMS_MAX, "job run parameters");
+_Static_assert(sizeof(gridr__pipeline_win) <= GRIDR_SCHED_WIN_PARAMS_MAX, "job window parameters");
 
 /* ---- the work function (runs in a worker) -------------------------------------------------- */
 
 /* The source window's part inside the raster, read by the worker when the parent did not. */
-static int worker_read(const gridr__job_params *p, const gridr__job_win *w, gridr_array *src)
+static int worker_read(const gridr__pipeline_params *p, const gridr__pipeline_win *w,
+                       gridr_array *src)
 {
     gridr_array sub;
     if (!p->wsrc.ok || w->read.rows <= 0 || w->read.cols <= 0)
@@ -35,14 +37,14 @@ static int worker_read(const gridr__job_params *p, const gridr__job_win *w, grid
     return rc ? rc : gridr_raster_worker_read(&p->wsrc, w->read, &sub);
 }
 
-int gridr_job_work(void *ctx, const void *run_params, const void *win_params, gridr_array *arrays,
-                   int narrays, long window)
+int gridr_pipeline_work(void *ctx, const void *run_params, const void *win_params,
+                        gridr_array *arrays, int narrays, long window)
 {
-    const gridr__job_params *p = run_params;
-    const gridr__job_win *w = win_params;
+    const gridr__pipeline_params *p = run_params;
+    const gridr__pipeline_win *w = win_params;
     gridr_grid g = p->grid;
     (void)ctx;
-    if (narrays != GRIDR_PLAN_NARRAYS || p->magic != GRIDR__JOB_MAGIC)
+    if (narrays != GRIDR_PLAN_NARRAYS || p->magic != GRIDR__PIPELINE_MAGIC)
         return gridr_set_error(GRIDR_EINVAL, "window %ld: not a gridr job window", window);
     if (g.kind == GRIDR_GRID_ARRAY) {
         g.nodes = arrays[GRIDR_PLAN_GRID];
@@ -97,7 +99,7 @@ static void fill_value(gridr_array *a, double v)
 }
 
 /* The encoded-tiles array of the window, marked "not encoded" until a worker encodes it. */
-static void prepare_tiles(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
+static void prepare_tiles(gridr__pipeline_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
 {
     gridr_array *t = &arrays[GRIDR_PLAN_TILES];
     if (c->params.out_path == GRIDR__OUT_GDAL)
@@ -106,9 +108,9 @@ static void prepare_tiles(gridr__job_ctx *c, const gridr_plan_window *w, gridr_a
     memset(t->data, 0, GRIDR__MIN(w->bytes[GRIDR_PLAN_TILES], sizeof(uint32_t)));
 }
 
-static int prepare_empty(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
+static int prepare_empty(gridr__pipeline_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
 {
-    const gridr__job_params *p = &c->params;
+    const gridr__pipeline_params *p = &c->params;
     arrays[GRIDR_PLAN_OUT] = gridr_array_make(arrays[GRIDR_PLAN_OUT].data, p->out_dtype, p->bands,
                                               w->out.rows, w->out.cols);
     fill_value(&arrays[GRIDR_PLAN_OUT], p->ropts.out_nodata);
@@ -121,7 +123,7 @@ static int prepare_empty(gridr__job_ctx *c, const gridr_plan_window *w, gridr_ar
 }
 
 /* Read the part of the source window inside the raster into the slot, at its offset. */
-static int read_source(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arr,
+static int read_source(gridr__pipeline_ctx *c, const gridr_plan_window *w, gridr_array *arr,
                        gridr_raster *r, const int *bands, int nbands)
 {
     gridr_rect in = {w->read.row0 - w->src.row0, w->read.col0 - w->src.col0, w->read.rows,
@@ -138,9 +140,9 @@ static int read_source(gridr__job_ctx *c, const gridr_plan_window *w, gridr_arra
     return rc;
 }
 
-static int prepare_inputs(gridr__job_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
+static int prepare_inputs(gridr__pipeline_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
 {
-    const gridr__job_params *p = &c->params;
+    const gridr__pipeline_params *p = &c->params;
     gridr_array *a = arrays;
     a[GRIDR_PLAN_SRC] =
         gridr_array_make(a[GRIDR_PLAN_SRC].data, p->src_dtype, p->bands, w->src.rows, w->src.cols);
@@ -162,16 +164,16 @@ static int prepare_inputs(gridr__job_ctx *c, const gridr_plan_window *w, gridr_a
         if (p->has_grid_mask)
             a[GRIDR_PLAN_GRID_MASK] = gridr_array_make(a[GRIDR_PLAN_GRID_MASK].data, GRIDR_DT_U8, 1,
                                                        w->nodes.rows, w->nodes.cols);
-        rc = gridr__job_load_nodes(c, w->nodes, &a[GRIDR_PLAN_GRID],
-                                   p->has_grid_mask ? &a[GRIDR_PLAN_GRID_MASK] : NULL);
+        rc = gridr__pipeline_load_nodes(c, w->nodes, &a[GRIDR_PLAN_GRID],
+                                        p->has_grid_mask ? &a[GRIDR_PLAN_GRID_MASK] : NULL);
     }
     return rc;
 }
 
 static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, void *win_params)
 {
-    gridr__job_ctx *c = user;
-    const gridr__job_params *p = &c->params;
+    gridr__pipeline_ctx *c = user;
+    const gridr__pipeline_params *p = &c->params;
     const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
     (void)narrays;
     prepare_tiles(c, w, arrays);
@@ -185,14 +187,14 @@ static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, voi
     if (p->has_out_mask)
         arrays[GRIDR_PLAN_OUT_MASK] = gridr_array_make(arrays[GRIDR_PLAN_OUT_MASK].data,
                                                        GRIDR_DT_U8, 1, w->out.rows, w->out.cols);
-    gridr__job_win win = {w->out, w->src, w->nodes, w->read};
+    gridr__pipeline_win win = {w->out, w->src, w->nodes, w->read};
     memcpy(win_params, &win, sizeof win);
     return 0;
 }
 
 static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
 {
-    gridr__job_ctx *c = user;
+    gridr__pipeline_ctx *c = user;
     const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
     const gridr_array *t = &arrays[GRIDR_PLAN_TILES];
     (void)narrays;
@@ -209,16 +211,16 @@ static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
 
 static void job_describe(void *user, long k, char *buf, size_t len)
 {
-    gridr__job_ctx *c = user;
+    gridr__pipeline_ctx *c = user;
     const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
     snprintf(buf, len, "rows %ld..%ld, cols %ld..%ld", w->out.row0, w->out.row0 + w->out.rows - 1,
              w->out.col0, w->out.col0 + w->out.cols - 1);
 }
 
-static void run_desc_fill(gridr__job_ctx *c, gridr_sched_run_desc *d,
+static void run_desc_fill(gridr__pipeline_ctx *c, gridr_sched_run_desc *d,
                           gridr_sched_progress_fn progress, void *progress_arg)
 {
-    const gridr__job_params *p = &c->params;
+    const gridr__pipeline_params *p = &c->params;
     gridr_sched_run_desc_init(d);
     d->windows = gridr_plan_count(c->plan);
     d->narrays = GRIDR_PLAN_NARRAYS;
@@ -237,8 +239,8 @@ static void run_desc_fill(gridr__job_ctx *c, gridr_sched_run_desc *d,
     d->progress_arg = progress_arg;
 }
 
-static int run_windows(gridr__job_ctx *c, gridr_sched *s, gridr_sched_progress_fn progress,
-                       void *progress_arg, gridr_job_report *rep)
+static int run_windows(gridr__pipeline_ctx *c, gridr_sched *s, gridr_sched_progress_fn progress,
+                       void *progress_arg, gridr_pipeline_report *rep)
 {
     gridr_sched_run_desc d;
     gridr_sched_stats st;
@@ -258,7 +260,7 @@ static int run_windows(gridr__job_ctx *c, gridr_sched *s, gridr_sched_progress_f
 
 /* Commit or abort the output, then forget its temporary name: committed, or removed by the
  * abort (every <tmp>.* file). One the abort could not remove stays for the registry's close. */
-static int finish_output(gridr__job_ctx *c, gridr_registry *reg, int rc)
+static int finish_output(gridr__pipeline_ctx *c, gridr_registry *reg, int rc)
 {
     const char *const *tmp = gridr_raster_temp_files(c->dst);
     char *name = tmp && tmp[0] ? strdup(tmp[0]) : NULL;
@@ -291,21 +293,21 @@ static int step(const job_progress *p, const char *name, double complete)
 
 /* Open the rasters, check the budget, create the output, plan; the output is removed again when
  * a later step fails. */
-static int setup(gridr__job_ctx *c, gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+static int setup(gridr__pipeline_ctx *c, gridr_sched *s, gridr_registry *reg, const gridr_job *j,
                  const job_progress *p)
 {
     int workers = gridr_sched_workers(s);
-    int rc = gridr__job_open(c, j, 0);
+    int rc = gridr__pipeline_open(c, j, 0);
     if (rc == 0) /* before any work: what the source's header asks for must fit the budget */
-        rc = gridr__job_check_budget(c, j, workers);
+        rc = gridr__pipeline_check_budget(c, j, workers);
     if (rc == 0)
         rc = step(p, "setup", 0.0);
     if (rc == 0) /* the output first (its temporary names journaled before they exist) */
-        rc = gridr__job_create_output(c, j, reg);
+        rc = gridr__pipeline_create_output(c, j, reg);
     if (rc == 0)
         rc = step(p, "plan", 0.0);
     if (rc == 0)
-        rc = gridr__job_plan(c, j, workers);
+        rc = gridr__pipeline_plan(c, j, workers);
     if (rc && c->dst)
         finish_output(c, reg, rc);
     return rc;
@@ -313,7 +315,7 @@ static int setup(gridr__job_ctx *c, gridr_sched *s, gridr_registry *reg, const g
 
 /* Rename the output into place when rc is 0 and nothing cancels before the rename; else remove
  * it. After the rename the job has succeeded, whatever arrives. */
-static int commit(gridr__job_ctx *c, gridr_registry *reg, const job_progress *p, int rc)
+static int commit(gridr__pipeline_ctx *c, gridr_registry *reg, const job_progress *p, int rc)
 {
     if (rc == 0)
         rc = step(p, "commit", 1.0);
@@ -325,11 +327,12 @@ static int commit(gridr__job_ctx *c, gridr_registry *reg, const job_progress *p,
     return rc;
 }
 
-int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
-                  gridr_sched_progress_fn progress, void *progress_arg, gridr_job_report *rep)
+int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                       gridr_sched_progress_fn progress, void *progress_arg,
+                       gridr_pipeline_report *rep)
 {
-    gridr__job_ctx c;
-    gridr_job_report local;
+    gridr__pipeline_ctx c;
+    gridr_pipeline_report local;
     job_progress p = {progress, progress_arg};
     double t0 = now_s();
     if (!rep)
@@ -354,6 +357,6 @@ int gridr_job_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
     rep->bytes_read = c.bytes_read;
     rep->bytes_written = c.bytes_written;
     rep->seconds_total = now_s() - t0;
-    gridr__job_close(&c);
-    return rc ? gridr__job_fail(j, rc) : 0;
+    gridr__pipeline_close(&c);
+    return rc ? gridr__pipeline_fail(j, rc) : 0;
 }

@@ -6,6 +6,7 @@
 #include "gridr/resample.h"
 #include "gridr/raster.h"
 #include "gridr/job.h"
+#include "gridr/pipeline.h"
 #include "gridr/plan.h"
 #include "pipeline_internal.h"
 
@@ -26,7 +27,7 @@ static const char *job_name(const gridr_job *j)
 }
 
 /* Resolve the source bands (all when none were given) and their common dtype. */
-static int open_bands(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *in)
+static int open_bands(gridr__pipeline_ctx *c, const gridr_job *j, const gridr_raster_info *in)
 {
     int n = j->nbands ? (int)j->nbands : in->bands;
     c->bands = malloc((size_t)n * sizeof *c->bands);
@@ -51,7 +52,7 @@ static int open_bands(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_
 }
 
 /* Source nodata (the job's, else the first band's), output nodata and type, kernel options. */
-static int resolve_values(gridr__job_ctx *c, const gridr_job *j)
+static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_resample_opts *o = &c->params.ropts;
     int has = 0;
@@ -74,7 +75,7 @@ static int resolve_values(gridr__job_ctx *c, const gridr_job *j)
     return 0;
 }
 
-static int open_source_mask(gridr__job_ctx *c, const gridr_job *j)
+static int open_source_mask(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_raster_info mi;
     if (!j->src_mask)
@@ -91,7 +92,7 @@ static int open_source_mask(gridr__job_ctx *c, const gridr_job *j)
     return 0;
 }
 
-static int setup_zoom(gridr__job_ctx *c, const gridr_job *j)
+static int setup_zoom(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     long rows = c->params.raster_rows, cols = c->params.raster_cols;
     double fx = j->zoom_fx, fy = j->zoom_fy;
@@ -140,10 +141,10 @@ static int open_grid_file(const char *path, int band, long rows, long cols, grid
     return rc;
 }
 
-int gridr__job_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask)
+int gridr__pipeline_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_array *mask)
 {
     static const int both[2] = {1, 2}, one = 1;
-    gridr__job_ctx *c = user;
+    gridr__pipeline_ctx *c = user;
     int rc;
     if (c->grid_col_r) {
         gridr_array p = *nodes;
@@ -161,8 +162,8 @@ int gridr__job_load_nodes(void *user, gridr_rect win, gridr_array *nodes, gridr_
 }
 
 /* The grid without its nodes (the planner and the runner load node windows from the files). */
-static void grid_meta(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *gi, long rr,
-                      long rcol)
+static void grid_meta(gridr__pipeline_ctx *c, const gridr_job *j, const gridr_raster_info *gi,
+                      long rr, long rcol)
 {
     gridr_grid *g = &c->grid;
     memset(g, 0, sizeof *g);
@@ -182,7 +183,7 @@ static void grid_meta(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_
 }
 
 /* Check the grid on its first node row (sizes, factors, mask and nodata are the same for all). */
-static int check_grid(gridr__job_ctx *c)
+static int check_grid(gridr__pipeline_ctx *c)
 {
     gridr_grid s = c->grid;
     long n = s.full_node_cols;
@@ -193,15 +194,15 @@ static int check_grid(gridr__job_ctx *c)
     s.nodes = gridr_array_make(buf, c->params.grid_dtype, 2, 1, n);
     if (c->params.has_grid_mask)
         s.mask = gridr_array_make(buf + 2 * es * (size_t)n, GRIDR_DT_U8, 1, 1, n);
-    int rc = gridr__job_load_nodes(c, (gridr_rect){0, 0, 1, n}, &s.nodes,
-                                   c->params.has_grid_mask ? &s.mask : NULL);
+    int rc = gridr__pipeline_load_nodes(c, (gridr_rect){0, 0, 1, n}, &s.nodes,
+                                        c->params.has_grid_mask ? &s.mask : NULL);
     if (rc == 0)
         rc = gridr_grid_check(&s);
     free(buf);
     return rc;
 }
 
-static int open_grid(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_info *gi)
+static int open_grid(gridr__pipeline_ctx *c, const gridr_job *j, const gridr_raster_info *gi)
 {
     int rc = 0;
     if (j->grid_col)
@@ -217,7 +218,7 @@ static int open_grid(gridr__job_ctx *c, const gridr_job *j, const gridr_raster_i
     return rc;
 }
 
-static int setup_grid(gridr__job_ctx *c, const gridr_job *j)
+static int setup_grid(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_raster *g = NULL;
     gridr_raster_info gi;
@@ -228,7 +229,7 @@ static int setup_grid(gridr__job_ctx *c, const gridr_job *j)
     gridr_dtype dt = GRIDR_DT_UNKNOWN;
     gridr_raster_get_info(g, &gi);
     if (rr <= 0 || rcol <= 0)
-        rc = gridr_raster_grid_res(g, &rr, &rcol);
+        rc = gridr_pipeline_grid_res(g, &rr, &rcol);
     if (rc == 0)
         rc = gridr_raster_band_dtype(g, 1, &dt);
     gridr_raster_close(g);
@@ -245,11 +246,11 @@ static int setup_grid(gridr__job_ctx *c, const gridr_job *j)
     return 0;
 }
 
-int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
+int gridr__pipeline_open(gridr__pipeline_ctx *c, const gridr_job *j, int dry)
 {
     gridr_raster_info in;
     memset(c, 0, sizeof *c);
-    c->params.magic = GRIDR__JOB_MAGIC;
+    c->params.magic = GRIDR__PIPELINE_MAGIC;
     int rc = gridr_raster_open(j->src, &c->src);
     if (rc)
         return rc;
@@ -266,7 +267,8 @@ int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
     if (rc)
         return rc;
     gridr_grid_out_shape(&c->grid, &c->params.out_rows, &c->params.out_cols);
-    if (!dry && (rc = gridr__job_check_dst(c, j)) != 0) /* no input replaced through a VRT... */
+    if (!dry &&
+        (rc = gridr__pipeline_check_dst(c, j)) != 0) /* no input replaced through a VRT... */
         return rc;
     if (!dry && c->params.bands == 1 && c->bands[0] == 1 &&
         (rc = gridr_raster_worker_source(c->src, &c->params.wsrc)) != 0)
@@ -281,9 +283,10 @@ int gridr__job_open(gridr__job_ctx *c, const gridr_job *j, int dry)
 
 /* Bytes of one output window of rows x cols, every band: its output array and, for a zoom, the
  * source rows and columns it samples at least (no halo): what the planner asks at the least. */
-static double min_window_bytes(const gridr__job_ctx *c, const gridr_job *j, long rows, long cols)
+static double min_window_bytes(const gridr__pipeline_ctx *c, const gridr_job *j, long rows,
+                               long cols)
 {
-    const gridr__job_params *p = &c->params;
+    const gridr__pipeline_params *p = &c->params;
     double px = (double)rows * (double)cols * (double)gridr_dtype_size(p->out_dtype);
     if (j->kind == GRIDR_JOB_ZOOM) {
         double sr = GRIDR__MIN(ceil((double)rows / c->zoom_fy), (double)p->raster_rows);
@@ -293,7 +296,7 @@ static double min_window_bytes(const gridr__job_ctx *c, const gridr_job *j, long
     return px * (double)p->bands;
 }
 
-int gridr__job_check_budget(const gridr__job_ctx *c, const gridr_job *j, int workers)
+int gridr__pipeline_check_budget(const gridr__pipeline_ctx *c, const gridr_job *j, int workers)
 {
     gridr_plan_opts po;
     gridr_plan_opts_init(&po);
@@ -313,7 +316,7 @@ int gridr__job_check_budget(const gridr__job_ctx *c, const gridr_job *j, int wor
 }
 
 /* The windows of the plan fall on whole output tiles. */
-static int plan_on_tiles(const gridr__job_ctx *c)
+static int plan_on_tiles(const gridr__pipeline_ctx *c)
 {
     const gridr_plan_summary *s = gridr_plan_summary_get(c->plan);
     const gridr_raster_tile_codec *k = &c->params.codec;
@@ -323,7 +326,7 @@ static int plan_on_tiles(const gridr__job_ctx *c)
 
 /* Size the encoded-tiles array from the output's codec: the bound of a one-tile window (its
  * table header included) times the tiles of a window is an upper bound (by 48 bytes a tile). */
-static void plan_tiles(const gridr__job_ctx *c, gridr_plan_opts *po)
+static void plan_tiles(const gridr__pipeline_ctx *c, gridr_plan_opts *po)
 {
     const gridr_raster_tile_codec *k = &c->params.codec;
     gridr_rect one = {0, 0, GRIDR__MIN(k->tile_rows, k->rows), GRIDR__MIN(k->tile_cols, k->cols)};
@@ -340,9 +343,9 @@ static void plan_tiles(const gridr__job_ctx *c, gridr_plan_opts *po)
 /* The one I/O decision of the output, once the plan is known (docs/design.md): pixels through
  * GDAL, uncompressed tiles placed by the workers, or compressed tiles encoded by the workers and
  * written raw by the parent. A dry run (no output) plans the tiles array and decides nothing. */
-static int decide_output(gridr__job_ctx *c)
+static int decide_output(gridr__pipeline_ctx *c)
 {
-    gridr__job_params *p = &c->params;
+    gridr__pipeline_params *p = &c->params;
     p->out_path = GRIDR__OUT_GDAL;
     if (!c->dst || !p->codec.compression)
         return 0;
@@ -356,7 +359,7 @@ static int decide_output(gridr__job_ctx *c)
     return rc;
 }
 
-int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
+int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers)
 {
     gridr_plan_opts po;
     gridr_plan_opts_init(&po);
@@ -374,7 +377,7 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     po.workers = workers > 0 ? workers : 1;
     po.min_windows = WINDOWS_PER_WORKER * po.workers;
     if (c->grid.kind == GRIDR_GRID_ARRAY) {
-        po.load_nodes = gridr__job_load_nodes;
+        po.load_nodes = gridr__pipeline_load_nodes;
         po.load_user = c;
         po.grid_mask = c->params.has_grid_mask;
     }
@@ -395,7 +398,7 @@ int gridr__job_plan(gridr__job_ctx *c, const gridr_job *j, int workers)
     return rc ? rc : decide_output(c);
 }
 
-static int set_georef(gridr__job_ctx *c, const gridr_job *j)
+static int set_georef(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_raster_info in;
     double gt[6];
@@ -404,7 +407,7 @@ static int set_georef(gridr__job_ctx *c, const gridr_job *j)
         return rc; /* a grid job's output carries no georeferencing */
     gridr_raster_get_info(c->src, &in);
     if (in.has_geotransform) {
-        gridr_raster_zoom_geotransform(in.geotransform, c->zoom_fy, c->zoom_fx, gt);
+        gridr_pipeline_zoom_geotransform(in.geotransform, c->zoom_fy, c->zoom_fx, gt);
         rc = gridr_raster_set_geotransform(c->dst, gt);
     }
     if (rc == 0 && in.crs_wkt && *in.crs_wkt)
@@ -439,7 +442,7 @@ static int forget_failed(const temp_record *t, int rc)
     return gridr_set_error(rc, "%s", msg);
 }
 
-int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_registry *reg)
+int gridr__pipeline_create_output(gridr__pipeline_ctx *c, const gridr_job *j, gridr_registry *reg)
 {
     temp_record t = {reg, NULL};
     gridr_raster_create_opts co = {.driver = j->format,
@@ -461,7 +464,7 @@ int gridr__job_create_output(gridr__job_ctx *c, const gridr_job *j, gridr_regist
     return rc;
 }
 
-void gridr__job_close(gridr__job_ctx *c)
+void gridr__pipeline_close(gridr__pipeline_ctx *c)
 {
     gridr_raster_abort(c->dst);
     gridr_raster_close(c->src);
@@ -474,10 +477,10 @@ void gridr__job_close(gridr__job_ctx *c)
     memset(c, 0, sizeof *c);
 }
 
-int gridr_job_dry_run(const gridr_job *j, int workers, FILE *f)
+int gridr_pipeline_dry_run(const gridr_job *j, int workers, FILE *f)
 {
-    gridr__job_ctx c;
-    int rc = gridr__job_open(&c, j, 1);
+    gridr__pipeline_ctx c;
+    int rc = gridr__pipeline_open(&c, j, 1);
     if (rc == 0) { /* the tiles array the real run's workers will encode into */
         gridr_raster_create_opts co = {
             .driver = j->format, .creation_options = (const char *const *)j->creation_options};
@@ -485,17 +488,17 @@ int gridr_job_dry_run(const gridr_job *j, int workers, FILE *f)
                                            c.params.bands, c.params.out_dtype, &c.params.codec);
     }
     if (rc == 0)
-        rc = gridr__job_plan(&c, j, workers);
+        rc = gridr__pipeline_plan(&c, j, workers);
     if (rc == 0) {
         fprintf(f, "job %s: %s -> %s (%s)\n", job_name(j), j->src, j->dst,
                 gridr_interp_name(j->interp));
         rc = gridr_plan_dump(c.plan, f, 1);
     }
-    gridr__job_close(&c);
-    return rc ? gridr__job_fail(j, rc) : 0;
+    gridr__pipeline_close(&c);
+    return rc ? gridr__pipeline_fail(j, rc) : 0;
 }
 
-int gridr__job_fail(const gridr_job *j, int rc)
+int gridr__pipeline_fail(const gridr_job *j, int rc)
 {
     return gridr__fail(rc, "%s: %s", job_name(j), gridr_last_error());
 }

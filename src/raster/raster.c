@@ -383,32 +383,6 @@ const char *gridr_raster_metadata(const gridr_raster *r, const char *key)
     return v;
 }
 
-static int res_item(const gridr_raster *r, const char *key, long *out)
-{
-    const char *v = gridr_raster_metadata(r, key);
-    char *end = NULL;
-    *out = 1;
-    if (!v)
-        return 0;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    while (end && (*end == ' ' || *end == '\t'))
-        end++;
-    if (errno || end == v || *end || n < 1)
-        return gridr__fail(GRIDR_EFORMAT, "metadata item %s='%s' of '%s' is not a positive integer",
-                           key, v, r->path);
-    *out = n;
-    return 0;
-}
-
-int gridr_raster_grid_res(const gridr_raster *r, long *res_row, long *res_col)
-{
-    int rc = res_item(r, GRIDR_RASTER_MD_RES_ROW, res_row);
-    if (!rc)
-        rc = res_item(r, GRIDR_RASTER_MD_RES_COL, res_col);
-    return rc;
-}
-
 /* ---- windows ------------------------------------------------------------------------------ */
 
 static int check_window(const gridr_raster *r, gridr_rect win)
@@ -498,11 +472,4 @@ int gridr_raster_read(gridr_raster *r, gridr_rect win, const int *bands, int nba
                       gridr_array *arr)
 {
     return gridr__raster_io(r, GF_Read, win, bands, nbands, arr);
-}
-
-void gridr_raster_zoom_geotransform(const double src[6], double fy, double fx, double out[6])
-{
-    /* Output corner coordinate (y, x) is source corner coordinate (y / fy, x / fx). */
-    double gt[6] = {src[0], src[1] / fx, src[2] / fy, src[3], src[4] / fx, src[5] / fy};
-    memcpy(out, gt, sizeof gt);
 }

@@ -163,7 +163,7 @@ static int send_reply(int fd, long window, int status, int where, const char *ms
     return n == (ssize_t)sizeof r ? 0 : -1;
 }
 
-static int attach_all(worker_env *e, const gridr__job_msg *m, gridr_array *arr)
+static int attach_all(worker_env *e, const gridr__win_msg *m, gridr_array *arr)
 {
     for (int i = 0; i < m->narrays; i++) {
         const gridr__msg_array *a = &m->arr[i];
@@ -178,7 +178,7 @@ static int attach_all(worker_env *e, const gridr__job_msg *m, gridr_array *arr)
 }
 
 /* One window: attach (or reuse), (fault), work, answer. Returns -1 when the channel is gone. */
-static int do_window(worker_env *e, const gridr__job_msg *m)
+static int do_window(worker_env *e, const gridr__win_msg *m)
 {
     gridr_array arr[GRIDR_SCHED_MAX_ARRAYS];
     gridr_clear_error();
@@ -199,7 +199,7 @@ static int do_window(worker_env *e, const gridr__job_msg *m)
 static void *worker_loop(void *arg)
 {
     worker_env *e = arg;
-    static gridr__job_msg m; /* one per process; too big for a comfortable stack frame */
+    static gridr__win_msg m; /* one per process; too big for a comfortable stack frame */
 #ifdef _OPENMP
     if (e->s->o.threads > 0)
         omp_set_num_threads(e->s->o.threads);
@@ -215,7 +215,7 @@ static void *worker_loop(void *arg)
         if (m.narrays < 0 || m.narrays > GRIDR_SCHED_MAX_ARRAYS)
             return (void *)(intptr_t)4;
         int rc;
-        if (m.kind == GRIDR__JOB_UNMAP) {
+        if (m.kind == GRIDR__WIN_UNMAP) {
             unmap_all(e);
             rc = send_reply(e->fd, -1, 0, GRIDR__AT_UNMAP, "");
         } else

@@ -35,12 +35,12 @@ typedef struct gridr__msg_array {
 
 /** Kinds of parent -> worker messages. */
 enum {
-    GRIDR__JOB_WINDOW = 0, /* work on a window */
-    GRIDR__JOB_UNMAP = 1   /* end of a run: unmap every segment kept mapped, answer */
+    GRIDR__WIN_WORK = 0, /* work on a window */
+    GRIDR__WIN_UNMAP = 1 /* end of a run: unmap every segment kept mapped, answer */
 };
 
 /** Parent -> worker: one window, or an unmap request. Fixed size. */
-typedef struct gridr__job_msg {
+typedef struct gridr__win_msg {
     uint32_t magic;
     int32_t narrays;
     int64_t window;
@@ -49,13 +49,13 @@ typedef struct gridr__job_msg {
     gridr__msg_array arr[GRIDR_SCHED_MAX_ARRAYS];
     unsigned char run_params[GRIDR_SCHED_RUN_PARAMS_MAX];
     unsigned char win_params[GRIDR_SCHED_WIN_PARAMS_MAX];
-} gridr__job_msg;
+} gridr__win_msg;
 
 /** What a worker's answer is about (gridr__reply_msg.where). */
 enum {
     GRIDR__AT_WORK = 0,   /* the work function's result */
     GRIDR__AT_ATTACH = 1, /* the arrays could not be attached */
-    GRIDR__AT_UNMAP = 2   /* answer to GRIDR__JOB_UNMAP */
+    GRIDR__AT_UNMAP = 2   /* answer to GRIDR__WIN_UNMAP */
 };
 
 /** Worker -> parent: the answer for one window. Fixed size. */

@@ -47,7 +47,7 @@ typedef struct run {
     struct pollfd *pfd;
     int *pmap;
     unsigned char runp[GRIDR_SCHED_RUN_PARAMS_MAX];
-    gridr__job_msg job;
+    gridr__win_msg winmsg;
     gridr__sigsave sigs;
 } run;
 
@@ -298,7 +298,7 @@ static slot *slot_to_prepare(run *r)
 
 /* ---- talking to workers ------------------------------------------------------------------ */
 
-static void fill_job(const run *r, const slot *sl, gridr__job_msg *m)
+static void fill_window(const run *r, const slot *sl, gridr__win_msg *m)
 {
     memset(m, 0, sizeof *m);
     m->magic = GRIDR__MSG_MAGIC;
@@ -340,12 +340,12 @@ static slot *first_ready(run *r)
 static void dispatch_ready(run *r)
 {
     gridr_sched *s = r->s;
-    gridr__job_msg *m = &r->job;
+    gridr__win_msg *m = &r->winmsg;
     for (slot *sl; (sl = first_ready(r));) {
         int wi = idle_worker(s);
         if (wi < 0)
             return;
-        fill_job(r, sl, m);
+        fill_window(r, sl, m);
         ssize_t n;
         do
             n = send(s->w[wi].fd, m, sizeof *m, MSG_NOSIGNAL);
@@ -589,12 +589,12 @@ static void stop_busy(run *r)
 static void unmap_workers(run *r)
 {
     gridr_sched *s = r->s;
-    gridr__job_msg *m = &r->job;
+    gridr__win_msg *m = &r->winmsg;
     r->stopping = 1;
     wait_state(r, GRIDR__W_SPAWNING, 2000); /* replacements land: the pool is whole again */
     memset(m, 0, sizeof *m);
     m->magic = GRIDR__MSG_MAGIC;
-    m->kind = GRIDR__JOB_UNMAP;
+    m->kind = GRIDR__WIN_UNMAP;
     m->window = -1;
     for (int i = 0; i < s->nworkers; i++) {
         gridr__worker *w = &s->w[i];

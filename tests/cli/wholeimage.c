@@ -131,7 +131,7 @@ static void make_grid(const char *spec, const char *mask_path, const gridr_raste
     }
     long rr = 1, rc = 1;
     load(spec, GRIDR_DT_F64, grid);
-    if (gridr_raster_grid_res(grid->r, &rr, &rc) != 0 ||
+    if (gridr_pipeline_grid_res(grid->r, &rr, &rc) != 0 ||
         gridr_grid_init_array(g, grid->a, (int)rr, (int)rc) != 0)
         die(spec);
     if (strcmp(mask_path, "-") != 0) {

@@ -255,29 +255,6 @@ static void test_disk_full(void)
     CU_ASSERT_EQUAL(printed, 0);
 }
 
-static void test_zoom_geotransform(void)
-{
-    const double src[6] = {500000.0, 10.0, 1.0, 4800000.0, 2.0, -10.0};
-    double out[6];
-    gridr_raster_zoom_geotransform(src, 4.0, 2.0, out);
-    const double want[6] = {500000.0, 5.0, 0.25, 4800000.0, 1.0, -2.5};
-    CU_ASSERT_EQUAL(memcmp(out, want, sizeof want), 0);
-    /* Output pixel centre (i, j) lands on the geo position of source centre
-     * ((i + 0.5) / fy - 0.5, (j + 0.5) / fx - 0.5). */
-    const double fy = 3.0, fx = 0.5;
-    gridr_raster_zoom_geotransform(src, fy, fx, out);
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 5; j++) {
-            double ox = out[0] + (j + 0.5) * out[1] + (i + 0.5) * out[2];
-            double oy = out[3] + (j + 0.5) * out[4] + (i + 0.5) * out[5];
-            double si = (i + 0.5) / fy - 0.5, sj = (j + 0.5) / fx - 0.5;
-            double sx = src[0] + (sj + 0.5) * src[1] + (si + 0.5) * src[2];
-            double sy = src[3] + (sj + 0.5) * src[4] + (si + 0.5) * src[5];
-            CU_ASSERT_DOUBLE_EQUAL(ox, sx, 1e-6);
-            CU_ASSERT_DOUBLE_EQUAL(oy, sy, 1e-6);
-        }
-}
-
 static void test_sample_data(void)
 {
     gridr_raster *in = NULL;
@@ -298,7 +275,7 @@ static void test_sample_data(void)
     gridr_raster_close(in);
     ASSERT_OK(gridr_raster_open(gridr_test_data("sample_grid.tif"), &in));
     CU_ASSERT_FATAL(in != NULL);
-    ASSERT_OK(gridr_raster_grid_res(in, &rr, &rc));
+    ASSERT_OK(gridr_pipeline_grid_res(in, &rr, &rc));
     CU_ASSERT(rr == 10 && rc == 10);
     ASSERT_OK(gridr_raster_band_dtype(in, 2, &dt));
     CU_ASSERT_EQUAL(dt, GRIDR_DT_F64);
@@ -311,7 +288,6 @@ static CU_TestInfo tests[] = {
     {"unsupported band types", test_unsupported_types},
     {"output directory and option errors", test_output_errors},
     {"disk full on commit", test_disk_full},
-    {"zoom geotransform", test_zoom_geotransform},
     {"sample data", test_sample_data},
     CU_TEST_INFO_NULL,
 };

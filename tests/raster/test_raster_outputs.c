@@ -65,7 +65,7 @@ static void test_georef_roundtrip(void)
     ASSERT_OK(gridr_raster_band_nodata(in, 2, &has, &nd));
     CU_ASSERT(has && nd == 65535); /* GTiff: one value for all bands */
     long rr = 0, rc = 0;
-    ASSERT_OK(gridr_raster_grid_res(in, &rr, &rc));
+    ASSERT_OK(gridr_pipeline_grid_res(in, &rr, &rc));
     CU_ASSERT(rr == 10 && rc == 5);
     CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "SENSOR"), "test");
     CU_ASSERT_PTR_NULL(gridr_raster_metadata(in, "NOPE"));
@@ -81,30 +81,12 @@ static void test_georef_roundtrip(void)
     CU_ASSERT_FATAL(in != NULL);
     CU_ASSERT_STRING_EQUAL(gridr_raster_metadata(in, "SENSOR"), "test");
     CU_ASSERT_PTR_NULL(gridr_raster_metadata(in, GRIDR_RASTER_MD_RES_ROW));
-    ASSERT_OK(gridr_raster_grid_res(in, &rr, &rc));
+    ASSERT_OK(gridr_pipeline_grid_res(in, &rr, &rc));
     CU_ASSERT(rr == 1 && rc == 1);
     ASSERT_OK(gridr_raster_band_nodata(in, 1, &has, &nd));
     CU_ASSERT(has && isnan(nd));
     gridr_raster_close(in);
     free(wkt);
-}
-
-static void test_bad_grid_res(void)
-{
-    gridr_raster *out = NULL, *in = NULL;
-    float px[4] = {0};
-    gridr_array a = gridr_array_make(px, GRIDR_DT_F32, 1, 2, 2);
-    ASSERT_OK(
-        gridr_raster_create(gridr_test_path("badres.tif"), 2, 2, 1, GRIDR_DT_F32, NULL, &out));
-    CU_ASSERT_FATAL(out != NULL);
-    ASSERT_OK(gridr_raster_set_metadata(out, GRIDR_RASTER_MD_RES_COL, "2.5"));
-    ASSERT_OK(gridr_raster_write(out, (gridr_rect){0, 0, 2, 2}, &a));
-    ASSERT_OK(gridr_raster_commit(out));
-    ASSERT_OK(gridr_raster_open(gridr_test_path("badres.tif"), &in));
-    long rr, rc;
-    ASSERT_STATUS(gridr_raster_grid_res(in, &rr, &rc), GRIDR_EFORMAT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "GRIDR_RES_COL='2.5'"));
-    gridr_raster_close(in);
 }
 
 /* ---- atomic outputs ----------------------------------------------------------------------- */
@@ -259,7 +241,6 @@ static void test_commit_cancel(void)
 
 static CU_TestInfo tests[] = {
     {"nodata, geotransform, CRS, metadata", test_georef_roundtrip},
-    {"malformed grid oversampling item", test_bad_grid_res},
     {"abort, close, taken temp name, replace", test_abort_and_replace},
     {"CreateCopy-only drivers (COG, PNG)", test_createcopy_drivers},
     {"commit cancelled at the copy or the rename", test_commit_cancel},

@@ -230,9 +230,9 @@ static int same_file(const char *a, const char *b)
 static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
 {
     for (size_t i = 0; i < n; i++) {
-        int rc = gridr_job_check_dst(&jobs[i]);
+        int rc = gridr_pipeline_check_dst(&jobs[i]);
         if (rc == 0 && report)
-            rc = gridr_job_check_output(&jobs[i], report, "report");
+            rc = gridr_pipeline_check_output(&jobs[i], report, "report");
         if (rc) {
             fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
             return rc == GRIDR_EINVAL ? GRIDR_CLI_USAGE : GRIDR_CLI_FAILED;
@@ -243,7 +243,7 @@ static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
 
 /* ---- report ------------------------------------------------------------------------------- */
 
-static json_t *report_job(const gridr_job *j, const gridr_job_report *r, int rc)
+static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, int rc)
 {
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
@@ -347,7 +347,7 @@ static int start_pool(run_state *st, const gridr_job *jobs, size_t n)
         o.workers = CLI_MAX(o.workers, jobs[i].workers);
         o.threads = CLI_MAX(o.threads, jobs[i].threads);
     }
-    o.work = gridr_job_work;
+    o.work = gridr_pipeline_work;
     int rc = gridr_registry_open(NULL, &st->reg);
     if (rc == 0) {
         cli_set_registry(st->reg); /* from now on a forced end removes the journal */
@@ -373,7 +373,7 @@ static void interrupted(run_state *st, const gridr_job *j, int sig)
 /* What a job that ended with rc means for the run: a signal before its output was renamed means
  * nothing written (the run stops); a signal after it is too late to stop this job (the run stops
  * after it). */
-static void job_outcome(run_state *st, const gridr_job *j, const gridr_job_report *rep, int rc)
+static void job_outcome(run_state *st, const gridr_job *j, const gridr_pipeline_report *rep, int rc)
 {
     int sig = rep->signal ? rep->signal : cli_pending_signal();
     if (rc == GRIDR_ECANCELED && sig) {
@@ -401,7 +401,7 @@ static void job_outcome(run_state *st, const gridr_job *j, const gridr_job_repor
 static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
 {
     cli_progress prog = {!j->quiet && isatty(STDERR_FILENO), -1, cli_now(), ""};
-    gridr_job_report rep;
+    gridr_pipeline_report rep;
     memset(&rep, 0, sizeof rep); /* also when set_retries fails */
     snprintf(prog.label, sizeof prog.label, "%zu/%zu", i + 1, n);
     cli_job_start();
@@ -411,7 +411,7 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
     if (rc == 0)
         rc = gridr_sched_set_timeout(st->sched, j->timeout);
     if (rc == 0)
-        rc = gridr_job_run(st->sched, st->reg, j, cli_show_progress, &prog, &rep);
+        rc = gridr_pipeline_run(st->sched, st->reg, j, cli_show_progress, &prog, &rep);
     if (prog.enabled && rc)
         fputc('\n', stderr);
     job_outcome(st, j, &rep, rc);
@@ -465,7 +465,7 @@ static int run_jobs(gridr_job *jobs, size_t n, const char *report)
 static int dry_run_jobs(const gridr_job *jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (gridr_job_dry_run(&jobs[i], jobs[i].workers, stdout)) {
+        if (gridr_pipeline_dry_run(&jobs[i], jobs[i].workers, stdout)) {
             fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
             return GRIDR_CLI_FAILED;
         }

@@ -1,0 +1,95 @@
+/* gridr: running jobs: the pipeline that opens, plans, resamples and commits a described job. */
+#ifndef GRIDR_PIPELINE_H
+#define GRIDR_PIPELINE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "gridr/grid.h"
+#include "gridr/job.h"
+#include "gridr/plan.h"
+#include "gridr/raster.h"
+#include "gridr/registry.h"
+#include "gridr/sched.h"
+#include "gridr/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Check that the job's dst, and the side files its commit replaces (`.aux.xml`, `.msk`, `.ovr`),
+ *  are none of the files the job reads: every input's files as GDAL lists them (VRT sources,
+ *  .aux.xml, .msk, world files; archives behind /vsizip), compared by device and inode, so that
+ *  an input hidden behind a VRT is never replaced. Opens the inputs: call it after the scheduler
+ *  has forked its workers. gridr_pipeline_run() makes the same check itself (this one lets a batch
+ *  be refused before its first job runs). Errors: GRIDR_EINVAL naming the job, both files and
+ *  the input; the inputs' open errors. Ownership: `j` is borrowed for the call. */
+GRIDR_API int gridr_pipeline_check_dst(const gridr_job *j);
+
+/** Check that `path`, an output of the run other than the job's dst (a report: `what` names it in
+ *  messages), can be replaced (gridr_raster_check_replaceable), is not the job's dst and is none
+ *  of the files the job reads (as gridr_pipeline_check_dst). Opens the inputs: call it after the
+ *  scheduler has forked its workers. Errors: GRIDR_EINVAL naming the job and both files, the
+ *  inputs' open errors. Ownership: `j`, `path` and `what` are borrowed for the call. */
+GRIDR_API int gridr_pipeline_check_output(const gridr_job *j, const char *path, const char *what);
+
+/** What a job's run did, for reports: plain values, owned by the caller. */
+typedef struct gridr_pipeline_report {
+    long out_rows, out_cols;
+    int bands;
+    long windows, empty_windows, failed_windows, retried;
+    int workers;
+    int signal; /* the signal that cancelled the run, or 0 */
+    size_t bytes_read, bytes_written;
+    size_t shm_peak, shm_bound;
+    double seconds_setup, seconds_run, seconds_commit, seconds_total;
+    char warning[512]; /* what went wrong after the output was in place ("" if nothing) */
+} gridr_pipeline_report;
+
+/** The scheduler work function that resamples one window of a job: pass it as
+ *  gridr_sched_opts.work (ctx unused) to run jobs with gridr_pipeline_run(). Called by the
+ *  scheduler in its workers; the parameters and arrays are the scheduler's. */
+GRIDR_API int gridr_pipeline_work(void *ctx, const void *run_params, const void *win_params,
+                                  gridr_array *arrays, int narrays, long window);
+
+/** Run one validated job on `s` (a scheduler created with gridr_pipeline_work): open its rasters in
+ *  this (parent) process, plan its windows, resample them on the workers, write the output under
+ *  a temporary name recorded in `reg`, and rename it to j->dst only when every window succeeded.
+ *  `progress` (GDALProgressFunc-shaped, may be NULL) is called from this process; returning 0
+ *  cancels. Besides the fraction of windows done (msg NULL) it is asked between the steps of the
+ *  job, with msg naming the step ("setup" before the output is created, "plan", "commit"), during
+ *  the commit's CreateCopy (GRIDR_RASTER_STEP_COPY) and right before the output is renamed
+ *  (GRIDR_RASTER_STEP_RENAME, see gridr_raster_set_progress): a cancel at any of them removes
+ *  the output; once the last one has returned non-zero the job succeeds unless the rename fails.
+ *  The job is refused before its output is created when one GRIDR_PLAN_MIN_WINDOW-square window
+ *  of every band cannot fit `mem_mib` (GRIDR_EINVAL). `rep` (may be NULL) receives figures.
+ *  Returns 0, GRIDR_ECANCELED (see rep->signal),
+ *  GRIDR_ECHILD, GRIDR_EPARTIAL or the failing step's code; the message names the job.
+ *  Ownership: `s`, `reg` and `j` are borrowed for the call; the output file is the caller's. */
+GRIDR_API int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                                 gridr_sched_progress_fn progress, void *progress_arg,
+                                 gridr_pipeline_report *rep);
+
+/** Plan a job for `workers` workers and write the plan to `f` (caller's stream), writing no
+ *  raster and creating no shared memory. Ownership: `j` and `f` are borrowed (`f` stays open). */
+GRIDR_API int gridr_pipeline_dry_run(const gridr_job *j, int workers, FILE *f);
+
+/* ---- GridR's conventions on rasters ---------------------------------------------------------- */
+
+/** A grid's oversampling factors from its GRIDR_RES_ROW / GRIDR_RES_COL metadata items
+ *  (GRIDR_RASTER_MD_RES_ROW / _COL, read with gridr_raster_metadata); an absent item gives 1.
+ *  GRIDR_EFORMAT (naming file and item) when an item is not a positive integer. Ownership: `r`
+ *  is borrowed; the factors are written to the caller's *res_row, *res_col. */
+GRIDR_API int gridr_pipeline_grid_res(const gridr_raster *r, long *res_row, long *res_col);
+
+/** The geotransform of a zoom by factors (fy, fx) of a raster with geotransform `src`: output
+ *  pixel centre (i, j) maps to source pixel centre ((i + 0.5) / fy - 0.5, (j + 0.5) / fx - 0.5),
+ *  so the origin is kept and the column terms (gt[1], gt[4]) are divided by fx, the row terms
+ *  (gt[2], gt[5]) by fy. Ownership: caller's arrays (`out` may be `src`). */
+GRIDR_API void gridr_pipeline_zoom_geotransform(const double src[6], double fy, double fx,
+                                                double out[6]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
