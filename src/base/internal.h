@@ -50,7 +50,6 @@ int gridr__temp_remove(const char *path);
 /** The switches in force (base/config.c: read once from the environment). Ownership: static. */
 const struct gridr_config *gridr__config(void);
 
-
 #define GRIDR__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define GRIDR__MAX(a, b) ((a) > (b) ? (a) : (b))
 

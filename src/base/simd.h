@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <string.h>
 
-
 /* floor() without a libm call or a branch (x86-64 baseline has no roundsd), so that loops
  * using it vectorise: exact for every double; NaN and |v| >= 2^52 (already integers) are
  * returned unchanged; -0 gives +0. */

@@ -54,7 +54,7 @@ struct gridr_raster {
     uint64_t *rc_age, rc_clock; /* errno at that message */
     struct gridr__share *share; /* tiles written by workers (gridr_raster_tiles_share), or NULL */
     gridr_raster_tile_codec guess; /* an output's tile codec from its options (zero: GDAL only) */
-    char **files;               /* GDAL's file list of a source (gridr_raster_file_list), or NULL */
+    char **files; /* GDAL's file list of a source (gridr_raster_file_list), or NULL */
     int (*progress)(double, const char *, void *); /* commit's progress (outputs only) */
     void *progress_arg;
     int cancelled; /* the progress function asked the commit to stop */
