@@ -46,7 +46,7 @@ interrupted() {
     no_temp_left out
     no_journal_left
     shm_clean "$id"
-    no_shm_left
+    no_shm_left "$id" # $id: known even when no report of this test names a run
     sleep 0.2
     for w in $fs $workers; do gone "$w" || fail "SIG$1: process $w of the run still there"; done
     echo "SIG$1 after the run started: exit $rc in $dt s; run $id left nothing"
