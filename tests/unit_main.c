@@ -1,5 +1,6 @@
 /* gridr tests: the CUnit runner: one suite per module; argv[1] picks one suite by name. */
 #include "unit.h"
+#include "base/internal.h" /* gridr__config_set_fault (fault-injection builds) */
 
 #include <CUnit/Basic.h>
 #include <dirent.h>
@@ -119,6 +120,9 @@ int main(int argc, char **argv)
     };
     runner_pid = getpid();
     atexit(remove_tmpdir);
+#ifdef GRIDR_FAULT_INJECTION
+    gridr__config_set_fault(NULL); /* the tests choose their faults, never the environment */
+#endif
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     if (CU_register_suites(suites) != CUE_SUCCESS) {

@@ -88,7 +88,6 @@ typedef struct gridr_sched_opts {
     gridr_registry *registry; /**< borrowed registry for every run's names, or NULL: each run
                                    opens its own in state_dir and closes it at its end */
     const char *state_dir;    /**< state directory of own registries (NULL = default); copied */
-    const char *fault;        /**< test hook (see below); NULL = $GRIDR_FAULT; copied */
     int grace_ms;             /**< SIGTERM -> SIGKILL grace when stopping workers; default 200 */
     double timeout; /**< seconds a worker may spend on one attempt of a window; past it the
                          worker is SIGKILLed and the window retried or failed as if the worker
@@ -125,7 +124,8 @@ typedef struct gridr_sched_run_desc {
 GRIDR_API void gridr_sched_run_desc_init(gridr_sched_run_desc *d);
 
 /** Fork the fork server and the workers (read the note at the top of this header).
- *  A GRIDR_FAULT value that does not parse is an error (GRIDR_EINVAL).
+ *  In test builds (see the end of this header), a GRIDR_FAULT value that does not parse is an
+ *  error (GRIDR_EINVAL).
  *  Ownership: caller frees *out with gridr_sched_free(). On failure *out is NULL and no
  *  process is left. */
 GRIDR_API int gridr_sched_new(const gridr_sched_opts *o, gridr_sched **out);
@@ -215,9 +215,9 @@ GRIDR_API int gridr_sched_pids(const gridr_sched *s, pid_t *pids, int max);
 GRIDR_API void gridr_sched_free(gridr_sched *s);
 
 /*
- * Fault hook (tests only; compiled unless configured with --disable-fault-hooks, inert unless
- * set). opts.fault or the environment variable GRIDR_FAULT, read by gridr_sched_new(): a list
- * of `action:window=K[:once]` separated by commas, action one of kill (SIGKILL), segv
+ * Fault injection (test builds only: configured with --enable-fault-injection; the library of
+ * other builds has no such hook). The environment variable GRIDR_FAULT, read once per process:
+ * a list of `action:window=K[:once]` separated by commas, action one of kill (SIGKILL), segv
  * (SIGSEGV), abort (SIGABRT), term (SIGTERM), exit (_exit(3)), hang (sleeps until killed).
  * The worker that receives window K does it after attaching the arrays; with `once` only on
  * the first attempt. Example: GRIDR_FAULT=kill:window=7:once,segv:window=9

@@ -3,11 +3,24 @@
 #include "gridr/config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static gridr_config cfg;
+#ifdef GRIDR_FAULT_INJECTION
+/* GRIDR_FAULT (test builds only). A spec too long for the buffer is kept cut, still too long
+ * for the scheduler's parser, which refuses it. */
+static char fault[1024];
+static int fault_set;
+
+static void store_fault(const char *spec)
+{
+    fault_set = spec != NULL;
+    snprintf(fault, sizeof fault, "%s", spec ? spec : "");
+}
+#endif
 
 /* 1 when the variable is set to anything but empty or "0", else 0. */
 static int env_on(const char *name)
@@ -32,6 +45,9 @@ static void read_env(void)
     cfg.worker_writes = env_not_off("GRIDR_WORKER_WRITES");
     const char *p = getenv("GRIDR_RASTER_PREADV");
     cfg.preadv = p && strcmp(p, "never") == 0 ? 0 : p && strcmp(p, "always") == 0 ? 1 : 2;
+#ifdef GRIDR_FAULT_INJECTION
+    store_fault(getenv("GRIDR_FAULT"));
+#endif
 }
 
 const gridr_config *gridr__config(void)
@@ -50,3 +66,17 @@ void gridr_config_set(const gridr_config *c)
     pthread_once(&once, read_env); /* the environment never overrides a value set here */
     cfg = *c;
 }
+
+#ifdef GRIDR_FAULT_INJECTION
+const char *gridr__config_fault(void)
+{
+    pthread_once(&once, read_env);
+    return fault_set ? fault : NULL;
+}
+
+void gridr__config_set_fault(const char *spec)
+{
+    pthread_once(&once, read_env); /* the environment never overrides a value set here */
+    store_fault(spec);
+}
+#endif

@@ -1,4 +1,5 @@
-/* gridr: the GRIDR_FAULT test hook's phase points: hold the parent in a step of a run. */
+/* gridr: the fault-injection test hook's phase points: hold the parent in a step of a run
+ * (builds configured with --enable-fault-injection; a no-op in others). */
 #include "base/internal.h"
 #include "gridr/config.h"
 
@@ -8,13 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef GRIDR_WITH_FAULT_HOOKS
+#ifdef GRIDR_FAULT_INJECTION
 /* The action GRIDR_FAULT gives phase `phase` ("hang:phase=NAME" or "stuck:phase=NAME" among its
  * comma-separated items): 1 hang, 2 stuck, 0 none. */
 static int phase_action(const char *phase)
 {
     static const char *const actions[] = {"hang", "stuck"};
-    const char *spec = getenv("GRIDR_FAULT");
+    const char *spec = gridr__config_fault();
     for (const char *p = spec; p && *p;) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -33,7 +34,7 @@ static int phase_action(const char *phase)
 void gridr_config_fault_phase(const char *phase, int (*progress)(double, const char *, void *),
                               void *arg)
 {
-#ifdef GRIDR_WITH_FAULT_HOOKS
+#ifdef GRIDR_FAULT_INJECTION
     const struct timespec tick = {0, 10 * 1000 * 1000};
     int action = phase_action(phase);
     if (action == 2) /* a call that never looks at cancellation (a long GDAL call) */

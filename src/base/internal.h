@@ -50,6 +50,18 @@ int gridr__temp_remove(const char *path);
 /** The switches in force (base/config.c: read once from the environment). Ownership: static. */
 const struct gridr_config *gridr__config(void);
 
+#ifdef GRIDR_FAULT_INJECTION
+/** The fault-injection spec (GRIDR_FAULT, read once by base/config.c; docs/api/sched.md), or
+ *  NULL when unset. Builds configured with --enable-fault-injection only. Ownership: static,
+ *  valid until the next gridr__config_set_fault(). */
+const char *gridr__config_fault(void);
+
+/** Replace the fault-injection spec of this process (NULL: none), whatever GRIDR_FAULT says:
+ *  for the unit tests, which call it before gridr_sched_new(). Not thread-safe against a
+ *  concurrent gridr_sched_new() or run. Builds configured with --enable-fault-injection only. */
+GRIDR_API void gridr__config_set_fault(const char *spec);
+#endif
+
 #define GRIDR__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define GRIDR__MAX(a, b) ((a) > (b) ? (a) : (b))
 

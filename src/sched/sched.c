@@ -281,17 +281,12 @@ static int copy_opts(gridr_sched *s, const gridr_sched_opts *o)
 {
     s->o = *o;
     s->state_dir = o->state_dir ? strdup(o->state_dir) : NULL;
-    const char *spec = o->fault ? o->fault : getenv("GRIDR_FAULT");
-    s->fault_spec = spec ? strdup(spec) : NULL;
-    if ((o->state_dir && !s->state_dir) || (spec && !s->fault_spec))
+    if (o->state_dir && !s->state_dir)
         return gridr__fail(GRIDR_ENOMEM, "scheduler: out of memory");
     s->o.state_dir = s->state_dir;
-    s->o.fault = s->fault_spec;
-#ifdef GRIDR_WITH_FAULT_HOOKS
-    return gridr__fault_parse(spec, s->faults, GRIDR__FAULT_MAX, &s->nfaults);
+#ifdef GRIDR_FAULT_INJECTION
+    return gridr__fault_parse(gridr__config_fault(), s->faults, GRIDR__FAULT_MAX, &s->nfaults);
 #else
-    if (o->fault && *o->fault)
-        return gridr__fail(GRIDR_EINVAL, "fault spec '%s': fault hooks are compiled out", o->fault);
     return 0;
 #endif
 }
@@ -435,7 +430,6 @@ void gridr_sched_free(gridr_sched *s)
     free(s->failures);
     free(s->failed_idx);
     free(s->state_dir);
-    free(s->fault_spec);
     free(s);
 }
 

@@ -21,7 +21,9 @@
 #include <omp.h>
 #endif
 
-/* ---- fault hook -------------------------------------------------------------------------- */
+/* ---- fault hook (builds configured with --enable-fault-injection) ------------------------- */
+
+#ifdef GRIDR_FAULT_INJECTION
 
 static const struct {
     const char *name;
@@ -67,7 +69,7 @@ int gridr__fault_parse(const char *spec, gridr__fault *f, int max, int *n)
     strcpy(buf, spec);
     char *save = NULL;
     for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        if (strstr(item, ":phase=")) /* a step of the parent (src/fault_phase.c) */
+        if (strstr(item, ":phase=")) /* a step of the parent (base/fault_phase.c) */
             continue;
         if (*n == max)
             return gridr__fail(GRIDR_EINVAL, "fault spec '%s': more than %d faults", spec, max);
@@ -94,6 +96,7 @@ static void apply_fault(const gridr_sched *s, long window, int attempt)
         _exit(128 + f->action); /* in case the work context blocks that signal */
     }
 }
+#endif
 
 /* ---- worker ------------------------------------------------------------------------------ */
 
@@ -185,7 +188,9 @@ static int do_window(worker_env *e, const gridr__win_msg *m)
     int rc = attach_all(e, m, arr);
     if (rc)
         return send_reply(e->fd, (long)m->window, rc, GRIDR__AT_ATTACH, gridr_last_error());
+#ifdef GRIDR_FAULT_INJECTION
     apply_fault(e->s, (long)m->window, m->attempt);
+#endif
     rc = e->s->o.work(e->s->o.ctx, m->run_params, m->win_params, arr, m->narrays, (long)m->window);
     if (rc && !gridr_last_error()[0])
         gridr_set_error(rc, "work function returned %d", rc);

@@ -8,20 +8,24 @@
 
 #include "gridr/sched.h"
 
-#define GRIDR__FAULT_MAX 8
-#define GRIDR__FAULT_EXIT (-1) /* action: _exit(3) */
-#define GRIDR__FAULT_HANG (-2) /* action: sleep until killed */
 #define GRIDR__MSG_MAGIC 0x67724a42u
 #define GRIDR__FD_RESERVE 64         /* descriptors left to the program beside one per worker */
 #define GRIDR__SCHED_TIMEOUT_MAX 1e7 /* seconds (115 days): milliseconds still fit a long */
 
-/** One fault of the test hook: when a worker receives `window`, do `action` (a signal number
- *  or one of the negative codes above); `once`: only on attempt 1. */
+#ifdef GRIDR_FAULT_INJECTION
+#define GRIDR__FAULT_MAX 8
+#define GRIDR__FAULT_EXIT (-1) /* action: _exit(3) */
+#define GRIDR__FAULT_HANG (-2) /* action: sleep until killed */
+
+/** One fault of the test hook (builds configured with --enable-fault-injection): when a worker
+ *  receives `window`, do `action` (a signal number or one of the negative codes above);
+ *  `once`: only on attempt 1. */
 typedef struct gridr__fault {
     int action;
     int once;
     long window;
 } gridr__fault;
+#endif
 
 /** One array of a window message: the segment (name and the slot's shape, which the worker
  *  maps) and the window's shape inside it. */
@@ -111,9 +115,10 @@ typedef struct gridr__failure {
 struct gridr_sched {
     gridr_sched_opts o; /* copy; strings below */
     char *state_dir;
-    char *fault_spec;
-    gridr__fault faults[GRIDR__FAULT_MAX];
+#ifdef GRIDR_FAULT_INJECTION
+    gridr__fault faults[GRIDR__FAULT_MAX]; /* parsed from gridr__config_fault() at creation */
     int nfaults;
+#endif
     pid_t owner;  /* creating process */
     pid_t server; /* fork server pid, 0 once reaped */
     int ctl;      /* parent end of the control socket */
@@ -145,9 +150,11 @@ void gridr__restore_signals(gridr__sigsave *sv);
 /** The last signal written to s->sigpipe since the last call, or 0; empties the pipe. */
 int gridr__read_signal(gridr_sched *s);
 
-/* sched_worker.c: the fork server (never returns) and the fault spec parser. */
+/* sched_child.c: the fork server (never returns) and the fault spec parser. */
 void gridr__server_main(gridr_sched *s, int ctl, pid_t parent) __attribute__((noreturn));
+#ifdef GRIDR_FAULT_INJECTION
 int gridr__fault_parse(const char *spec, gridr__fault *f, int max, int *n);
+#endif
 
 /* sched.c: pool management used by the run loop. */
 int gridr__send_ctl(gridr_sched *s, int op, int index, int arg, pid_t pid);

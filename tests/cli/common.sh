@@ -4,7 +4,7 @@
 # state directory (XDG_RUNTIME_DIR=$tmp/run: this test's journals never mix with other runs'),
 # and helpers: fail, skip, gr (gridr-run, under $GRIDR_VALGRIND when set), expect_exit,
 # expect_err, run_ids, shm_clean, no_shm_left, no_journal_left, no_temp_left, children, gone,
-# wait_until, need_gdal_python, private_shm.
+# wait_until, need_gdal_python, private_shm, need_faults, fault_part.
 # The helpers' own variables start with _c_ (sh has no locals). Exit status 77 = skipped.
 set -eu
 
@@ -19,6 +19,13 @@ GRID="$DATA/sample_grid.tif"
 GMASK="$DATA/sample_grid_mask.tif"
 test_name=$(basename "$0" .sh)
 unset GRIDR_FAULT
+# yes when gridr was configured with --enable-fault-injection (make check says so; run by hand,
+# the build's config.h does): only then does gridr-run know the GRIDR_FAULT test hook.
+if [ -z "${GRIDR_FAULT_INJECTION:-}" ]; then
+    GRIDR_FAULT_INJECTION=no
+    ! grep -q '^#define GRIDR_FAULT_INJECTION 1' "$GRIDR_BUILDDIR/config.h" 2>/dev/null ||
+        GRIDR_FAULT_INJECTION=yes
+fi
 
 [ -x "$GRIDR_RUN" ] || {
     echo "SKIP: $test_name: $GRIDR_RUN not built" >&2
@@ -169,6 +176,20 @@ wait_until() {
 }
 
 # need_gdal_python: set PY to a python3 with numpy and GDAL's bindings, else skip.
+# need_faults: skip this test (exit 77) unless gridr-run has the GRIDR_FAULT hook.
+need_faults() {
+    [ "$GRIDR_FAULT_INJECTION" = yes ] ||
+        skip "needs the GRIDR_FAULT hook: configure with --enable-fault-injection"
+}
+
+# fault_part WHAT: true when gridr-run has the GRIDR_FAULT hook; else says that the part WHAT of
+# this test is skipped, and is false (`if fault_part "..."; then ...; fi`: the rest still runs).
+fault_part() {
+    [ "$GRIDR_FAULT_INJECTION" = yes ] && return 0
+    echo "SKIP: $test_name: $1: needs the GRIDR_FAULT hook: configure with --enable-fault-injection" >&2
+    return 1
+}
+
 need_gdal_python() {
     for PY in "${PYTHON3:-}" /usr/bin/python3 python3; do
         [ -n "$PY" ] || continue

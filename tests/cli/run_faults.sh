@@ -5,6 +5,7 @@
 # leaves nothing behind; with a retry the window is redone on a new worker and the output is
 # exactly the whole-image resampling. In a batch each job has its own number of retries.
 . "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
+need_faults # every case starts with a worker that dies or hangs on cue
 whole="$GRIDR_BUILDDIR/tests/cli/wholeimage"
 [ -x "$whole" ] || skip "$whole not built"
 GRIDR_VALGRIND="" # workers are killed on purpose; valgrind adds nothing here but minutes

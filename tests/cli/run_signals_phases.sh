@@ -4,7 +4,8 @@
 # the signal came before the output was renamed into place, 0 and the complete output when it
 # came after. Nothing is left behind (temporary output, journal, /dev/shm segment, process).
 # The phases last milliseconds on test data: the GRIDR_FAULT test hook holds the parent at a
-# step (hang:phase=NAME polls for cancellation; stuck:phase=NAME blocks like a long GDAL call).
+# step (hang:phase=NAME polls for cancellation; stuck:phase=NAME blocks like a long GDAL call);
+# those cases need a build configured with --enable-fault-injection, the others run in every one.
 # Also a hostile TIFF whose header claims 64314 samples per pixel: the run ends by itself in
 # seconds (it spent minutes re-reading every band's nodata after setting each), a budget too
 # small for one window of its bands is refused before the output exists, and SIGTERM stops it.
@@ -91,58 +92,60 @@ interrupted() {
     echo "SIG$2 while $phase: exit $rc in $dt s, nothing written, nothing left"
 }
 
-# While the workers start (the journal exists: a signal used to kill with no message and leave
-# it), before the output is created, before the plan, and before a COG's commit.
-interrupted start TERM 143 -of GTiff
-interrupted setup INT 130 -of GTiff
-interrupted plan HUP 129 -of GTiff
-interrupted commit TERM 143 -of COG
+if fault_part "a signal in each phase (held there by GRIDR_FAULT hang:phase, stuck:phase)"; then
+    # While the workers start (the journal exists: a signal used to kill with no message and leave
+    # it), before the output is created, before the plan, and before a COG's commit.
+    interrupted start TERM 143 -of GTiff
+    interrupted setup INT 130 -of GTiff
+    interrupted plan HUP 129 -of GTiff
+    interrupted commit TERM 143 -of COG
 
-# After the rename the job is complete: exit 0, a note, the output equal to an uninterrupted run.
-"$GRIDR_RUN" zoom -q --factor 2 -j 2 -of COG "$SRC" out/ref.tif
-phase=committed
-launch hang:phase=committed zoom -q --factor 2 -j 2 -of COG "$SRC" out/o.tif
-held
-wait_until 20 sh -c "[ -e out/o.tif ] && grep -q '^-\(file\|tmp\)' '$STATE/$id.journal'" ||
-    fail "the output was not renamed: $(cat err)"
-sleep 0.2
-stop TERM 0 1
-grep -qx "gridr-run: out/o.tif: SIGTERM came after out/o.tif was written; the job is complete" err ||
-    fail "SIGTERM after the rename: message: $(cat err)"
-cmp out/o.tif out/ref.tif || fail "SIGTERM after the rename: output differs from the reference"
-rm out/o.tif
-echo "SIGTERM after the rename: exit 0 in $dt s, output complete"
+    # After the rename the job is complete: exit 0, a note, the output equal to an uninterrupted run.
+    "$GRIDR_RUN" zoom -q --factor 2 -j 2 -of COG "$SRC" out/ref.tif
+    phase=committed
+    launch hang:phase=committed zoom -q --factor 2 -j 2 -of COG "$SRC" out/o.tif
+    held
+    wait_until 20 sh -c "[ -e out/o.tif ] && grep -q '^-\(file\|tmp\)' '$STATE/$id.journal'" ||
+        fail "the output was not renamed: $(cat err)"
+    sleep 0.2
+    stop TERM 0 1
+    grep -qx "gridr-run: out/o.tif: SIGTERM came after out/o.tif was written; the job is complete" err ||
+        fail "SIGTERM after the rename: message: $(cat err)"
+    cmp out/o.tif out/ref.tif || fail "SIGTERM after the rename: output differs from the reference"
+    rm out/o.tif
+    echo "SIGTERM after the rename: exit 0 in $dt s, output complete"
 
-# A batch: the signal comes after job 1's rename: job 1 is complete, job 2 is not run (143).
-cat >two.json <<JSON
+    # A batch: the signal comes after job 1's rename: job 1 is complete, job 2 is not run (143).
+    cat >two.json <<JSON
 [{"kind": "zoom", "src": "$SRC", "dst": "out/one.tif", "factor": 2},
  {"kind": "zoom", "src": "$SRC", "dst": "out/two.tif", "factor": 2}]
 JSON
-phase="batch, after job 1's rename"
-launch hang:phase=committed -q -j 2 two.json
-held
-wait_until 20 sh -c "[ -e out/one.tif ] && grep -q '^-\(file\|tmp\)' '$STATE/$id.journal'" ||
-    fail "job 1 was not renamed: $(cat err)"
-sleep 0.2
-stop TERM 143 1
-grep -qx "gridr-run: two.json: job 1: SIGTERM came after out/one.tif was written; the job is complete" err &&
-    grep -qx "gridr-run: two.json: job 2: interrupted by SIGTERM; output not written" err ||
-    fail "batch: messages: $(cat err)"
-[ -s out/one.tif ] && [ ! -e out/two.tif ] || fail "batch: outputs: $(ls out)"
-rm out/one.tif
-echo "SIGTERM after job 1 of 2 was renamed: job 1 complete, job 2 not run, exit 143"
+    phase="batch, after job 1's rename"
+    launch hang:phase=committed -q -j 2 two.json
+    held
+    wait_until 20 sh -c "[ -e out/one.tif ] && grep -q '^-\(file\|tmp\)' '$STATE/$id.journal'" ||
+        fail "job 1 was not renamed: $(cat err)"
+    sleep 0.2
+    stop TERM 143 1
+    grep -qx "gridr-run: two.json: job 1: SIGTERM came after out/one.tif was written; the job is complete" err &&
+        grep -qx "gridr-run: two.json: job 2: interrupted by SIGTERM; output not written" err ||
+        fail "batch: messages: $(cat err)"
+    [ -s out/one.tif ] && [ ! -e out/two.tif ] || fail "batch: outputs: $(ls out)"
+    rm out/one.tif
+    echo "SIGTERM after job 1 of 2 was renamed: job 1 complete, job 2 not run, exit 143"
 
-# Blocked in a call that looks at nothing (a long GDAL call): ended by force within the grace,
-# by the signal's default action; the temporary output and the journal are removed all the same.
-phase="stuck in plan"
-launch stuck:phase=plan zoom -q --factor 2 -j 2 "$SRC" out/o.tif
-held
-ls out/o.tif.tmp."$id" >/dev/null || fail "no temporary output out/o.tif.tmp.$id"
-stop TERM 143 1.5
-grep -q "interrupted by SIGTERM while busy; stopped by force, output not written" err ||
-    fail "stuck: message: $(cat err)"
-[ ! -e out/o.tif ] || fail "stuck: output written"
-echo "SIGTERM while stuck: exit $rc in $dt s, removed by force"
+    # Blocked in a call that looks at nothing (a long GDAL call): ended by force within the grace,
+    # by the signal's default action; the temporary output and the journal are removed all the same.
+    phase="stuck in plan"
+    launch stuck:phase=plan zoom -q --factor 2 -j 2 "$SRC" out/o.tif
+    held
+    ls out/o.tif.tmp."$id" >/dev/null || fail "no temporary output out/o.tif.tmp.$id"
+    stop TERM 143 1.5
+    grep -q "interrupted by SIGTERM while busy; stopped by force, output not written" err ||
+        fail "stuck: message: $(cat err)"
+    [ ! -e out/o.tif ] || fail "stuck: output written"
+    echo "SIGTERM while stuck: exit $rc in $dt s, removed by force"
+fi
 
 # ---- a hostile TIFF: 300 KB, its header claims 64314 samples per pixel of 2000 x 1500 --------
 "$PY" - hostile.tif <<'PYEOF'
@@ -195,16 +198,18 @@ grep -qx "gridr-run: out/o.tif: source 'hostile.tif': 64314 bands of 2000 x 1500
 grep -q '"seconds_run": 0.0,' rep.json || fail "hostile TIFF, --mem 16: it ran: $(grep seconds rep.json)"
 echo "hostile TIFF, --mem 16: refused in $dt s before the output was created"
 
-# SIGTERM once the output of 64314 bands exists (held before the plan, so that the run cannot
-# end by itself before the signal): exit 143 within 1 s, nothing left.
-phase="hostile TIFF setup"
-launch hang:phase=plan zoom -q --factor 2 -j 2 hostile.tif out/o.tif
-wait_until 10 sh -c "ls out/o.tif.tmp.* >/dev/null 2>&1" || fail "hostile TIFF: no temporary output"
-held
-stop TERM 143 1
-# (Under AddressSanitizer the signal lands in GDAL's Create, which looks at nothing: ended by
-# force.)
-grep -Eqx "gridr-run: out/o.tif: interrupted by SIGTERM; output not written|gridr-run: interrupted by SIGTERM while busy; stopped by force, output not written" err ||
-    fail "hostile TIFF, SIGTERM: message: $(cat err)"
-echo "hostile TIFF, SIGTERM during its setup: exit 143 in $dt s"
+if fault_part "SIGTERM during the hostile TIFF's setup (held by GRIDR_FAULT hang:phase=plan)"; then
+    # SIGTERM once the output of 64314 bands exists (held before the plan, so that the run cannot
+    # end by itself before the signal): exit 143 within 1 s, nothing left.
+    phase="hostile TIFF setup"
+    launch hang:phase=plan zoom -q --factor 2 -j 2 hostile.tif out/o.tif
+    wait_until 10 sh -c "ls out/o.tif.tmp.* >/dev/null 2>&1" || fail "hostile TIFF: no temporary output"
+    held
+    stop TERM 143 1
+    # (Under AddressSanitizer the signal lands in GDAL's Create, which looks at nothing: ended by
+    # force.)
+    grep -Eqx "gridr-run: out/o.tif: interrupted by SIGTERM; output not written|gridr-run: interrupted by SIGTERM while busy; stopped by force, output not written" err ||
+        fail "hostile TIFF, SIGTERM: message: $(cat err)"
+    echo "hostile TIFF, SIGTERM during its setup: exit 143 in $dt s"
+fi
 echo "run_signals_phases: ok"

@@ -5,6 +5,7 @@
 # left behind; with --keep-going the other windows are done; with a retry that does not hang
 # the output is the whole-image resampling. Each job of a batch has its own "timeout".
 . "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
+need_faults # the workers that overrun hang on cue
 GRIDR_VALGRIND="" # timing-based; memcheck covers the same paths in run_faults
 command -v timeout >/dev/null 2>&1 || skip "timeout(1) not found"
 whole="$GRIDR_BUILDDIR/tests/cli/wholeimage"

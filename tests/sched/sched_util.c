@@ -279,8 +279,16 @@ gridr_sched *gridr_test_new_sched(int workers, int retries, int keep_going, cons
     o.retries = retries;
     o.keep_going = keep_going;
     o.work = gridr_test_work_pattern;
-    o.fault = fault ? fault : "";
     o.state_dir = gridr_test_tmpdir();
-    ASSERT_OK(gridr_sched_new(&o, &s));
+#ifdef GRIDR_FAULT_INJECTION
+    gridr__config_set_fault(fault);
+#else
+    CU_ASSERT_PTR_NULL(fault); /* tests with faults are compiled in fault-injection builds only */
+#endif
+    int rc = gridr_sched_new(&o, &s);
+#ifdef GRIDR_FAULT_INJECTION
+    gridr__config_set_fault(NULL); /* parsed by gridr_sched_new(): the next schedulers have none */
+#endif
+    ASSERT_OK(rc);
     return s;
 }

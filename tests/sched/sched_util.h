@@ -3,6 +3,7 @@
 #define GRIDR_TESTS_SCHED_UTIL_H
 
 #include "unit.h"
+#include "base/internal.h" /* gridr__config_set_fault (fault-injection builds) */
 
 #include <stdint.h>
 
@@ -76,7 +77,9 @@ int gridr_test_our_shm(void);
 /** Assert no name of a noted run is left and no child process is left. */
 void gridr_test_assert_clean(void);
 
-/** A scheduler running gridr_test_work_pattern in the test's state directory. */
+/** A scheduler running gridr_test_work_pattern in the test's state directory; its workers do
+ *  `fault` (a GRIDR_FAULT spec, set for its creation only; NULL: none). A fault needs a build
+ *  configured with --enable-fault-injection: the tests that pass one are compiled only there. */
 gridr_sched *gridr_test_new_sched(int workers, int retries, int keep_going, const char *fault);
 
 #endif

@@ -139,6 +139,8 @@ static void test_progress_cancel(void)
 
 /* ---- failures ---------------------------------------------------------------------------- */
 
+/* Workers that die on cue need the fault-injection hook (--enable-fault-injection). */
+#ifdef GRIDR_FAULT_INJECTION
 static void test_kill_once_retried(void)
 {
     gridr_sched *s = gridr_test_new_sched(2, 1, 0, "kill:window=3:once");
@@ -175,9 +177,11 @@ static void test_replacement_sees_creation_image(void)
     o.retries = 1;
     o.work = gridr_test_work_pattern;
     o.ctx = &generation;
-    o.fault = "kill:window=2:once";
     o.state_dir = gridr_test_tmpdir();
-    ASSERT_OK(gridr_sched_new(&o, &s));
+    gridr__config_set_fault("kill:window=2:once");
+    int rc = gridr_sched_new(&o, &s);
+    gridr__config_set_fault(NULL);
+    ASSERT_OK(rc);
     generation = 2; /* after the fork: no worker may see it */
     gridr_test_job_init(&j, 32, 32, 8, 8);
     gridr_test_job_desc(&j, &d);
@@ -242,6 +246,7 @@ static void test_exit(void)
 {
     expect_death("exit:window=1", 2, 1, "3/3", "exited with status 3");
 }
+#endif
 
 static void test_work_error(void)
 {
@@ -266,6 +271,7 @@ static void test_work_error(void)
     gridr_test_assert_clean();
 }
 
+#ifdef GRIDR_FAULT_INJECTION
 static void test_keep_going(void)
 {
     gridr_sched *s = gridr_test_new_sched(2, 1, 1, "kill:window=2,segv:window=5");
@@ -293,6 +299,7 @@ static void test_keep_going(void)
     gridr_sched_free(s);
     gridr_test_assert_clean();
 }
+#endif
 
 static void test_callback_errors(void)
 {
@@ -335,12 +342,14 @@ static void test_bad_arguments(void)
     o.workers = -1;
     ASSERT_STATUS(gridr_sched_new(&o, &s), GRIDR_EINVAL);
     o.workers = 1;
-    o.fault = "boom:window=1";
+#ifdef GRIDR_FAULT_INJECTION /* a fault spec that does not parse */
+    gridr__config_set_fault("boom:window=1");
     ASSERT_STATUS(gridr_sched_new(&o, &s), GRIDR_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "boom"));
-    o.fault = "kill:window=1:twice";
+    gridr__config_set_fault("kill:window=1:twice");
     ASSERT_STATUS(gridr_sched_new(&o, &s), GRIDR_EINVAL);
-    o.fault = "";
+    gridr__config_set_fault("");
+#endif
     ASSERT_OK(gridr_sched_new(&o, &s));
     gridr_sched_run_desc d;
     gridr_sched_run_desc_init(&d);
@@ -504,13 +513,17 @@ static CU_TestInfo tests[] = {
     {"every window once, 1-3 workers, several shapes", test_windows_once_any_workers},
     {"progress reaches 1, no-work windows skip workers", test_progress_and_no_work},
     {"progress returning 0 cancels cleanly", test_progress_cancel},
+#ifdef GRIDR_FAULT_INJECTION /* workers that die on cue */
     {"worker killed once, retried, same output", test_kill_once_retried},
     {"a replacement sees the creation-time context", test_replacement_sees_creation_image},
     {"worker killed every time: ECHILD names window", test_kill_exhausted},
     {"worker SIGSEGV: ECHILD names the signal", test_segv},
     {"worker exit(3): ECHILD with exit status", test_exit},
+#endif
     {"work function error: EWORK, no retry", test_work_error},
+#ifdef GRIDR_FAULT_INJECTION
     {"keep_going: EPARTIAL and the failed list", test_keep_going},
+#endif
     {"prepare error and oversized shape stop the run", test_callback_errors},
     {"bad arguments", test_bad_arguments},
     {"idle worker or fork server killed between runs", test_idle_worker_and_server_killed},

@@ -77,7 +77,6 @@ static gridr_sched *new_kill_sched(void)
     o.workers = 1;
     o.retries = 0;
     o.work = work_kill_first;
-    o.fault = "";
     o.state_dir = gridr_test_tmpdir();
     ASSERT_OK(gridr_sched_new(&o, &s));
     return s;

@@ -94,7 +94,6 @@ static gridr_sched *new_hang_sched(int workers, int retries, int keep_going)
     o.retries = retries;
     o.keep_going = keep_going;
     o.work = work_hang;
-    o.fault = "";
     o.state_dir = gridr_test_tmpdir();
     ASSERT_OK(gridr_sched_new(&o, &s));
     return s;
@@ -260,7 +259,6 @@ static int many_workers_child(void)
     gridr_sched_opts_init(&o);
     o.workers = MANY;
     o.work = work_hang;
-    o.fault = "";
     o.state_dir = gridr_test_tmpdir();
     if (gridr_sched_new(&o, &s) != 0)
         return 1;
@@ -324,7 +322,6 @@ static int fd_limit_child(void)
     gridr_sched_opts_init(&o);
     o.workers = 100;
     o.work = work_hang;
-    o.fault = "";
     if (gridr_sched_new(&o, &s) != GRIDR_EINVAL || s)
         return 2;
     if (!strstr(gridr_last_error(), "100 workers") || !strstr(gridr_last_error(), "ulimit -n"))
