@@ -10,8 +10,9 @@ extern "C" {
 
 /** Switches that choose between code paths giving the same results: debugging and comparison
  *  aids, not product options (outputs are the same pixels whatever they say; docs/gridr-run.1,
- *  ENVIRONMENT, Debugging switches). Each is read from its GRIDR_* environment variable once, at the first
- *  gridr_config_get() of the process (or the first call that needs it), and never again. */
+ *  ENVIRONMENT, Debugging switches). Each is read from its GRIDR_* environment variable once,
+ *  at the first gridr_config_get() of the process (or the first call that needs it), and never
+ *  again. */
 typedef struct gridr_config {
     int avx2;      /* 1: AVX2 builds of the kernels where the CPU has AVX2 (GRIDR_NO_AVX2=1: 0) */
     int separable; /* 1: the row-by-row path for separable grids (GRIDR_NO_SEPARABLE=1: 0) */
@@ -31,10 +32,10 @@ GRIDR_API void gridr_config_get(gridr_config *out);
 GRIDR_API void gridr_config_set(const gridr_config *c);
 
 /** Test hook of builds configured with --enable-fault-injection (a no-op in others): when the
- *  GRIDR_FAULT variable (read once per process) names `phase` ("hang:phase=NAME": wait up to 60 s, asking `progress`
- *  every 10 ms and returning when it says 0; "stuck:phase=NAME": block for good, as a long GDAL
- *  call does), hold the calling process there. The library calls it at the steps of a run
- *  (setup, plan, commit, committed); gridr-run at start. */
+ *  GRIDR_FAULT variable (read once per process) names `phase` ("hang:phase=NAME": wait up to
+ *  60 s, asking `progress` every 10 ms and returning when it says 0; "stuck:phase=NAME": block
+ *  for good, as a long GDAL call does), hold the calling process there. The library calls it at
+ *  the steps of a run (setup, plan, commit, committed); gridr-run at start. */
 GRIDR_API void gridr_config_fault_phase(const char *phase,
                                         int (*progress)(double, const char *, void *), void *arg);
 
