@@ -91,6 +91,9 @@ void gridr__dir_of(const char *path, char *dir, size_t n);
 /** The GDAL type of a gridr type (GDT_Unknown for GRIDR_DT_UNKNOWN). */
 GDALDataType gridr__gdal_type(gridr_dtype dt);
 
+/** GRIDR_EINVAL naming `what` unless `r` is an output being written. src/raster/meta.c. */
+int gridr__raster_check_writable(const gridr_raster *r, const char *what);
+
 /** Fill the shape, band types, nodata, georeferencing of `r` from r->ds. */
 int gridr__raster_describe(gridr_raster *r);
 
@@ -180,6 +183,10 @@ int gridr__share_write_raw(gridr_raster *r, gridr_rect win, long ty, long tx, in
 
 /** Mark the tiles of window `win` written by a worker (buf: its GRIDR__TILES_PUT_MAGIC head). */
 int gridr__share_mark(gridr_raster *r, gridr_rect win, const void *buf, size_t size);
+
+/** Commit a shared output: let libtiff go, record the written tiles in the file's directory,
+ *  free the sharing state. */
+int gridr__share_commit(gridr_raster *r);
 
 /** Record the written tiles in the file's directory (after libtiff let the file go). */
 int gridr__share_finish(gridr_raster *r);

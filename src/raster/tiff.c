@@ -115,7 +115,6 @@ static void rcache_free(gridr_raster *r)
 void gridr__tiff_close(gridr_raster *r)
 {
     rcache_free(r);
-    gridr__share_free(r);
     if (r->tif)
         TIFFClose(r->tif);
     r->tif = NULL;
@@ -514,13 +513,6 @@ int gridr__tiff_finish(gridr_raster *r)
 {
     if (!r->tif)
         return 0;
-    if (r->share) { /* libtiff wrote nothing: the tiles are recorded after it lets go */
-        TIFFClose(r->tif);
-        r->tif = NULL;
-        int rc = gridr__share_finish(r);
-        gridr__share_free(r);
-        return rc;
-    }
     r->tiff_msg[0] = 0;
     int ok = TIFFFlush(r->tif);
     TIFFClose(r->tif);
@@ -612,8 +604,6 @@ int gridr__tiff_codec(gridr_raster *r, gridr_raster_tile_codec *c)
 int gridr__tiff_write_raw(gridr_raster *r, gridr_rect win, long ty, long tx, int plane,
                           const void *data, size_t size)
 {
-    if (r->share)
-        return gridr__share_write_raw(r, win, ty, tx, plane, data, size);
     r->tiff_msg[0] = 0;
     errno = 0;
     uint32_t idx = chunk_index(r, ty, tx, plane);

@@ -319,7 +319,7 @@ int gridr_raster_write_tiles(gridr_raster *r, gridr_rect win, const void *buf, s
     long i = 0;
     for (long ty = win.row0 / c.tile_rows; ty * c.tile_rows < win.row0 + win.rows; ty++)
         for (long tx = win.col0 / c.tile_cols; tx * c.tile_cols < win.col0 + win.cols; tx++)
-            for (int pl = 0; pl < planes(&c); pl++, i++) {
+            for (int pl = 0; pl < planes(&c); pl++, i++) { /* encoded: never a shared output */
                 gridr__tiles_entry te;
                 memcpy(&te, b + sizeof(gridr__tiles_head) + (size_t)i * sizeof te, sizeof te);
                 rc = gridr__tiff_write_raw(r, win, ty, tx, pl, b + te.offset, te.size);
@@ -617,6 +617,14 @@ static int store_array(int fd, const gridr__share *sh, int k)
     int rc = write_all(fd, b, (size_t)sh->ntiles * (size_t)size, sh->a.pos[k],
                        "cannot write the tile directory");
     free(b);
+    return rc;
+}
+
+int gridr__share_commit(gridr_raster *r)
+{
+    gridr__tiff_close(r); /* libtiff wrote nothing: the tiles are recorded after it lets go */
+    int rc = gridr__share_finish(r);
+    gridr__share_free(r);
     return rc;
 }
 
