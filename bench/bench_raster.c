@@ -1,5 +1,6 @@
 /* gridr bench: GDAL-backend raster throughput: tiled GTiff write (create/windows/commit), read. */
 #include "base/internal.h"
+#include "gridr/raster.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -72,6 +72,11 @@ bad 2 "bad value 'lanczos' for key 'resampling' \(expected nearest, linear, cubi
     -- zoom -r lanczos --factor 2 "$SRC" out/o.tif
 bad 2 "bad.json:3:0: invalid JSON" -- bad.json
 bad 2 "badkey.json: job 1: bad value 'cubik' for key 'resampling'" -- badkey.json
+# A 100000-character value is too long, and said so (it was "expected a string, got a string").
+printf '{"src": "%s", "dst": "out/o.tif", "factor": 2, "resampling": "%s"}\n' "$SRC" \
+    "$(head -c 100000 /dev/zero | tr '\0' a)" >longvalue.json
+bad 2 "longvalue.json: job 1: key 'resampling': a value of 100000 characters is too long \(at most 4095\)" \
+    -- longvalue.json
 bad 2 "bad value '12x' for key 'tile'" -- zoom --tile 12x --factor 2 "$SRC" out/o.tif
 bad 2 "output path 'out' is a directory" -- zoom --factor 2 "$SRC" out
 # Outputs that cannot be written.
