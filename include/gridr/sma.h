@@ -41,6 +41,11 @@ GRIDR_API int gridr_sma_attach(const char *name, gridr_dtype dt, int bands, long
 /** Unmap and free the handle; the segment itself stays until unlinked. Accepts NULL. */
 GRIDR_API void gridr_sma_detach(gridr_sma *a);
 
+/** Bytes free in /dev/shm now (statvfs: what new segments may take). The planner caps a run's
+ *  memory budget with it, so that a container's small /dev/shm (Docker: 64 MiB) gets smaller
+ *  windows rather than a failed run. Errors: GRIDR_EIO (the directory cannot be looked at). */
+GRIDR_API int gridr_sma_room(size_t *bytes);
+
 /** Unlink a segment by name. A name already gone is not an error. */
 GRIDR_API int gridr_sma_unlink(const char *name);
 

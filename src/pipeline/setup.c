@@ -1,6 +1,7 @@
 /* gridr: set a job up in the parent: rasters, grid, nodata and types, plan, output. */
 #include "base/internal.h"
 #include "gridr/registry.h"
+#include "gridr/sma.h"
 #include "gridr/grid.h"
 #include "gridr/interp.h"
 #include "gridr/resample.h"
@@ -359,6 +360,29 @@ static int decide_output(gridr__pipeline_ctx *c)
     return rc;
 }
 
+/* The windows in flight live in /dev/shm: a budget larger than the room there (a container's
+ * 64 MiB) plans windows that fit it, with a margin for page rounding and other processes. */
+static size_t shm_budget(const gridr_job *j)
+{
+    size_t room = 0, budget = (size_t)j->mem_mib << 20;
+    if (gridr_sma_room(&room) != 0 || room / 8 * 7 >= budget)
+        return budget;
+    return room / 8 * 7;
+}
+
+/* A plan that fails for want of room in /dev/shm says so, and what to do. */
+static int shm_fail(const gridr_job *j, int rc)
+{
+    size_t room = 0;
+    if (rc != GRIDR_EINVAL || gridr_sma_room(&room) != 0 ||
+        room / 8 * 7 >= ((size_t)j->mem_mib << 20))
+        return rc;
+    return gridr__fail(GRIDR_ENOSPC,
+                       "not enough /dev/shm for the smallest windows (%.1f MiB free; %s); "
+                       "enlarge /dev/shm (docker --shm-size) or use fewer workers (-j)",
+                       (double)room / 1048576.0, gridr_last_error());
+}
+
 int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers)
 {
     gridr_plan_opts po;
@@ -373,7 +397,7 @@ int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers
     po.raster_rows = c->params.raster_rows;
     po.raster_cols = c->params.raster_cols;
     po.has_src_mask = c->params.has_src_mask;
-    po.mem_budget = (size_t)j->mem_mib << 20;
+    po.mem_budget = shm_budget(j);
     po.workers = workers > 0 ? workers : 1;
     po.min_windows = WINDOWS_PER_WORKER * po.workers;
     if (c->grid.kind == GRIDR_GRID_ARRAY) {
@@ -386,7 +410,7 @@ int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers
     plan_tiles(c, &po);
     int rc = gridr_plan_new(&po, &c->plan);
     if (rc || !po.enc_tile_rows || plan_on_tiles(c))
-        return rc ? rc : decide_output(c);
+        return rc ? shm_fail(j, rc) : decide_output(c);
     /* Windows cut tiles (a user window size): the parent writes pixels, without the array. */
     memset(&c->params.codec, 0, sizeof c->params.codec);
     gridr_plan_free(c->plan);
@@ -395,7 +419,7 @@ int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers
     po.enc_tile_bytes = 0;
     po.block = GRIDR_PLAN_DEFAULT_BLOCK;
     rc = gridr_plan_new(&po, &c->plan);
-    return rc ? rc : decide_output(c);
+    return rc ? shm_fail(j, rc) : decide_output(c);
 }
 
 static int set_georef(gridr__pipeline_ctx *c, const gridr_job *j)

@@ -248,6 +248,17 @@ void gridr_sma_detach(gridr_sma *a)
     free(a);
 }
 
+int gridr_sma_room(size_t *bytes)
+{
+    struct statvfs sv;
+    *bytes = 0;
+    if (statvfs(GRIDR__SHM_DIR, &sv) != 0)
+        return gridr__fail_errno(GRIDR_EIO, errno, "cannot look at %s", GRIDR__SHM_DIR);
+    double free_b = (double)sv.f_bavail * (double)sv.f_frsize;
+    *bytes = free_b > (double)SIZE_MAX ? SIZE_MAX : (size_t)free_b;
+    return 0;
+}
+
 int gridr_sma_unlink(const char *name)
 {
     int rc = check_name(name);
