@@ -102,6 +102,10 @@ GRIDR_API int gridr_job_copy(gridr_job *dst, const gridr_job *src);
  *  Returns 0, or GRIDR_EINVAL / GRIDR_ERANGE with a message naming the key and the value. */
 GRIDR_API int gridr_job_set(gridr_job *j, const char *key, const char *value);
 
+/** The key closest to `key` (a misspelling: '_' for '-', one or two letters off), or NULL when
+ *  none is close. Ownership: static string. */
+GRIDR_API const char *gridr_job_suggest(const char *key);
+
 /** Every key gridr_job_set() accepts, NULL-terminated. Ownership: static. */
 GRIDR_API const char *const *gridr_job_keys(void);
 

@@ -495,11 +495,12 @@ static size_t distance(const char *a, const char *b)
     return row[lb];
 }
 
-const char *gridr__job_suggest(const char *key)
+const char *gridr_job_suggest(const char *key)
 {
-    static _Thread_local char buf[96];
     char norm[64];
     size_t best = 3, bi = NKEYS;
+    if (!key)
+        return NULL;
     snprintf(norm, sizeof norm, "%s", key);
     for (char *p = norm; *p; p++)
         *p = *p == '_' ? '-' : *p;
@@ -508,9 +509,16 @@ const char *gridr__job_suggest(const char *key)
         if (d < best)
             best = d, bi = i;
     }
-    if (bi == NKEYS)
+    return bi == NKEYS ? NULL : keys[bi].name;
+}
+
+const char *gridr__job_suggest(const char *key)
+{
+    static _Thread_local char buf[96];
+    const char *s = gridr_job_suggest(key);
+    if (!s)
         return "";
-    snprintf(buf, sizeof buf, " (did you mean '%s'?)", keys[bi].name);
+    snprintf(buf, sizeof buf, " (did you mean '%s'?)", s);
     return buf;
 }
 

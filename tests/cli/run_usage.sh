@@ -6,7 +6,8 @@ cd "$tmp"
 
 expect_exit 0 gr --help
 for word in "gridr-run zoom" "gridr-run grid" "gridr-run cleanup" "JOB.json" "--resampling" \
-    "--dry-run" "--report" "Exit status: 0 success, 1 a job failed, 2 usage error"; do
+    "--dry-run" "--report" "  --factor F" "  --size COLSxROWS" "  --grid-res RR" "  --timeout" \
+    "Exit status: 0 success, 1 a job failed, 2 usage error"; do
     grep -q -- "$word" "$tmp/stdout" || fail "--help does not mention '$word'"
 done
 [ ! -s "$tmp/stderr" ] || fail "--help wrote to stderr"
@@ -28,6 +29,11 @@ expect_exit 2 gr --bogus
 expect_err "unknown option '--bogus'" "Try 'gridr-run --help'"
 expect_exit 2 gr zoom --factor 2 --frobnicate "$SRC" out.tif
 expect_err "unknown option '--frobnicate'"
+# A misspelt option gets the closest one, as a misspelt job key does.
+expect_exit 2 gr zoom --factor 2 --src_nodata 3 "$SRC" out.tif
+expect_err "unknown option '--src_nodata' \(did you mean '--src-nodata'\?\)" "Try 'gridr-run --help'"
+expect_exit 2 gr zoom --factr=2 "$SRC" out.tif
+expect_err "unknown option '--factr=2' \(did you mean '--factor'\?\)"
 expect_exit 2 gr zoom "$SRC" out.tif --factor
 expect_err "missing value for option '--factor'"
 expect_exit 2 gr zoom --quiet=yes --factor 2 "$SRC" out.tif

@@ -88,6 +88,27 @@ static int usage_error(const char *what, const char *arg)
     return GRIDR_CLI_USAGE;
 }
 
+/* An unknown option, with the closest option when there is one (--src_nodata: --src-nodata). */
+static int unknown_option(const char *arg)
+{
+    char name[64];
+    const char *eq = strchr(arg, '='), *a = arg + (arg[1] == '-' ? 2 : 1);
+    snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - a : (long)strlen(a)), a);
+    const char *s = gridr_job_suggest(name);
+    if (!s) {
+        for (size_t i = 0; i < NOPTS && !s; i++) /* the options that are not job keys */
+            if (!opts[i].key && strcmp(name, opts[i].lng) != 0 &&
+                strncmp(name, opts[i].lng, 3) == 0)
+                s = opts[i].lng;
+    }
+    if (!s)
+        return usage_error("unknown option", arg);
+    fprintf(stderr,
+            "gridr-run: unknown option '%s' (did you mean '--%s'?)\nTry 'gridr-run --help'.\n", arg,
+            s);
+    return GRIDR_CLI_USAGE;
+}
+
 /* Record option `o` with value `v` (NULL for flags) in the command line. */
 static int add_setting(cli_args *a, const cli_opt *o, const char *v)
 {
@@ -122,7 +143,7 @@ int cli_parse(int argc, char **argv, cli_args *a)
         }
         const cli_opt *o = find_opt(arg, &val);
         if (!o && arg[0] == '-' && arg[1] != '\0')
-            return usage_error("unknown option", arg);
+            return unknown_option(arg);
         if (!o) {
             if (a->npos >= CLI_MAX_POS)
                 return usage_error("too many arguments at", arg);
