@@ -129,4 +129,21 @@ JSON
 expect_exit 2 gr jobs/dup.json
 expect_err "dup.json: jobs 1 and 2 both write '.*out/d.tif'"
 [ ! -e out/d.tif ] || fail "dup.json ran"
+# A job whose input is missing, in a batch with --keep-going: left out, the others run, the
+# report lists its failure (without --keep-going the batch stops before any job).
+cat >jobs/gone.json <<JSON
+[{"kind": "zoom", "src": "$SRC", "dst": "../out/g1.tif", "factor": 2},
+ {"kind": "zoom", "src": "nosuch.tif", "dst": "../out/g2.tif", "factor": 2},
+ {"kind": "zoom", "src": "$SRC", "dst": "../out/g3.tif", "factor": 0.5}]
+JSON
+expect_exit 1 gr -q jobs/gone.json
+[ ! -e out/g1.tif ] && [ ! -e out/g3.tif ] || fail "a batch with a missing input ran without --keep-going"
+expect_exit 1 gr -q --keep-going --report "$tmp/gone.json" jobs/gone.json
+expect_err "gone.json: job 2: src '.*nosuch.tif': No such file or directory" \
+    "gone.json: job 2: left out \(--keep-going\); the other jobs run"
+[ -s out/g1.tif ] && [ -s out/g3.tif ] && [ ! -e out/g2.tif ] || fail "--keep-going: jobs 1 and 3 not written"
+grep -c '"status": "ok"' "$tmp/gone.json" | grep -qx 2 || fail "report: not 2 jobs ok"
+grep -q '"status": "GRIDR_ENOENT"' "$tmp/gone.json" || fail "report: job 2's failure: $(grep status "$tmp/gone.json")"
+grep -q '"message": "jobs/gone.json: job 2: src .*nosuch.tif' "$tmp/gone.json" ||
+    fail "report: job 2's message: $(grep message "$tmp/gone.json")"
 echo "run_batch: ok"

@@ -194,14 +194,40 @@ static int same_dst(const gridr_job *jobs, size_t n)
 /* Validation says GRIDR_EINVAL for what the user wrote (a missing or conflicting key, an unknown
  * format, dst equal to an input): a usage error, exit 2 like a bad value. Other codes are the
  * state of the files (missing input, unwritable directory): the job fails, exit 1. */
+/* Jobs of a batch refused at validation but left out rather than stopping the batch: a job with
+ * keep-going whose files are not there (a missing or unreadable input). Its message, or NULL. */
+static char **skipped;
+static int *skipped_rc;
+
+static int skip_job(size_t i, size_t n, int rc)
+{
+    if (!skipped && (skipped = calloc(n, sizeof *skipped)) == NULL)
+        return -1;
+    if (!skipped_rc && (skipped_rc = calloc(n, sizeof *skipped_rc)) == NULL)
+        return -1;
+    skipped_rc[i] = rc;
+    return (skipped[i] = strdup(gridr_last_error())) ? 0 : -1;
+}
+
+static void free_skipped(size_t n)
+{
+    for (size_t i = 0; skipped && i < n; i++)
+        free(skipped[i]);
+    free(skipped);
+    free(skipped_rc);
+}
+
 static int validate_all(gridr_job *jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int rc = gridr_job_validate(&jobs[i]);
-        if (rc) {
-            fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
+        if (rc == 0)
+            continue;
+        fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
+        if (rc == GRIDR_EINVAL || !jobs[i].keep_going || n == 1 || skip_job(i, n, rc))
             return rc == GRIDR_EINVAL ? GRIDR_CLI_USAGE : GRIDR_CLI_FAILED;
-        }
+        fprintf(stderr, "gridr-run: %s: left out (--keep-going); the other jobs run\n",
+                job_label(&jobs[i]));
     }
     return same_dst(jobs, n);
 }
@@ -238,6 +264,8 @@ static int same_file(const char *a, const char *b)
 static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
 {
     for (size_t i = 0; i < n; i++) {
+        if (skipped && skipped[i])
+            continue;
         int rc = gridr_pipeline_check_dst(&jobs[i]);
         if (rc == 0 && report)
             rc = gridr_pipeline_check_output(&jobs[i], report, "report");
@@ -251,20 +279,21 @@ static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
 
 /* ---- report ------------------------------------------------------------------------------- */
 
-static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, int rc)
+static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, int rc,
+                          const char *msg)
 {
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
-        "s:I, s:I, s:f, s:f, s:f, s:f, s:s}",
-        "src", j->src, "dst", j->dst, "resampling", gridr_interp_name(j->interp), "status",
-        rc ? gridr_status_name(rc) : "ok", "message", rc ? gridr_last_error() : "", "out_rows",
-        (json_int_t)r->out_rows, "out_cols", (json_int_t)r->out_cols, "bands", r->bands, "windows",
-        (json_int_t)r->windows, "empty_windows", (json_int_t)r->empty_windows, "failed_windows",
-        (json_int_t)r->failed_windows, "retried_windows", (json_int_t)r->retried, "workers",
-        r->workers, "bytes_read", (json_int_t)r->bytes_read, "bytes_written",
-        (json_int_t)r->bytes_written, "shm_peak_bytes", (json_int_t)r->shm_peak, "seconds_setup",
-        r->seconds_setup, "seconds_run", r->seconds_run, "seconds_commit", r->seconds_commit,
-        "seconds_total", r->seconds_total, "warning", r->warning);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
+                     "s:I, s:I, s:f, s:f, s:f, s:f, s:s}",
+                     "src", j->src, "dst", j->dst, "resampling", gridr_interp_name(j->interp),
+                     "status", rc ? gridr_status_name(rc) : "ok", "message", rc ? msg : "",
+                     "out_rows", (json_int_t)r->out_rows, "out_cols", (json_int_t)r->out_cols,
+                     "bands", r->bands, "windows", (json_int_t)r->windows, "empty_windows",
+                     (json_int_t)r->empty_windows, "failed_windows", (json_int_t)r->failed_windows,
+                     "retried_windows", (json_int_t)r->retried, "workers", r->workers, "bytes_read",
+                     (json_int_t)r->bytes_read, "bytes_written", (json_int_t)r->bytes_written,
+                     "shm_peak_bytes", (json_int_t)r->shm_peak, "seconds_setup", r->seconds_setup,
+                     "seconds_run", r->seconds_run, "seconds_commit", r->seconds_commit,
+                     "seconds_total", r->seconds_total, "warning", r->warning);
 }
 
 /* The file a report path names: a symbolic link's target (as for outputs), else the path. */
@@ -424,7 +453,7 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
         fputc('\n', stderr);
     job_outcome(st, j, &rep, rc);
     if (st->report)
-        json_array_append_new(st->report, report_job(j, &rep, rc));
+        json_array_append_new(st->report, report_job(j, &rep, rc, gridr_last_error()));
 }
 
 /* Run the jobs in order until a signal: the job it stops (or the next one, when it came between
@@ -436,6 +465,15 @@ static void run_all(run_state *st, const gridr_job *jobs, size_t n)
         if (cli_pending_signal()) {
             interrupted(st, &jobs[i++], cli_pending_signal());
             break;
+        }
+        if (skipped && skipped[i]) { /* refused at validation, left out (--keep-going) */
+            gridr_pipeline_report rep;
+            memset(&rep, 0, sizeof rep);
+            st->failed++;
+            if (st->report)
+                json_array_append_new(st->report,
+                                      report_job(&jobs[i], &rep, skipped_rc[i], skipped[i]));
+            continue;
         }
         run_one(st, &jobs[i], i, n);
     }
@@ -473,6 +511,8 @@ static int run_jobs(gridr_job *jobs, size_t n, const char *report)
 static int dry_run_jobs(const gridr_job *jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (skipped && skipped[i])
+            continue;
         if (gridr_pipeline_dry_run(&jobs[i], jobs[i].workers, stdout)) {
             fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
             return GRIDR_CLI_FAILED;
@@ -511,6 +551,7 @@ static int run_command(const cli_args *a)
         rc = validate_all(jobs, n);
     if (rc == 0)
         rc = a->dry_run ? dry_run_jobs(jobs, n) : run_jobs(jobs, n, jobs[0].report);
+    free_skipped(n);
     gridr_job_free_list(jobs, n);
     return rc;
 }
