@@ -43,7 +43,8 @@ typedef struct gridr_pipeline_report {
     size_t bytes_read, bytes_written;
     size_t shm_peak, shm_bound;
     double seconds_setup, seconds_run, seconds_commit, seconds_total;
-    char warning[512]; /* what went wrong after the output was in place ("" if nothing) */
+    char warning[512]; /* "" or what the user should know of a complete output: its directory
+                          not synced, or every pixel nodata */
 } gridr_pipeline_report;
 
 /** The scheduler work function that resamples one window of a job: pass it as

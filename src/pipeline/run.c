@@ -350,6 +350,11 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
         rep->seconds_commit = now_s() - t2;
         if (rc == 0)
             snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning());
+        if (rc == 0 && !rep->warning[0] && rep->windows > 0 && rep->empty_windows == rep->windows)
+            snprintf(rep->warning, sizeof rep->warning,
+                     "every pixel is nodata: no output pixel maps inside the source '%s' (check "
+                     "the grid, its oversampling and shift)",
+                     j->src);
     }
     rep->out_rows = c.params.out_rows;
     rep->out_cols = c.params.out_cols;

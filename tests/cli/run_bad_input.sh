@@ -92,6 +92,13 @@ else
     echo "root: the read-only directory case is skipped (root may write there)"
 fi
 
+# An output that is nodata everywhere (the grid maps nothing inside the source): written, exit 0,
+# with a warning on stderr and in the report.
+expect_exit 0 gr -q --report allnodata.json grid --grid "$GRID" --grid-shift 100000,0 "$SRC" out/nd.tif
+expect_err "warning: out/nd.tif: every pixel is nodata: no output pixel maps inside the source"
+grep -q '"warning": "every pixel is nodata' allnodata.json || fail "report: $(grep warning allnodata.json)"
+rm out/nd.tif
+
 # A failed run leaves an existing output as it was.
 echo "previous output" >out/o.tif
 expect_exit 1 gr -q zoom --factor 2 trunc.tif out/o.tif
