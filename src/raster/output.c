@@ -29,6 +29,19 @@ static int has_cap(GDALDriverH drv, const char *cap)
     return v && (strcasecmp(v, "YES") == 0 || strcasecmp(v, "TRUE") == 0);
 }
 
+/* Drivers that take no pixels of their own: MEM keeps them in memory (the file would stay
+ * empty), VRT refers to other files (writing through it fails once the run has started). */
+static int no_pixels_driver(const char *name)
+{
+    if (strcasecmp(name, "MEM") == 0)
+        return gridr__fail(GRIDR_EINVAL, "output format MEM keeps the raster in memory and writes "
+                                         "no file; use a file format such as GTiff");
+    if (strcasecmp(name, "VRT") == 0)
+        return gridr__fail(GRIDR_EINVAL, "output format VRT holds no pixels of its own; write a "
+                                         "GTiff and describe it with gdalbuildvrt");
+    return 0;
+}
+
 static int find_driver(const char *name, driver_caps *dc)
 {
     gridr__gdal_capture c;
@@ -45,7 +58,7 @@ static int find_driver(const char *name, driver_caps *dc)
                            name);
     if (!raster || (!dc->can_create && !dc->can_copy))
         return gridr__fail(GRIDR_EINVAL, "GDAL driver '%s' cannot write raster files", name);
-    return 0;
+    return no_pixels_driver(name);
 }
 
 static int check_dir(const char *path)
@@ -538,7 +551,8 @@ static int move_side_files(gridr_raster *r, char **files)
             return gridr__fail(GRIDR_EINVAL,
                                "driver %s wrote '%s', a file not named after the output '%s'; "
                                "use a single-file format such as GTiff",
-                               GDALGetDriverShortName(r->final_drv), files[i], r->path);
+                               r->final_drv ? GDALGetDriverShortName(r->final_drv) : r->driver,
+                               files[i], r->path);
     for (size_t i = 0; files && files[i]; i++) {
         if (strcmp(files[i], r->tmp) == 0 || access(files[i], F_OK) != 0)
             continue;

@@ -92,6 +92,14 @@ else
     echo "root: the read-only directory case is skipped (root may write there)"
 fi
 
+# Output formats that hold no pixels of their own are refused before any work (MEM used to exit 0
+# with an empty file, VRT to fail once the run had started); ENVI's side file is named.
+bad 2 "output format MEM keeps the raster in memory and writes no file" -- zoom --factor 2 -of MEM "$SRC" out/m.tif
+bad 2 "output format VRT holds no pixels of its own" -- zoom --factor 2 -of VRT "$SRC" out/v.vrt
+[ ! -e out/m.tif ] && [ ! -e out/v.vrt ] || fail "a refused format left a file"
+bad 1 "driver ENVI wrote '.*', a file not named after the output" -- zoom --factor 2 -of ENVI "$SRC" out/e.img
+no_temp_left out
+
 # An output that is nodata everywhere (the grid maps nothing inside the source): written, exit 0,
 # with a warning on stderr and in the report.
 expect_exit 0 gr -q --report allnodata.json grid --grid "$GRID" --grid-shift 100000,0 "$SRC" out/nd.tif
