@@ -173,6 +173,9 @@ static void copy_band(GDALRasterBandH sb, GDALRasterBandH db)
     if (desc && *desc)
         GDALSetDescription(db, desc);
     GDALColorInterp ci = GDALGetRasterColorInterpretation(sb);
+    GDALColorTableH ct = GDALGetRasterColorTable(sb);
+    if (ct) /* a paletted map keeps its palette (GTiff: Byte and UInt16 bands) */
+        GDALSetRasterColorTable(db, ct);
     if (ci != GCI_Undefined && ci != GCI_GrayIndex)
         GDALSetRasterColorInterpretation(db, ci);
     double offset = GDALGetRasterOffset(sb, &ok);

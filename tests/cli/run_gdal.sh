@@ -81,6 +81,27 @@ for m in errors:
     print("FAIL:", m, file=sys.stderr)
 sys.exit(1 if errors else 0)
 PYEOF
+# A paletted map keeps its palette (it used to be dropped).
+"$PY" - <<'PYEOF' || fail "could not make the paletted source"
+from osgeo import gdal
+import numpy as np
+d = gdal.GetDriverByName("GTiff").Create("pal.tif", 64, 64, 1, gdal.GDT_Byte)
+d.GetRasterBand(1).WriteArray((np.arange(4096).reshape(64, 64) % 5).astype(np.uint8))
+ct = gdal.ColorTable()
+for i in range(5):
+    ct.SetColorEntry(i, (i * 50, 255 - i * 50, i * 10, 255))
+d.GetRasterBand(1).SetRasterColorTable(ct)
+d = None
+PYEOF
+expect_exit 0 gr zoom -q -r nearest --factor 2 pal.tif palz.tif
+"$PY" - <<'PYEOF' || fail "the palette was not copied"
+from osgeo import gdal
+ds = gdal.Open("palz.tif")  # kept: a band outlives no dataset
+b = ds.GetRasterBand(1)
+ct = b.GetRasterColorTable()
+assert ct is not None and ct.GetColorEntry(3) == (150, 105, 30, 255), ct and ct.GetColorEntry(3)
+assert b.GetRasterColorInterpretation() == gdal.GCI_PaletteIndex
+PYEOF
 no_shm_left
 no_temp_left "$tmp"
 echo "run_gdal: ok"
