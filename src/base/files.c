@@ -14,7 +14,10 @@
 
 /* ---- descriptors the fork server must not inherit ---------------------------------------- */
 
-#define TRACK_MAX 1024
+/* Room for every channel of the largest pools (4096 workers a scheduler, gridr_sched_new) of a
+ * few schedulers in one process, plus their journals and pipes: 1024 silently stopped tracking
+ * past a 1000-worker pool, leaking channel ends into another fork server. */
+#define TRACK_MAX 16384
 static int tracked[TRACK_MAX];
 static int ntracked;
 static pthread_mutex_t track_lock = PTHREAD_MUTEX_INITIALIZER;
