@@ -42,20 +42,32 @@ static long pmod(long a, long p)
     return m < 0 ? m + p : m;
 }
 
+/* a mod p in [0, p) for a period p up to 2 x LONG_MAX (a mirror's period on an axis of more
+ * than LONG_MAX / 2 samples overflows a long). */
+static unsigned long upmod(long a, unsigned long p)
+{
+    if (a >= 0)
+        return (unsigned long)a % p;
+    unsigned long m = ((unsigned long)(-(a + 1)) + 1) % p; /* |a| % p, LONG_MIN included */
+    return m ? p - m : 0;
+}
+
 long gridr__rs_bc_map(gridr_boundary bc, long r, long n)
 {
-    long m;
+    unsigned long m, p;
     switch (bc) {
     case GRIDR_BC_EDGE:
         return r < 0 ? 0 : (r >= n ? n - 1 : r);
     case GRIDR_BC_REFLECT:
         if (n == 1)
             return 0;
-        m = pmod(r, 2 * (n - 1));
-        return m >= n ? 2 * (n - 1) - m : m;
+        p = 2 * (unsigned long)(n - 1);
+        m = upmod(r, p);
+        return m >= (unsigned long)n ? (long)(p - m) : (long)m;
     case GRIDR_BC_SYMMETRIC:
-        m = pmod(r, 2 * n);
-        return m >= n ? 2 * n - 1 - m : m;
+        p = 2 * (unsigned long)n;
+        m = upmod(r, p);
+        return m >= (unsigned long)n ? (long)(p - 1 - m) : (long)m;
     case GRIDR_BC_WRAP:
         return pmod(r, n);
     default:
