@@ -26,6 +26,11 @@ extern "C" {
  *  the input; the inputs' open errors. Ownership: `j` is borrowed for the call. */
 GRIDR_API int gridr_pipeline_check_dst(const gridr_job *j);
 
+/** Whether paths `a` and `b` name one file: the same text, one identity (device and inode) when
+ *  both exist, or else the same name in the same (canonical) directory, for outputs that do not
+ *  exist yet. Used to refuse two outputs of a run that are one file. */
+GRIDR_API int gridr_pipeline_same_file(const char *a, const char *b);
+
 /** Check that `path`, an output of the run other than the job's dst (a report: `what` names it in
  *  messages), can be replaced (gridr_raster_check_replaceable), is not the job's dst and is none
  *  of the files the job reads (as gridr_pipeline_check_dst). Opens the inputs: call it after the

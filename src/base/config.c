@@ -50,6 +50,14 @@ static void read_env(void)
 #endif
 }
 
+void gridr__config_state_env(const char **xdg, const char **tmp)
+{
+    /* Not GRIDR_* switches but the platform's directories: read at each resolution of the
+     * state directory, like any program's TMPDIR (an embedding program may change them). */
+    *xdg = getenv("XDG_RUNTIME_DIR");
+    *tmp = getenv("TMPDIR");
+}
+
 const gridr_config *gridr__config(void)
 {
     pthread_once(&once, read_env);

@@ -47,6 +47,10 @@ int gridr__unlink_regular(int dfd, const char *name);
 /** Remove every regular file of temporary name `path` (gridr__temp_each). Async-signal-safe. */
 int gridr__temp_remove(const char *path);
 
+/** $XDG_RUNTIME_DIR and $TMPDIR as they are now (NULL when unset): where the run journals live.
+ *  base/config.c, the one place the environment is read. */
+void gridr__config_state_env(const char **xdg, const char **tmp);
+
 /** The switches in force (base/config.c: read once from the environment). Ownership: static. */
 const struct gridr_config *gridr__config(void);
 

@@ -158,14 +158,28 @@ int gridr__pipeline_check_dst(gridr__pipeline_ctx *c, const gridr_job *j)
     return rc;
 }
 
-/* The same-file test of two paths: same string, or both exist and are one file. */
-static int same_file(const char *a, const char *b)
+/* `path` with its directory made canonical (the file itself may not exist yet), into buf. */
+static int canonical(const char *path, char *buf, size_t n)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
+    if (!realpath(dir, real))
+        return -1;
+    return snprintf(buf, n, "%s/%s", real, base) >= (int)n ? -1 : 0;
+}
+
+int gridr_pipeline_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
+    char ca[PATH_MAX], cb[PATH_MAX];
     if (strcmp(a, b) == 0)
         return 1;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return canonical(a, ca, sizeof ca) == 0 && canonical(b, cb, sizeof cb) == 0 &&
+           strcmp(ca, cb) == 0;
 }
 
 static int add_input(gridr__fileset *s, gridr_raster **open, int *n, const char *path)
@@ -204,7 +218,7 @@ int gridr_pipeline_check_dst(const gridr_job *j)
 int gridr_pipeline_check_output(const gridr_job *j, const char *path, const char *what)
 {
     int rc = gridr_raster_check_replaceable(path, what);
-    if (rc == 0 && j->dst && same_file(path, j->dst))
+    if (rc == 0 && j->dst && gridr_pipeline_same_file(path, j->dst))
         rc = gridr__fail(GRIDR_EINVAL, "%s '%s' is the output of a job; give another path", what,
                          path);
     if (rc == 0)

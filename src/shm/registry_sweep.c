@@ -52,7 +52,8 @@ static int owned_dir(const char *dir)
 
 static int default_state_dir(char out[PATH_MAX])
 {
-    const char *xdg = getenv("XDG_RUNTIME_DIR"), *tmp = getenv("TMPDIR");
+    const char *xdg = NULL, *tmp = NULL;
+    gridr__config_state_env(&xdg, &tmp);
     unsigned long uid = (unsigned long)geteuid();
     int n;
     /* $XDG_RUNTIME_DIR is only used when it is ours (sudo may leave another user's behind). */

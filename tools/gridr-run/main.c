@@ -179,12 +179,11 @@ static const char *job_label(const gridr_job *j)
 }
 
 /* Two jobs of a batch writing one file: the second would replace the first's output. */
-static int same_file(const char *a, const char *b);
 static int same_dst(const gridr_job *jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t k = i + 1; k < n; k++)
-            if (same_file(jobs[i].dst, jobs[k].dst))
+            if (gridr_pipeline_same_file(jobs[i].dst, jobs[k].dst))
                 return fprintf(stderr, "gridr-run: %s and %s both write '%s'\n",
                                job_label(&jobs[i]), job_label(&jobs[k]), jobs[k].dst),
                        GRIDR_CLI_USAGE;
@@ -230,32 +229,6 @@ static int validate_all(gridr_job *jobs, size_t n)
                 job_label(&jobs[i]));
     }
     return same_dst(jobs, n);
-}
-
-/* `path` with its directory made canonical (the file itself may not exist yet), into buf. */
-static int canonical(const char *path, char *buf, size_t n)
-{
-    char dir[PATH_MAX], real[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
-    if (!realpath(dir, real))
-        return -1;
-    return snprintf(buf, n, "%s/%s", real, base) >= (int)n ? -1 : 0;
-}
-
-/* Whether paths a and b name one file: the same text, one identity, or (not there yet) the same
- * name in the same directory. */
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    char ca[PATH_MAX], cb[PATH_MAX];
-    if (strcmp(a, b) == 0)
-        return 1;
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    return canonical(a, ca, sizeof ca) == 0 && canonical(b, cb, sizeof cb) == 0 &&
-           strcmp(ca, cb) == 0;
 }
 
 /* Checks that open the inputs (after the workers are forked, before the first job): no job's
