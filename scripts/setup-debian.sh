@@ -7,4 +7,5 @@ exec sh "$(dirname "$0")/apt-install-missing.sh" setup-debian \
     libgdal-dev gdal-bin libtiff-dev libdeflate-dev libcunit1-dev libjansson-dev \
     python3 python3-numpy python3-scipy python3-gdal \
     valgrind clang-format git \
-    clang-14 libfuzzer-14-dev libomp-14-dev
+    clang-14 libfuzzer-14-dev libomp-14-dev \
+    libzstd-dev python3-dev python3-pytest openmpi-bin libopenmpi-dev
