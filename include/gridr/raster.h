@@ -111,6 +111,10 @@ typedef struct gridr_raster_create_opts {
     const char *tag;                     /* temporary name suffix (the run id); NULL: random */
     gridr_raster_record_fn record;       /* NULL, or called before the first file is created */
     void *record_user;                   /* passed to record */
+    /* Resuming: take over the partial output an interrupted run left under the same tag instead
+       of creating one (its files must exist; nothing is created), its tiles beginning at
+       adopt_base (gridr_raster_tiles_base of that run). 0: create as usual. */
+    uint64_t adopt_base;
 } gridr_raster_create_opts;
 
 /** Create an output of rows x cols x bands samples of type `dt` that becomes `path` only when
@@ -241,6 +245,29 @@ GRIDR_API int gridr_raster_tiles_put(const gridr_raster_tile_sink *s,
                                      const gridr_raster_tile_codec *c, gridr_rect win,
                                      const gridr_array *arr, void *buf, size_t cap, size_t *used);
 
+/** Resuming (a run that can be continued after it was killed). Text noting where the tiles of
+ *  window `win` of output `r` are, for the run's record: "" for tiles at fixed places
+ *  (uncompressed), "OFF+LEN ..." (each tile, in tile-row, tile-column, plane order) for tiles
+ *  appended in the order written (compressed). Only for outputs whose tiles gridr keeps
+ *  (gridr_raster_tiles_base non-zero). Ownership: *text is malloc'ed; the caller frees it. */
+GRIDR_API int gridr_raster_tiles_note(const gridr_raster *r, gridr_rect win, char **text);
+
+/** Take over the tiles of window `win` that an interrupted run wrote into the partial output
+ *  `r` (created with adopt_base), as its note (gridr_raster_tiles_note) says: commit records
+ *  them. GRIDR_EFORMAT when the note does not fit the file. */
+GRIDR_API int gridr_raster_tiles_restore(gridr_raster *r, gridr_rect win, const char *text);
+
+/** After the restores: cut the appended tiles no note kept, so that the next tiles go where an
+ *  uninterrupted run puts them. No-op for tiles at fixed places. */
+GRIDR_API int gridr_raster_tiles_trim(gridr_raster *r);
+
+/** Where the tiles of output `r` begin in its file: non-zero when gridr keeps the tiles' places
+ *  (placed or appended tiles: a run that can be resumed), 0 otherwise. */
+GRIDR_API uint64_t gridr_raster_tiles_base(const gridr_raster *r);
+
+/** Make what was written to output `r` so far durable (fdatasync of its file): GRIDR_EIO. */
+GRIDR_API int gridr_raster_sync(gridr_raster *r);
+
 /** What a worker process needs to read a source raster itself (plain values, no pointer, safe
  *  to copy across fork()): the reader's process and descriptor of the file (reopened by the
  *  worker through /proc/<pid>/fd/<fd>), the file's identity, and the band's nodata. ok 0: the
@@ -321,6 +348,11 @@ GRIDR_API void gridr_raster_set_progress(gridr_raster *r,
  *  or `<tmp>.<suffix>`: the staging file and GDAL's side files too). Accepts NULL; consumes
  *  `r`. */
 GRIDR_API void gridr_raster_abort(gridr_raster *r);
+
+/** End output `r` without committing it but keep its partial file (a resumable run stopped):
+ *  1 kept, when gridr keeps its tiles (gridr_raster_tiles_base non-zero); otherwise it is
+ *  aborted as gridr_raster_abort() does and 0 is returned. Ownership: `r` is freed. */
+GRIDR_API int gridr_raster_abort_keep(gridr_raster *r);
 
 #ifdef __cplusplus
 }

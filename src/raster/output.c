@@ -347,6 +347,36 @@ static int open_output(gridr_raster *r, const driver_caps *dc, char **co, long r
     return rc;
 }
 
+/* Take over the partial output an interrupted run left at r->tmp (a GTiff on the direct path):
+ * opened read-only to learn its shape (closing it writes nothing), then written through libtiff
+ * like the output the run created. Nothing is created; on failure nothing is removed. */
+static int adopt_output(gridr_raster *r, int direct, uint64_t base, long rows, long cols, int bands,
+                        gridr_dtype dt)
+{
+    static const char *const gtiff[] = {"GTiff", NULL};
+    struct stat st;
+    gridr__gdal_capture c;
+    if (!direct || r->stage)
+        return gridr__fail(GRIDR_EINVAL, "'%s': only a tiled GeoTIFF output can be resumed",
+                           r->path);
+    if (lstat(r->tmp, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+        return gridr__fail(GRIDR_ENOENT, "the partial output '%s' of '%s' is gone or not yours",
+                           r->tmp, r->path);
+    gridr__gdal_begin(&c);
+    r->ds = GDALOpenEx(r->tmp, GDAL_OF_RASTER | GDAL_OF_VERBOSE_ERROR, gtiff, NULL, NULL);
+    int rc = r->ds ? gridr__raster_describe(r) : GRIDR_EFORMAT;
+    gridr__gdal_end(&c);
+    if (!r->ds)
+        return gridr__fail(GRIDR_EFORMAT, "cannot open the partial output '%s' of '%s': %s", r->tmp,
+                           r->path, gridr__gdal_msg(&c));
+    if (rc == 0 && (r->rows != rows || r->cols != cols || r->bands != bands || r->dtypes[0] != dt))
+        rc =
+            gridr__fail(GRIDR_EFORMAT, "the partial output '%s' of '%s' is not of this job's shape",
+                        r->tmp, r->path);
+    r->adopt_base = base;
+    return rc;
+}
+
 /* What gridr_raster_create and gridr_raster_tile_codec_guess both work out: the driver, its
  * creation options, whether the direct libtiff path takes the output. */
 typedef struct create_setup {
@@ -414,6 +444,8 @@ int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr
         gridr__tiff_codec_guess(cs.co, cs.zlevel, rows, cols, bands, dt, &r->guess);
     if (opts && opts->record && (rc = opts->record(opts->record_user, r->tmp)) != 0)
         rc = rc < 0 ? rc : gridr__fail(GRIDR_EINVAL, "recording '%s' failed", r->tmp);
+    else if (opts && opts->adopt_base)
+        rc = adopt_output(r, cs.direct, opts->adopt_base, rows, cols, bands, dt);
     else
         rc = open_output(r, &cs.dc, cs.co, rows, cols, bands, dt);
     if (rc) {
@@ -644,6 +676,17 @@ int gridr_raster_commit(gridr_raster *r)
     CSLDestroy(files);
     gridr__raster_free(r);
     return rc;
+}
+
+int gridr_raster_abort_keep(gridr_raster *r)
+{
+    if (!r || !r->writable || !r->share) {
+        gridr_raster_abort(r);
+        return 0;
+    }
+    gridr__tiff_close(r); /* libtiff wrote nothing: the tiles are gridr's */
+    gridr__raster_free(r);
+    return 1;
 }
 
 void gridr_raster_abort(gridr_raster *r)

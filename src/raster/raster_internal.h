@@ -53,6 +53,7 @@ struct gridr_raster {
     int64_t *rc_idx;            /* chunk held by each slot (-1: none) */
     uint64_t *rc_age, rc_clock; /* errno at that message */
     struct gridr__share *share; /* tiles written by workers (gridr_raster_tiles_share), or NULL */
+    uint64_t adopt_base; /* an interrupted run's partial output taken over: where its tiles begin */
     gridr_raster_tile_codec guess; /* an output's tile codec from its options (zero: GDAL only) */
     char **files; /* GDAL's file list of a source (gridr_raster_file_list), or NULL */
     int (*progress)(double, const char *, void *); /* commit's progress (outputs only) */
@@ -168,16 +169,28 @@ typedef struct gridr__tiles_entry {
 void gridr__tiles_fill(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
                        long ty, long tx, int plane, unsigned char *dst);
 
-/* ---- tiles shared with workers (src/raster_share.c) ---- */
+/* ---- tiles at places the owner keeps (src/raster/share.c) ---- */
 
 /** Checks of gridr_raster_tiles_encode (codec, whole-tile window, array shape, cap). */
 int gridr__tiles_check(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
                        size_t cap);
 
+/** Bytes of one uncompressed tile of one plane. */
+size_t gridr__tiles_bytes(const gridr_raster_tile_codec *c);
+
+/** Hand output `r` to libtiff for tile writes, checking GDAL laid it out as its options say. */
+int gridr__tiles_attach(gridr_raster *r);
+
 /** Tiles (times planes) of a window made of whole tiles. */
 long gridr__tiles_count(const gridr_raster_tile_codec *c, gridr_rect win);
 
-/** Write tile (ty, tx, plane) of window `win` of a shared output at its offset; marks it. */
+/** Put compressed output `r` (libtiff attached) in append mode: the owner writes each tile at
+ *  the end of the data, in the order written, and records it at commit. 0 and r->share set; 0
+ *  and r->share NULL when the file's directory is not one this code rewrites; < 0 error. */
+int gridr__share_append_begin(gridr_raster *r);
+
+/** Write tile (ty, tx, plane) of window `win` of a shared output at its offset (appended in
+ *  append mode); marks it. */
 int gridr__share_write_raw(gridr_raster *r, gridr_rect win, long ty, long tx, int plane,
                            const void *data, size_t size);
 
@@ -190,6 +203,9 @@ int gridr__share_commit(gridr_raster *r);
 
 /** Record the written tiles in the file's directory (after libtiff let the file go). */
 int gridr__share_finish(gridr_raster *r);
+
+/** Whether the output's compressed tiles are appended by the owner (gridr__share_append_begin). */
+int gridr__share_appends(const gridr_raster *r);
 
 /** Free the sharing state (no file access). */
 void gridr__share_free(gridr_raster *r);

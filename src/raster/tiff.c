@@ -528,12 +528,16 @@ int gridr__tiff_detach(gridr_raster *r)
 {
     if (!r->writable || !r->tif)
         return 0; /* GDAL holds the file (the direct path may still start at the next write) */
-    if (r->share)
+    if (r->share && !gridr__share_appends(r))
         return gridr__fail(GRIDR_EINVAL,
                            "'%s': its tiles are shared with workers; set metadata before, and "
                            "write whole tiles only",
                            r->path);
     r->tiff_mode = -1;
+    if (r->share) { /* appended tiles: recorded in the directory, then GDAL takes the file */
+        int rc = gridr__share_commit(r);
+        return rc ? rc : gdal_reopen(r);
+    }
     int rc = gridr__tiff_finish(r);
     return rc ? rc : gdal_reopen(r);
 }
