@@ -85,6 +85,10 @@ typedef struct gridr_job {
                        NULL for jobs built from options */
     double timeout; /* "timeout": seconds per attempt of a window, past which its worker is
                        killed and the window retried or failed; default 0 = none */
+    /* resume */
+    int resume; /* "resume": continue the interrupted run that wrote dst (and make this run
+                   resumable); default 0. Keys that change the output belong in the run's
+                   identity too (src/pipeline/resume_id.c) */
 } gridr_job;
 
 /** Defaults (listed above); no allocation. workers = the cores this process may run on. */

@@ -48,8 +48,11 @@ typedef struct gridr_pipeline_report {
     size_t bytes_read, bytes_written;
     size_t shm_peak, shm_bound;
     double seconds_setup, seconds_run, seconds_commit, seconds_total;
-    char warning[512]; /* "" or what the user should know of a complete output: its directory
-                          not synced, or every pixel nodata */
+    char warning[512];    /* "" or what the user should know of a complete output: its directory
+                             not synced, or every pixel nodata */
+    long windows_resumed; /* windows taken from an interrupted run (job key "resume") */
+    int already_done;     /* resume: the output exists and its record says this job wrote it:
+                             nothing was run */
 } gridr_pipeline_report;
 
 /** The scheduler work function that resamples one window of a job: pass it as
@@ -75,6 +78,17 @@ GRIDR_API int gridr_pipeline_work(void *ctx, const void *run_params, const void 
 GRIDR_API int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
                                  gridr_sched_progress_fn progress, void *progress_arg,
                                  gridr_pipeline_report *rep);
+
+/** What a resumable run's partial output holds (gridr-run cleanup lists it). */
+typedef struct gridr_pipeline_partial {
+    char dst[4096];           /* the output it becomes */
+    long done, windows;       /* windows durably written, of the plan's */
+    unsigned long long bytes; /* size of the partial file */
+} gridr_pipeline_partial;
+
+/** Read the record beside partial output `tmp` (a temporary name a sweep reported as
+ *  "partial"). GRIDR_EFORMAT when there is no such record. Ownership: `out` is the caller's. */
+GRIDR_API int gridr_pipeline_partial_info(const char *tmp, gridr_pipeline_partial *out);
 
 /** Plan a job for `workers` workers and write the plan to `f` (caller's stream), writing no
  *  raster and creating no shared memory. Ownership: `j` and `f` are borrowed (`f` stays open). */

@@ -200,6 +200,10 @@ GRIDR_API int gridr_raster_tiles_encode(const gridr_raster_tile_codec *c, gridr_
                                         const gridr_array *arr, void *buf, size_t cap,
                                         size_t *used);
 
+/** Bytes of the table in `buf` (cap bytes) that gridr_raster_tiles_encode or _put filled: what
+ *  gridr_raster_write_tiles needs of it; `cap` when it is no such table. */
+GRIDR_API size_t gridr_raster_tiles_used(const void *buf, size_t cap);
+
 /** Write the tiles of window `win` encoded by gridr_raster_tiles_encode() (for the codec of
  *  gridr_raster_tile_codec_get(r)) as they are (libtiff TIFFWriteRawTile: no copy, no
  *  compression here), then start the write-back of the file's dirty pages (sync_file_range, not
@@ -350,7 +354,8 @@ GRIDR_API void gridr_raster_set_progress(gridr_raster *r,
 GRIDR_API void gridr_raster_abort(gridr_raster *r);
 
 /** End output `r` without committing it but keep its partial file (a resumable run stopped):
- *  1 kept, when gridr keeps its tiles (gridr_raster_tiles_base non-zero); otherwise it is
+ *  1 kept, when gridr keeps its tiles (gridr_raster_tiles_base non-zero) or when it is an
+ *  interrupted run's partial output (created with adopt_base); otherwise it is
  *  aborted as gridr_raster_abort() does and 0 is returned. Ownership: `r` is freed. */
 GRIDR_API int gridr_raster_abort_keep(gridr_raster *r);
 

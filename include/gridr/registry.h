@@ -58,6 +58,12 @@ GRIDR_API int gridr_registry_add_file(gridr_registry *reg, const char *path);
  *  GRIDR_EINVAL when `path` is already registered as a file. */
 GRIDR_API int gridr_registry_add_temp(gridr_registry *reg, const char *path);
 
+/** Keep temporary name `path` (registered with gridr_registry_add_temp) when the run ends
+ *  unfinished, also on the emergency path: a resumable partial output (journal record `+keep`).
+ *  Its journal then stays after close, and a stale sweep keeps its files while
+ *  `<path>.resume` exists, unless asked to remove everything (GRIDR_SWEEP_ALL). */
+GRIDR_API int gridr_registry_keep_temp(gridr_registry *reg, const char *path);
+
 /** Forget a temporary file or name (it was renamed to its final name) without removing it. */
 GRIDR_API int gridr_registry_forget_file(gridr_registry *reg, const char *path);
 
@@ -76,16 +82,24 @@ GRIDR_API void gridr_registry_emergency_unlink(gridr_registry *reg);
  *  "unreadable" and left in place. */
 typedef void (*gridr_sweep_fn)(void *user, const char *run_id, const char *what, const char *name);
 
+/** gridr_registry_sweep flags: only report; also remove resumable partial outputs. */
+#define GRIDR_SWEEP_DRY_RUN 1
+#define GRIDR_SWEEP_ALL 2
+
 /** Remove what dead runs of this user left: for each journal in `state_dir` (NULL = default)
  *  whose owner is gone, unlink its segments, temporary files and the files of its temporary
  *  names, and remove the journal. Liveness: a journal whose flock is held by any process is a
  *  live run and is not touched; with the lock free, a headerless journal (empty or a part of the
  *  header) is dead, a complete one is dead when its pid is missing, reused with another start
- *  time, a zombie, or of another boot. Other users' objects are never touched. `dry_run` only
- * reports. `*removed` (may be NULL) counts the objects removed or reported ("unreadable" journals
- * are not counted). A missing state directory is not an error (nothing to sweep). */
-GRIDR_API int gridr_registry_sweep(const char *state_dir, int dry_run, gridr_sweep_fn fn,
-                                   void *user, size_t *removed);
+ *  time, a zombie, or of another boot. Other users' objects are never touched. A kept temporary
+ *  name (gridr_registry_keep_temp) whose `<name>.resume` record exists is a resumable partial
+ *  output: reported with what = "partial" and kept, with its journal, unless `flags` has
+ *  GRIDR_SWEEP_ALL (a record locked by a live run resuming it is kept even then).
+ *  GRIDR_SWEEP_DRY_RUN only reports. `*removed` (may be NULL) counts the objects removed or
+ * reported ("unreadable" journals are not counted). A missing state directory is not an error
+ * (nothing to sweep). */
+GRIDR_API int gridr_registry_sweep(const char *state_dir, int flags, gridr_sweep_fn fn, void *user,
+                                   size_t *removed);
 
 #ifdef __cplusplus
 }

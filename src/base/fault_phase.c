@@ -31,11 +31,29 @@ static int phase_action(const char *phase)
 }
 #endif
 
+#ifdef GRIDR_FAULT_INJECTION
+/* "kill:phase=NAME@N" (or without @N: the first time): SIGKILL this process at the Nth time it
+ * passes phase NAME, as a crash, the OOM killer or a node loss would (the kill-point tests). */
+static void maybe_kill(const char *phase)
+{
+    static long seen;
+    const char *spec = gridr__config_fault(), *p = spec ? strstr(spec, "kill:phase=") : NULL;
+    if (!p)
+        return;
+    p += 11;
+    size_t len = strcspn(p, ",@");
+    long nth = p[len] == '@' ? atol(p + len + 1) : 1;
+    if (len == strlen(phase) && strncmp(p, phase, len) == 0 && ++seen == nth)
+        raise(SIGKILL);
+}
+#endif
+
 void gridr_config_fault_phase(const char *phase, int (*progress)(double, const char *, void *),
                               void *arg)
 {
 #ifdef GRIDR_FAULT_INJECTION
     const struct timespec tick = {0, 10 * 1000 * 1000};
+    maybe_kill(phase);
     int action = phase_action(phase);
     if (action == 2) /* a call that never looks at cancellation (a long GDAL call) */
         for (;;)

@@ -441,6 +441,7 @@ static const key_def keys[] = {
     {"grid-nodata", GRIDR__J_NODATA, set_nodata, OFF(has_grid_nodata), OFF(grid_nodata), NOLIM},
     {"grid-shift", GRIDR__J_PAIR, set_grid_shift, 0, 0, NOLIM},
     {"src-mask", GRIDR__J_PATH, set_string, OFF(src_mask), 0, NOLIM},
+    {"resume", GRIDR__J_BOOL, set_bool, OFF(resume), 0, NOLIM},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

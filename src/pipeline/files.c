@@ -118,6 +118,31 @@ int gridr__fileset_check(const gridr__fileset *s, const char *path, const char *
                        path, file, input);
 }
 
+int gridr__pipeline_inputs(const gridr__pipeline_ctx *c, gridr__fileset *s)
+{
+    gridr_raster *in[5] = {c->src, c->src_mask, c->grid_r, c->grid_col_r, c->grid_mask_r};
+    int rc = 0;
+    memset(s, 0, sizeof *s);
+    for (int i = 0; rc == 0 && i < 5; i++)
+        if (in[i])
+            rc = gridr__fileset_add_raster(s, in[i]);
+    return rc;
+}
+
+int gridr__fileset_describe(const gridr__fileset *s, FILE *f)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct stat st;
+        if (stat_local(s->v[i].file, &st) != 0)
+            return gridr__fail_errno(GRIDR_EIO, errno, "cannot stat '%s' (read by '%s')",
+                                     s->v[i].file, s->v[i].input);
+        fprintf(f, "input %s size=%lld mtime=%lld.%09ld dev=%llu ino=%llu\n", s->v[i].file,
+                (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    }
+    return 0;
+}
+
 void gridr__fileset_free(gridr__fileset *s)
 {
     for (size_t i = 0; s && i < s->n; i++)
@@ -146,12 +171,8 @@ static int check_with_sides(const gridr__fileset *s, const char *path, const cha
 
 int gridr__pipeline_check_dst(gridr__pipeline_ctx *c, const gridr_job *j)
 {
-    gridr_raster *in[5] = {c->src, c->src_mask, c->grid_r, c->grid_col_r, c->grid_mask_r};
-    gridr__fileset s = {NULL, 0, 0};
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < 5; i++)
-        if (in[i])
-            rc = gridr__fileset_add_raster(&s, in[i]);
+    gridr__fileset s;
+    int rc = gridr__pipeline_inputs(c, &s);
     if (rc == 0)
         rc = check_with_sides(&s, j->dst, "dst");
     gridr__fileset_free(&s);

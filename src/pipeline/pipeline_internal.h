@@ -12,6 +12,8 @@
 #include "gridr/pipeline.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* "jobr": checks that a worker got a job's parameters (value kept from before the rename). */
 #define GRIDR__PIPELINE_MAGIC 0x6a6f6272u
@@ -57,6 +59,11 @@ typedef struct gridr__pipeline_ctx {
     gridr_plan *plan;
     double zoom_fx, zoom_fy; /* zoom jobs: the factors used */
     size_t bytes_read, bytes_written;
+    struct gridr__resume *resume; /* a resumable run's record (j->resume), or NULL */
+    struct gridr__order *order;   /* encoded tiles written in window order, or NULL */
+    const char *adopt_tag;        /* resuming: the interrupted run's id (names its partial) */
+    uint64_t adopt_base;          /* resuming: where its tiles begin */
+    long win_rows, win_cols;      /* resuming: its window size (0: from the budget) */
 } gridr__pipeline_ctx;
 
 /* Open the source (and masks), load the grid, fill params. dry: no output checks. Exported (like
@@ -104,8 +111,58 @@ int gridr__fileset_check(const gridr__fileset *s, const char *path, const char *
 
 void gridr__fileset_free(gridr__fileset *s);
 
+/* Every file the job's open inputs read into *s (emptied first; free it with
+ * gridr__fileset_free, also on failure). */
+int gridr__pipeline_inputs(const gridr__pipeline_ctx *c, gridr__fileset *s);
+
+/* One line a file of the set: "input <file> size=.. mtime=.. dev=.. ino=..", for a resumable
+ * run's record. */
+int gridr__fileset_describe(const gridr__fileset *s, FILE *f);
+
 /* The job's dst (and the side files its commit replaces) is none of the files its open inputs
  * read: GRIDR_EINVAL otherwise. */
 int gridr__pipeline_check_dst(gridr__pipeline_ctx *c, const gridr_job *j);
+
+/* ---- resumable runs (src/pipeline/resume.c) ---- */
+
+typedef struct gridr__resume gridr__resume;
+
+/* 1 when the job's output exists and a record says this very job committed it (skip it). */
+int gridr__resume_committed(const gridr__pipeline_ctx *c, const gridr_job *j);
+/* Look for the partial output an interrupted run of this job left: *out NULL when there is
+ * none (start afresh); else the record, locked, and c->adopt_* set. GRIDR_EINVAL when the
+ * partial belongs to a changed job or is being written by a live run (nothing is touched). */
+int gridr__resume_find(gridr__pipeline_ctx *c, const gridr_job *j, gridr__resume **out);
+/* After the plan: take the interrupted run's windows over (adopting), or start the record of a
+ * new resumable run; keep the temporary name in `reg`. c->resume is set (NULL with a warning
+ * when the output cannot be resumed: written through GDAL). */
+int gridr__resume_start(gridr__pipeline_ctx *c, const gridr_job *j, gridr__resume *found,
+                        gridr_registry *reg);
+/* Whether window k was taken over from the interrupted run. */
+int gridr__resume_taken(const gridr__resume *rs, long k);
+/* Windows taken over; windows durably recorded so far. */
+long gridr__resume_count(const gridr__resume *rs, long *durable);
+/* Window k is written: note it for the next group commit, which happens when one is due
+ * (force: now). */
+int gridr__resume_note(gridr__resume *rs, gridr__pipeline_ctx *c, long k);
+int gridr__resume_sync(gridr__resume *rs, gridr__pipeline_ctx *c, int force);
+/* The commit is about to rename the partial output (every byte on disk): record that this job
+ * wrote it, beside j->dst. */
+void gridr__resume_renaming(gridr__resume *rs, const gridr_job *j);
+/* The run ended: committed, or not (the record stays beside the partial output when windows are
+ * durable). Frees rs. */
+void gridr__resume_end(gridr__resume *rs, int committed);
+
+/* ---- encoded tiles in window order (src/pipeline/order.c) ---- */
+
+typedef struct gridr__order gridr__order;
+typedef int (*gridr__order_fn)(void *user, long k, const void *buf, size_t size);
+int gridr__order_new(long windows, gridr__order_fn fn, void *user, gridr__order **out);
+/* Window k's bytes (NULL: nothing to write): written now, in window order, or held (copied)
+ * until the windows before it are. */
+int gridr__order_put(gridr__order *o, long k, const void *buf, size_t size);
+/* Windows not written yet (held or missing). */
+long gridr__order_left(const gridr__order *o);
+void gridr__order_free(gridr__order *o);
 
 #endif

@@ -119,6 +119,14 @@ static int prepare_empty(gridr__pipeline_ctx *c, const gridr_plan_window *w, gri
                                                        GRIDR_DT_U8, 1, w->out.rows, w->out.cols);
         fill_value(&arrays[GRIDR_PLAN_OUT_MASK], 0);
     }
+    if (p->out_path == GRIDR__OUT_ENCODED) { /* encoded here, written in order as the others */
+        size_t used;
+        gridr_array *t = &arrays[GRIDR_PLAN_TILES];
+        int rc = gridr_raster_tiles_encode(&p->codec, w->out, &arrays[GRIDR_PLAN_OUT], t->data,
+                                           (size_t)t->cols, &used);
+        if (rc)
+            return rc;
+    }
     return GRIDR_SCHED_NO_WORK;
 }
 
@@ -176,6 +184,8 @@ static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, voi
     const gridr__pipeline_params *p = &c->params;
     const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
     (void)narrays;
+    if (gridr__resume_taken(c->resume, k))
+        return GRIDR_SCHED_NO_WORK; /* written by the interrupted run */
     prepare_tiles(c, w, arrays);
     if (w->empty)
         return prepare_empty(c, w, arrays);
@@ -192,6 +202,15 @@ static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, voi
     return 0;
 }
 
+/* An encoded window's tiles, in window order (gridr__order's callback). */
+static int write_encoded(void *user, long k, const void *buf, size_t size)
+{
+    gridr__pipeline_ctx *c = user;
+    const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
+    int rc = gridr_raster_write_tiles(c->dst, w->out, buf, size);
+    return rc == 0 && c->resume ? gridr__resume_note(c->resume, c, k) : rc;
+}
+
 static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
 {
     gridr__pipeline_ctx *c = user;
@@ -199,13 +218,21 @@ static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
     const gridr_array *t = &arrays[GRIDR_PLAN_TILES];
     (void)narrays;
     int rc;
-    if (c->params.out_path == GRIDR__OUT_GDAL || w->empty) /* pixels; in a tiles mode, whole */
-        rc = gridr_raster_write(c->dst, w->out, &arrays[GRIDR_PLAN_OUT]); /* tiles laid out */
-    else /* what the worker placed (marked) or encoded (written raw) */
+    if (gridr__resume_taken(c->resume, k)) /* nothing to write; its place in the order */
+        return c->order ? gridr__order_put(c->order, k, NULL, 0) : 0;
+    if (c->order) /* encoded (by a worker, or by prepare for an empty window) */
+        rc = gridr__order_put(c->order, k, t->data,
+                              gridr_raster_tiles_used(t->data, (size_t)t->cols));
+    else if (c->params.out_path == GRIDR__OUT_GDAL || w->empty) /* pixels; tiles laid out */
+        rc = gridr_raster_write(c->dst, w->out, &arrays[GRIDR_PLAN_OUT]);
+    else /* what the worker placed */
         rc = gridr_raster_write_tiles(c->dst, w->out, t->data, (size_t)t->cols);
+    if (rc == 0 && c->resume && !c->order)
+        rc = gridr__resume_note(c->resume, c, k);
     if (rc == 0)
         c->bytes_written += (size_t)c->params.bands * (size_t)w->out.rows * (size_t)w->out.cols *
                             gridr_dtype_size(c->params.out_dtype);
+    gridr_config_fault_phase("window", NULL, NULL); /* kill-point tests: after each window */
     return rc;
 }
 
@@ -245,10 +272,18 @@ static int run_windows(gridr__pipeline_ctx *c, gridr_sched *s, gridr_sched_progr
     gridr_sched_run_desc d;
     gridr_sched_stats st;
     run_desc_fill(c, &d, progress, progress_arg);
-    int rc = gridr_sched_run(s, &d);
+    int rc = c->params.out_path == GRIDR__OUT_ENCODED
+                 ? gridr__order_new(d.windows, write_encoded, c, &c->order)
+                 : 0;
+    if (rc == 0)
+        rc = gridr_sched_run(s, &d);
+    if (rc == 0 && gridr__order_left(c->order) != 0)
+        rc = gridr__fail(GRIDR_EPARTIAL, "%ld windows of '%s' were not written",
+                         gridr__order_left(c->order), gridr_raster_path(c->dst));
     gridr_sched_get_stats(s, &st);
+    rep->windows_resumed = gridr__resume_count(c->resume, NULL);
     rep->windows = st.windows;
-    rep->empty_windows = st.skipped;
+    rep->empty_windows = st.skipped - rep->windows_resumed;
     rep->failed_windows = st.failed;
     rep->retried = st.retried;
     rep->shm_peak = st.shm_peak;
@@ -258,20 +293,44 @@ static int run_windows(gridr__pipeline_ctx *c, gridr_sched *s, gridr_sched_progr
     return rc;
 }
 
+/* A resumable run that did not complete keeps its partial output (and says so) when windows of
+ * it are durable, or when it is an interrupted run's. 1 kept. */
+static int keep_partial(gridr__pipeline_ctx *c, int rc)
+{
+    long durable = 0;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", gridr_last_error());
+    gridr__resume_sync(c->resume, c, 1); /* what is written becomes durable: kept */
+    gridr__resume_count(c->resume, &durable);
+    if (durable == 0 && !c->adopt_base)
+        return 0;
+    if (gridr_raster_abort_keep(c->dst) && durable > 0)
+        gridr__fail(rc, "%s; %ld of %ld windows are kept: run it again with --resume to continue",
+                    msg, durable, gridr_plan_count(c->plan));
+    else
+        gridr__fail(rc, "%s", msg);
+    return 1;
+}
+
 /* Commit or abort the output, then forget its temporary name: committed, or removed by the
- * abort (every <tmp>.* file). One the abort could not remove stays for the registry's close. */
+ * abort (every <tmp>.* file), or kept for --resume. One the abort could not remove stays for
+ * the registry's close. */
 static int finish_output(gridr__pipeline_ctx *c, gridr_registry *reg, int rc)
 {
     const char *const *tmp = gridr_raster_temp_files(c->dst);
     char *name = tmp && tmp[0] ? strdup(tmp[0]) : NULL;
+    int kept = 0;
     if (rc == 0)
         rc = gridr_raster_commit(c->dst);
-    else
+    else if (!(kept = keep_partial(c, rc)))
         gridr_raster_abort(c->dst);
     c->dst = NULL;
-    if (name && access(name, F_OK) != 0)
+    if (name && !kept && access(name, F_OK) != 0)
         gridr_registry_forget_file(reg, name);
     free(name);
+    gridr__resume_end(c->resume, rc == 0);
+    c->resume = NULL;
+    c->adopt_base = 0;
     return rc;
 }
 
@@ -279,7 +338,17 @@ static int finish_output(gridr__pipeline_ctx *c, gridr_registry *reg, int rc)
 typedef struct job_progress {
     gridr_sched_progress_fn fn;
     void *arg;
+    gridr__pipeline_ctx *c; /* the commit's: a resumable run records itself before the rename */
+    const gridr_job *j;
 } job_progress;
+
+static int commit_progress(double complete, const char *msg, void *arg)
+{
+    const job_progress *p = arg;
+    if (msg && strcmp(msg, GRIDR_RASTER_STEP_RENAME) == 0)
+        gridr__resume_renaming(p->c->resume, p->j);
+    return p->fn ? p->fn(complete, msg, p->arg) : 1;
+}
 
 /* A step of the job in the parent: the test hook may hold it there, then a cancel stops the job
  * (nothing of the output is kept). */
@@ -290,6 +359,9 @@ static int step(const job_progress *p, const char *name, double complete)
         return gridr__fail(GRIDR_ECANCELED, "cancelled at the %s step", name);
     return 0;
 }
+
+/* setup's answer for a resumable job whose output is complete already */
+#define ALREADY_DONE 1
 
 /* Open the rasters, check the budget, create the output, plan; the output is removed again when
  * a later step fails. */
@@ -302,12 +374,21 @@ static int setup(gridr__pipeline_ctx *c, gridr_sched *s, gridr_registry *reg, co
         rc = gridr__pipeline_check_budget(c, j, workers);
     if (rc == 0)
         rc = step(p, "setup", 0.0);
+    if (rc == 0 && j->resume && gridr__resume_committed(c, j))
+        return ALREADY_DONE;
+    if (rc == 0 && j->resume) /* an interrupted run's partial output to take over? */
+        rc = gridr__resume_find(c, j, &c->resume);
     if (rc == 0) /* the output first (its temporary names journaled before they exist) */
         rc = gridr__pipeline_create_output(c, j, reg);
     if (rc == 0)
         rc = step(p, "plan", 0.0);
     if (rc == 0)
         rc = gridr__pipeline_plan(c, j, workers);
+    if (rc == 0 && j->resume) {
+        gridr__resume *found = c->resume;
+        c->resume = NULL;
+        rc = gridr__resume_start(c, j, found, reg);
+    }
     if (rc && c->dst)
         finish_output(c, reg, rc);
     return rc;
@@ -315,12 +396,14 @@ static int setup(gridr__pipeline_ctx *c, gridr_sched *s, gridr_registry *reg, co
 
 /* Rename the output into place when rc is 0 and nothing cancels before the rename; else remove
  * it. After the rename the job has succeeded, whatever arrives. */
-static int commit(gridr__pipeline_ctx *c, gridr_registry *reg, const job_progress *p, int rc)
+static int commit(gridr__pipeline_ctx *c, gridr_registry *reg, const gridr_job *j,
+                  const job_progress *p, int rc)
 {
     if (rc == 0)
         rc = step(p, "commit", 1.0);
+    job_progress cp = {p->fn, p->arg, c, j};
     if (rc == 0)
-        gridr_raster_set_progress(c->dst, p->fn, p->arg);
+        gridr_raster_set_progress(c->dst, commit_progress, &cp);
     rc = finish_output(c, reg, rc);
     if (rc == 0)
         gridr_config_fault_phase("committed", p->fn, p->arg);
@@ -333,20 +416,23 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
 {
     gridr__pipeline_ctx c;
     gridr_pipeline_report local;
-    job_progress p = {progress, progress_arg};
+    job_progress p = {progress, progress_arg, NULL, NULL};
     double t0 = now_s();
     if (!rep)
         rep = &local;
     memset(rep, 0, sizeof *rep);
     int rc = setup(&c, s, reg, j, &p);
     rep->seconds_setup = now_s() - t0;
-    if (rc == 0) {
+    if (rc == ALREADY_DONE) {
+        rep->already_done = 1;
+        rc = 0;
+    } else if (rc == 0) {
         double t1 = now_s();
         rc = run_windows(&c, s, progress, progress_arg, rep);
         rep->seconds_run = now_s() - t1;
         double t2 = now_s();
         gridr_clear_warning();
-        rc = commit(&c, reg, &p, rc);
+        rc = commit(&c, reg, j, &p, rc);
         rep->seconds_commit = now_s() - t2;
         if (rc == 0)
             snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning());

@@ -405,8 +405,8 @@ int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers
         po.load_user = c;
         po.grid_mask = c->params.has_grid_mask;
     }
-    po.win_rows = j->tile_rows;
-    po.win_cols = j->tile_cols;
+    po.win_rows = c->win_rows ? c->win_rows : j->tile_rows; /* resuming: the earlier cut */
+    po.win_cols = c->win_cols ? c->win_cols : j->tile_cols;
     plan_tiles(c, &po);
     int rc = gridr_plan_new(&po, &c->plan);
     if (rc || !po.enc_tile_rows || plan_on_tiles(c))
@@ -471,9 +471,10 @@ int gridr__pipeline_create_output(gridr__pipeline_ctx *c, const gridr_job *j, gr
     temp_record t = {reg, NULL};
     gridr_raster_create_opts co = {.driver = j->format,
                                    .creation_options = (const char *const *)j->creation_options,
-                                   .tag = gridr_registry_run_id(reg),
+                                   .tag = c->adopt_tag ? c->adopt_tag : gridr_registry_run_id(reg),
                                    .record = record_temp,
-                                   .record_user = &t};
+                                   .record_user = &t,
+                                   .adopt_base = c->adopt_base};
     int rc = gridr_raster_check_output(j->dst, j->format);
     if (rc == 0)
         rc = gridr_raster_create(j->dst, c->params.out_rows, c->params.out_cols, c->params.bands,
@@ -481,7 +482,7 @@ int gridr__pipeline_create_output(gridr__pipeline_ctx *c, const gridr_job *j, gr
     if (rc && t.name)
         rc = forget_failed(&t, rc);
     free(t.name);
-    if (rc == 0)
+    if (rc == 0 && !c->adopt_base) /* an adopted partial output has them already */
         rc = set_georef(c, j);
     if (rc == 0) /* what the output's options make of its tiles (no file touched) */
         rc = gridr_raster_tile_codec_get(c->dst, &c->params.codec);
@@ -490,7 +491,12 @@ int gridr__pipeline_create_output(gridr__pipeline_ctx *c, const gridr_job *j, gr
 
 void gridr__pipeline_close(gridr__pipeline_ctx *c)
 {
-    gridr_raster_abort(c->dst);
+    gridr__order_free(c->order);
+    gridr__resume_end(c->resume, 0);
+    if (c->adopt_base)
+        gridr_raster_abort_keep(c->dst); /* never remove what an interrupted run left */
+    else
+        gridr_raster_abort(c->dst);
     gridr_raster_close(c->src);
     gridr_raster_close(c->src_mask);
     gridr_plan_free(c->plan);

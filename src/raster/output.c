@@ -1,5 +1,6 @@
 /* gridr: raster outputs over GDAL: create under a temporary name, write windows, commit/abort. */
 #include "base/internal.h"
+#include "gridr/config.h"
 #include "gridr/raster.h"
 
 #include "raster_internal.h"
@@ -630,10 +631,12 @@ static int move_into_place(gridr_raster *r, char **files)
         rc = move_side_files(r, files);
     if (!rc)
         rc = move_aux(r, 0);
+    gridr_config_fault_phase("rename", NULL, NULL); /* kill-point tests: right before it */
     if (!rc)
         rc = move_file(r->tmp, r->path);
     if (rc)
         return rc;
+    gridr_config_fault_phase("renamed", NULL, NULL);
     /* The output is in place: a failed directory sync makes it less durable, not absent. */
     gridr__dir_of(r->path, dir, sizeof dir);
     if (fsync_path(dir, 1) != 0)
@@ -680,9 +683,16 @@ int gridr_raster_commit(gridr_raster *r)
 
 int gridr_raster_abort_keep(gridr_raster *r)
 {
-    if (!r || !r->writable || !r->share) {
+    gridr__gdal_capture c;
+    if (!r || !r->writable || (!r->share && !r->adopt_base)) {
         gridr_raster_abort(r);
         return 0;
+    }
+    if (r->ds) { /* an adopted output not attached yet: opened read-only */
+        gridr__gdal_begin(&c);
+        GDALClose(r->ds);
+        gridr__gdal_end(&c);
+        r->ds = NULL;
     }
     gridr__tiff_close(r); /* libtiff wrote nothing: the tiles are gridr's */
     gridr__raster_free(r);

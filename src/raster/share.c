@@ -338,6 +338,7 @@ static int store_array(int fd, const gridr__share *sh, int k)
 int gridr__share_commit(gridr_raster *r)
 {
     gridr__tiff_close(r); /* libtiff wrote nothing: the tiles are recorded after it lets go */
+    gridr_config_fault_phase("directory", NULL, NULL);
     int rc = gridr__share_finish(r);
     gridr__share_free(r);
     return rc;

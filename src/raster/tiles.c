@@ -314,6 +314,17 @@ static int write_table(gridr_raster *r, const gridr_raster_tile_codec *c, gridr_
     return 0;
 }
 
+size_t gridr_raster_tiles_used(const void *buf, size_t cap)
+{
+    gridr__tiles_head h;
+    if (!buf || cap < sizeof h)
+        return cap;
+    memcpy(&h, buf, sizeof h);
+    if (h.magic == GRIDR__TILES_PUT_MAGIC)
+        return sizeof h;
+    return h.magic == GRIDR__TILES_MAGIC && h.used <= cap ? (size_t)h.used : cap;
+}
+
 int gridr_raster_write_tiles(gridr_raster *r, gridr_rect win, const void *buf, size_t size)
 {
     gridr_raster_tile_codec c;

@@ -69,8 +69,8 @@ int gridr__fault_parse(const char *spec, gridr__fault *f, int max, int *n)
     strcpy(buf, spec);
     char *save = NULL;
     for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        if (strstr(item, ":phase=")) /* a step of the parent (base/fault_phase.c) */
-            continue;
+        if (strstr(item, ":phase=") || strncmp(item, "group-commit=", 13) == 0)
+            continue; /* a step of the parent (base/fault_phase.c), resume's group commits */
         if (*n == max)
             return gridr__fail(GRIDR_EINVAL, "fault spec '%s': more than %d faults", spec, max);
         int rc = parse_one_fault(item, &f[*n]);

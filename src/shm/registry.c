@@ -243,7 +243,8 @@ static int absolute_path(const char *path, char out[PATH_MAX])
     return 0;
 }
 
-/* A file entry is its kind ('f' a file, 't' a temporary name) followed by the absolute path. */
+/* A file entry is its kind ('f' a file, 't' a temporary name, 'k' a temporary name kept when the
+ * run ends unfinished: a resumable partial output) followed by the absolute path. */
 static int find_file(const gridr_registry *reg, const char *path, size_t *slot)
 {
     for (size_t i = 0; i < reg->nfiles; i++) {
@@ -292,7 +293,7 @@ static int add_entry(gridr_registry *reg, const char *path, int temp)
     if (rc || (rc = absolute_path(path, abs)))
         return rc;
     if (find_file(reg, abs, &i))
-        return (reg->files[i][0] == 't') == temp
+        return (reg->files[i][0] != 'f') == temp
                    ? 0
                    : gridr__fail(GRIDR_EINVAL, "%s is already registered as a %s", abs,
                                  temp ? "file" : "temporary name");
@@ -320,6 +321,24 @@ int gridr_registry_add_temp(gridr_registry *reg, const char *path)
     return add_entry(reg, path, 1);
 }
 
+int gridr_registry_keep_temp(gridr_registry *reg, const char *path)
+{
+    char abs[PATH_MAX];
+    size_t i = 0;
+    int rc = owner_only(reg, "keeping a temporary name");
+    if (rc || (rc = absolute_path(path, abs)))
+        return rc;
+    if (!find_file(reg, abs, &i) || reg->files[i][0] == 'f')
+        return gridr__fail(GRIDR_ENOENT, "%s is not a temporary name of run %s", abs, reg->run_id);
+    if (reg->files[i][0] == 'k')
+        return 0;
+    if ((rc = journal_append(reg, "+keep", abs)))
+        return rc;
+    reg->files[i][0] = 'k'; /* one byte: the emergency unlink reads it at any time */
+    publish();
+    return 0;
+}
+
 int gridr_registry_forget_file(gridr_registry *reg, const char *path)
 {
     char abs[PATH_MAX];
@@ -329,7 +348,7 @@ int gridr_registry_forget_file(gridr_registry *reg, const char *path)
         return rc;
     if (!find_file(reg, abs, &i))
         return gridr__fail(GRIDR_ENOENT, "%s is not a temporary file of run %s", abs, reg->run_id);
-    if ((rc = journal_append(reg, kind_forget[reg->files[i][0] == 't'], abs)))
+    if ((rc = journal_append(reg, kind_forget[reg->files[i][0] != 'f'], abs)))
         return rc;
     char *p = reg->files[i];
     reg->files[i] = NULL;
@@ -476,8 +495,10 @@ static int unlink_all(gridr_registry *reg)
     }
     for (size_t i = 0; i < reg->nfiles; i++) {
         const char *e = reg->files[i];
-        if (e &&
-            (e[0] == 't' ? gridr__temp_remove(e + 1) != 0 : unlink(e + 1) != 0 && errno != ENOENT))
+        if (e && e[0] == 'k')
+            keep |= access(e + 1, F_OK) == 0; /* the journal stays: cleanup lists it */
+        else if (e && (e[0] == 't' ? gridr__temp_remove(e + 1) != 0
+                                   : unlink(e + 1) != 0 && errno != ENOENT))
             keep = 1;
     }
     return keep;
@@ -519,7 +540,9 @@ void gridr_registry_emergency_unlink(gridr_registry *reg)
     n = reg->nfiles;
     for (size_t i = 0; i < n; i++) {
         char *p = f[i];
-        if (p && p[0] == 't')
+        if (p && p[0] == 'k')
+            pending = 1; /* a resumable partial output stays, listed in the journal */
+        else if (p && p[0] == 't')
             gridr__temp_remove(p + 1); /* open, getdents64, fstatat, unlinkat: all safe here */
         else if (p)
             unlink(p + 1);

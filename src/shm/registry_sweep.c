@@ -199,7 +199,7 @@ typedef struct journal {
     unsigned long uid;
     char boot[GRIDR__BOOT_ID_MAX];
     char host[sizeof(((struct utsname *)0)->nodename)];
-    strset shm, files, temps;
+    strset shm, files, temps, keeps;
 } journal;
 
 static void strset_free(strset *s)
@@ -311,6 +311,8 @@ static int parse_record(journal *j, const char *line)
     }
     if (strncmp(line, "+tmp /", 6) == 0)
         return strset_add(&j->temps, line + 5);
+    if (strncmp(line, "+keep /", 7) == 0)
+        return strset_add(&j->keeps, line + 6);
     if (strncmp(line, "-tmp /", 6) == 0) {
         strset_remove(&j->temps, line + 5);
         return 0;
@@ -348,7 +350,7 @@ static int parse_journal(journal *j, FILE *f)
 
 typedef struct sweep {
     const char *dir;
-    int dry_run;
+    int dry_run, all;
     gridr_sweep_fn fn;
     void *user;
     size_t count;
@@ -434,10 +436,38 @@ static int sweep_temp_file(void *user, int dfd, const char *name)
     return 0;
 }
 
+/* A kept temporary name (a resumable partial output) stays while its record `<tmp>.resume`
+ * exists, unless the sweep removes everything; a record locked by a run resuming it is live
+ * even then. 1: keep it. */
+static int keep_partial(sweep *sw, const journal *j, const char *tmp)
+{
+    char rec[PATH_MAX];
+    struct stat st;
+    int kept = 0;
+    for (size_t i = 0; i < j->keeps.n && !kept; i++)
+        kept = strcmp(j->keeps.v[i], tmp) == 0;
+    if (!kept || lstat(tmp, &st) != 0 || !S_ISREG(st.st_mode) ||
+        snprintf(rec, sizeof rec, "%s.resume", tmp) >= (int)sizeof rec)
+        return 0; /* renamed into place (or never written): its record is litter */
+    int fd = open(rec, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* no record: nothing to resume */
+    int live = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    if (!live && sw->all)
+        return 0;
+    report(sw, j->run_id, "partial", tmp);
+    return 1;
+}
+
 static int sweep_temps(sweep *sw, const journal *j)
 {
     int failed = 0;
     for (size_t i = 0; i < j->temps.n; i++) {
+        if (keep_partial(sw, j, j->temps.v[i])) {
+            failed = 1; /* the journal stays: it lists the partial output for cleanup */
+            continue;
+        }
         temp_ctx t = {sw, j, j->temps.v[i], 0};
         if (gridr__temp_each(t.tmp, sweep_temp_file, &t) != 0 && !t.failed) {
             note_failure(sw, gridr__fail_errno(GRIDR_ESYS, errno,
@@ -538,12 +568,17 @@ static void sweep_entry(sweep *sw, const char *entry)
     strset_free(&j.shm);
     strset_free(&j.files);
     strset_free(&j.temps);
+    strset_free(&j.keeps);
 }
 
-int gridr_registry_sweep(const char *state_dir, int dry_run, gridr_sweep_fn fn, void *user,
+int gridr_registry_sweep(const char *state_dir, int flags, gridr_sweep_fn fn, void *user,
                          size_t *removed)
 {
-    sweep sw = {.dry_run = dry_run, .fn = fn, .user = user, .uid = geteuid()};
+    sweep sw = {.dry_run = (flags & GRIDR_SWEEP_DRY_RUN) != 0,
+                .all = (flags & GRIDR_SWEEP_ALL) != 0,
+                .fn = fn,
+                .user = user,
+                .uid = geteuid()};
     char *dir = NULL;
     if (removed)
         *removed = 0;

@@ -36,6 +36,8 @@ static const cli_opt opts[] = {
     {"keep-going", NULL, "keep-going", 0},
     {"timeout", NULL, "timeout", 1},
     {"dry-run", NULL, "dry-run", 0},
+    {"resume", NULL, "resume", 0},
+    {"all", NULL, NULL, 0}, /* cleanup's */
     {"report", NULL, "report", 1},
     {"quiet", "q", "quiet", 0},
     {"factor", NULL, "factor", 1},
@@ -115,6 +117,8 @@ static int add_setting(cli_args *a, const cli_opt *o, const char *v)
     if (!o->key) {
         if (strcmp(o->lng, "help") == 0)
             a->help = 1;
+        else if (strcmp(o->lng, "all") == 0)
+            a->all = 1;
         else
             a->version = 1;
         return 0;

@@ -20,6 +20,7 @@ typedef struct cli_args {
     const char *settings[CLI_MAX_SETTINGS][2];
     int nsettings;
     int help, version, dry_run, quiet;
+    int all; /* cleanup --all */
 } cli_args;
 
 /* Terminal progress state. */

@@ -19,7 +19,9 @@ static const char usage_text[] =
     "  gridr-run [OPTIONS] JOB.json [JOB.json ...]       run job files (one job or a list each)\n"
     "  gridr-run zoom [OPTIONS] (--factor F[,FY] | --size COLSxROWS) SRC DST\n"
     "  gridr-run grid [OPTIONS] --grid GRID [--grid-col GRID2] [--grid-res RR[,RC]] SRC DST\n"
-    "  gridr-run cleanup [--dry-run]                    remove what killed runs left behind\n"
+    "  gridr-run cleanup [--dry-run] [--all]            remove what killed runs left behind\n"
+    "                                                   (--all: also partial outputs kept for\n"
+    "                                                   --resume)\n"
     "\n"
     "Zoom jobs:\n"
     "  --factor F[,FY]      scale factor (columns, rows): 2 doubles the size, 0.5 halves it\n"
@@ -50,6 +52,9 @@ static const char usage_text[] =
     "  --timeout SECONDS    kill a worker still on a window after SECONDS and retry the\n"
     "                       window (or fail it) as if the worker had died (default 0: none)\n"
     "  --dry-run            print the plan; write nothing\n"
+    "  --resume             continue the interrupted run that wrote DST (only its missing\n"
+    "                       windows are computed; the same bytes as an uninterrupted run), and\n"
+    "                       make this run resumable (its windows are synced to disk in groups)\n"
     "  --report FILE.json   write timings, windows, bytes and workers\n"
     "  -q, --quiet          no progress bar\n"
     "  --grid-mask FILE, --grid-mask-valid V, --grid-nodata V, --grid-shift ROW,COL,\n"
@@ -69,26 +74,46 @@ double cli_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* A resumable partial output the sweep keeps (without --all), with its progress. */
+static void print_partial(const char *name)
+{
+    gridr_pipeline_partial pi;
+    if (gridr_pipeline_partial_info(name, &pi) == 0)
+        printf("kept for --resume: %s: %ld of %ld windows, %.1f GB (partial output %s)\n", pi.dst,
+               pi.done, pi.windows, (double)pi.bytes / 1e9, name);
+    else
+        printf("kept for --resume: partial output %s\n", name);
+}
+
+typedef struct sweep_view {
+    int dry, all;
+} sweep_view;
+
 static void print_swept(void *user, const char *run_id, const char *what, const char *name)
 {
-    const int *dry = user;
+    const sweep_view *v = user;
     if (strcmp(what, "unreadable") == 0) /* reported, never removed */
         printf("kept unreadable journal %s (run %s)\n", name, run_id);
+    else if (strcmp(what, "partial") == 0)
+        print_partial(name);
     else
-        printf("%s %s %s (run %s)\n", *dry ? "would remove" : "removed", what, name, run_id);
+        printf("%s %s %s (run %s)\n", v->dry ? "would remove" : "removed", what, name, run_id);
 }
 
 static int cmd_cleanup(const cli_args *a)
 {
     size_t n = 0;
     int dry = a->dry_run;
+    sweep_view v = {dry, a->all};
     for (int i = 0; i < a->nsettings; i++)
         if (strcmp(a->settings[i][0], "dry-run") != 0 && strcmp(a->settings[i][0], "quiet") != 0)
-            return fprintf(stderr, "gridr-run cleanup: only --dry-run is accepted\n"),
+            return fprintf(stderr, "gridr-run cleanup: only --dry-run and --all are accepted\n"),
                    GRIDR_CLI_USAGE;
     if (a->npos > 1)
         return fprintf(stderr, "gridr-run cleanup: takes no arguments\n"), GRIDR_CLI_USAGE;
-    int rc = gridr_registry_sweep(NULL, dry, print_swept, &dry, &n);
+    int rc =
+        gridr_registry_sweep(NULL, (dry ? GRIDR_SWEEP_DRY_RUN : 0) | (a->all ? GRIDR_SWEEP_ALL : 0),
+                             print_swept, &v, &n);
     if (rc) {
         fprintf(stderr, "gridr-run cleanup: %s\n", gridr_last_error());
         return GRIDR_CLI_FAILED;
@@ -255,18 +280,24 @@ static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
 static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, int rc,
                           const char *msg)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
-                     "s:I, s:I, s:f, s:f, s:f, s:f, s:s}",
-                     "src", j->src, "dst", j->dst, "resampling", gridr_interp_name(j->interp),
-                     "status", rc ? gridr_status_name(rc) : "ok", "message", rc ? msg : "",
-                     "out_rows", (json_int_t)r->out_rows, "out_cols", (json_int_t)r->out_cols,
-                     "bands", r->bands, "windows", (json_int_t)r->windows, "empty_windows",
-                     (json_int_t)r->empty_windows, "failed_windows", (json_int_t)r->failed_windows,
-                     "retried_windows", (json_int_t)r->retried, "workers", r->workers, "bytes_read",
-                     (json_int_t)r->bytes_read, "bytes_written", (json_int_t)r->bytes_written,
-                     "shm_peak_bytes", (json_int_t)r->shm_peak, "seconds_setup", r->seconds_setup,
-                     "seconds_run", r->seconds_run, "seconds_commit", r->seconds_commit,
-                     "seconds_total", r->seconds_total, "warning", r->warning);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
+        "s:I, s:I, s:f, s:f, s:f, s:f, s:s}",
+        "src", j->src, "dst", j->dst, "resampling", gridr_interp_name(j->interp), "status",
+        rc ? gridr_status_name(rc) : "ok", "message", rc ? msg : "", "out_rows",
+        (json_int_t)r->out_rows, "out_cols", (json_int_t)r->out_cols, "bands", r->bands, "windows",
+        (json_int_t)r->windows, "empty_windows", (json_int_t)r->empty_windows, "failed_windows",
+        (json_int_t)r->failed_windows, "retried_windows", (json_int_t)r->retried, "workers",
+        r->workers, "bytes_read", (json_int_t)r->bytes_read, "bytes_written",
+        (json_int_t)r->bytes_written, "shm_peak_bytes", (json_int_t)r->shm_peak, "seconds_setup",
+        r->seconds_setup, "seconds_run", r->seconds_run, "seconds_commit", r->seconds_commit,
+        "seconds_total", r->seconds_total, "warning", r->warning);
+    if (o && (json_object_set_new(o, "windows_resumed", json_integer(r->windows_resumed)) != 0 ||
+              json_object_set_new(o, "already_complete", json_boolean(r->already_done)) != 0)) {
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
 }
 
 /* The file a report path names: a symbolic link's target (as for outputs), else the path. */
@@ -375,8 +406,13 @@ static int start_pool(run_state *st, const gridr_job *jobs, size_t n)
 static void interrupted(run_state *st, const gridr_job *j, int sig)
 {
     st->signal = sig;
-    fprintf(stderr, "gridr-run: %s: interrupted by SIG%s; output not written\n", job_label(j),
-            sig_name(sig));
+    const char *kept = strstr(gridr_last_error(), "windows are kept");
+    if (kept && j->resume) /* a resumable run keeps what it wrote */
+        fprintf(stderr, "gridr-run: %s: interrupted by SIG%s; output not written yet (%s)\n",
+                job_label(j), sig_name(sig), strrchr(gridr_last_error(), ';') + 2);
+    else
+        fprintf(stderr, "gridr-run: %s: interrupted by SIG%s; output not written\n", job_label(j),
+                sig_name(sig));
     cli_reported();
 }
 
@@ -397,7 +433,18 @@ static void job_outcome(run_state *st, const gridr_job *j, const gridr_pipeline_
     }
     if (rep->warning[0])
         fprintf(stderr, "gridr-run: warning: %s: %s\n", job_label(j), rep->warning);
-    if (!j->quiet) {
+    if (!j->quiet && rep->already_done) {
+        printf("%s: already complete (--resume: the record says this job wrote it) -> %s\n", j->src,
+               j->dst);
+        fflush(stdout);
+    } else if (!j->quiet && rep->windows_resumed) {
+        printf("%s: %ldx%ld, %d band%s, %ld window%s (%ld from the interrupted run), %.2f s -> "
+               "%s\n",
+               j->src, rep->out_cols, rep->out_rows, rep->bands, rep->bands == 1 ? "" : "s",
+               rep->windows, rep->windows == 1 ? "" : "s", rep->windows_resumed, rep->seconds_total,
+               j->dst);
+        fflush(stdout);
+    } else if (!j->quiet) {
         printf("%s: %ldx%ld, %d band%s, %ld window%s, %.2f s -> %s\n", j->src, rep->out_cols,
                rep->out_rows, rep->bands, rep->bands == 1 ? "" : "s", rep->windows,
                rep->windows == 1 ? "" : "s", rep->seconds_total, j->dst);
@@ -550,5 +597,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(a.pos[0], "cleanup") == 0)
         return cmd_cleanup(&a);
+    if (a.all)
+        return fprintf(stderr, "gridr-run: --all is an option of 'gridr-run cleanup'\n"),
+               GRIDR_CLI_USAGE;
     return run_command(&a);
 }
