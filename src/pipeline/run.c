@@ -421,7 +421,9 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
     if (!rep)
         rep = &local;
     memset(rep, 0, sizeof *rep);
+    gridr_clear_warning();
     int rc = setup(&c, s, reg, j, &p);
+    snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning()); /* setup's */
     rep->seconds_setup = now_s() - t0;
     if (rc == ALREADY_DONE) {
         rep->already_done = 1;
@@ -434,7 +436,7 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
         gridr_clear_warning();
         rc = commit(&c, reg, j, &p, rc);
         rep->seconds_commit = now_s() - t2;
-        if (rc == 0)
+        if (rc == 0 && gridr_last_warning()[0]) /* the commit's, else setup's */
             snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning());
         if (rc == 0 && !rep->warning[0] && rep->windows > 0 && rep->empty_windows == rep->windows)
             snprintf(rep->warning, sizeof rep->warning,
