@@ -84,7 +84,7 @@ rm "$tmp/wordjob"
 expect_exit 2 gr cleanup extra
 expect_err "cleanup: takes no arguments"
 expect_exit 2 gr cleanup -j 2
-expect_err "cleanup: only --dry-run is accepted"
+expect_err "cleanup: only --dry-run and --all are accepted"
 [ -z "$(ls -A "$tmp" | grep -v '^stdout$\|^stderr$\|^stderr.valgrind$\|^run$')" ] || fail "files written: $(ls "$tmp")"
 [ ! -e "$STATE" ] || fail "a usage error opened a run registry"
 echo "run_usage: ok"

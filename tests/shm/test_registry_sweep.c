@@ -22,7 +22,7 @@
 /* ---- stale sweep -------------------------------------------------------------------------- */
 
 typedef struct seen {
-    int n, shm, file, journal, unreadable;
+    int n, shm, file, journal, unreadable, partial;
     char names[32][PATH_MAX];
 } seen;
 
@@ -34,6 +34,7 @@ static void collect(void *user, const char *run_id, const char *what, const char
     s->file += strcmp(what, "file") == 0;
     s->journal += strcmp(what, "journal") == 0;
     s->unreadable += strcmp(what, "unreadable") == 0;
+    s->partial += strcmp(what, "partial") == 0;
     if (s->n < 32)
         snprintf(s->names[s->n++], PATH_MAX, "%s", name);
 }
@@ -463,6 +464,54 @@ static void test_sweep_temp_names(void)
     rmdir(sub);
 }
 
+/* A run that keeps two temporary names (resumable partial outputs) and ends unfinished: its
+ * close leaves both and the journal. */
+static void keep_and_close(const char *dir, const char *a, const char *b)
+{
+    gridr_registry *reg = NULL;
+    if (gridr_registry_open(dir, &reg) != 0)
+        _exit(1);
+    for (int i = 0; i < 2; i++) {
+        const char *t = i ? b : a;
+        if (gridr_registry_add_temp(reg, t) != 0 || gridr_registry_keep_temp(reg, t) != 0)
+            _exit(2);
+        treg_touch(t);
+    }
+    gridr_registry_close(reg);
+    _exit(0);
+}
+
+static void test_sweep_keeps_partials(void)
+{
+    const char *dir = treg_dir("keep");
+    char a[PATH_MAX], b[PATH_MAX], rec[PATH_MAX + 16];
+    int status;
+    snprintf(a, sizeof a, "%s/a.tif.tmp.kept", dir);
+    snprintf(b, sizeof b, "%s/b.tif.tmp.kept", dir);
+    snprintf(rec, sizeof rec, "%s.resume", a);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        keep_and_close(dir, a, b);
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT_FATAL(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CU_ASSERT(treg_exists(a) && treg_exists(b)); /* close kept them */
+    treg_touch(rec);                             /* a has a record: resumable; b has none */
+    seen one = {0}, two = {0}, all = {0};
+    size_t n = 0;
+    ASSERT_OK(gridr_registry_sweep(dir, 0, collect, &one, &n));
+    CU_ASSERT(one.partial == 1 && saw(&one, a) && one.file == 1 && saw(&one, b));
+    CU_ASSERT(treg_exists(a) && treg_exists(rec) && !treg_exists(b) && one.journal == 0);
+    int fd = open(rec, O_RDONLY); /* a run resuming it holds its record's lock: kept by --all */
+    CU_ASSERT_FATAL(fd >= 0 && flock(fd, LOCK_EX) == 0);
+    ASSERT_OK(gridr_registry_sweep(dir, GRIDR_SWEEP_ALL, collect, &two, &n));
+    CU_ASSERT(two.partial == 1 && treg_exists(a) && two.journal == 0);
+    close(fd);
+    ASSERT_OK(gridr_registry_sweep(dir, GRIDR_SWEEP_ALL, collect, &all, &n));
+    CU_ASSERT(all.partial == 0 && all.file == 2 && all.journal == 1);
+    CU_ASSERT(!treg_exists(a) && !treg_exists(rec));
+}
+
 static CU_TestInfo tests[] = {
     {"a crashed run is removed, a live one kept", test_sweep_dead_run},
     {"pid reuse, other uid/boot/host, bad journals", test_sweep_forged_journals},
@@ -470,6 +519,7 @@ static CU_TestInfo tests[] = {
     {"the owner holds its journal's lock until close", test_registry_holds_lock},
     {"headerless journals: dead owner removed, locked kept", test_sweep_headerless},
     {"temporary names: <tmp> and <tmp>.* only", test_sweep_temp_names},
+    {"kept temporary names: resumable partials until --all", test_sweep_keeps_partials},
     CU_TEST_INFO_NULL,
 };
 
