@@ -45,7 +45,7 @@ struct gridr_raster {
     size_t tiff_buf_size;
     char tiff_msg[512]; /* last libtiff error message */
     int tiff_errno;
-    int tiff_zlevel; /* DEFLATE level of an output (0: default) */
+    int tiff_zlevel; /* level of an output's codec (ZLEVEL, ZSTD_LEVEL or GDAL's default) */
     /* read cache of decoded chunks (gridr_raster_set_read_cache; direct path, sources only) */
     size_t rc_bytes;            /* the cap asked for (0: no cache) */
     int rc_n;                   /* slots allocated (0: not yet) */
@@ -131,7 +131,8 @@ int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nban
                      const gridr_array *arr);
 
 /** Whether creation options `co` of a GTiff output allow the direct write path; if so, adds
- *  what the path needs (SPARSE_OK=TRUE) to *co. *zlevel: the ZLEVEL option, 0 when absent. */
+ *  what the path needs (SPARSE_OK=TRUE) to *co. *zlevel: the codec's level (ZLEVEL for DEFLATE,
+ *  ZSTD_LEVEL for ZSTD), GDAL's default (6, 9) when absent. */
 int gridr__tiff_output_ok(char ***co, int *zlevel);
 
 /* The codec of an output created with options `co` that gridr__tiff_output_ok accepted. */
@@ -167,6 +168,30 @@ typedef struct gridr__tiles_entry {
  *  a full uncompressed tile (edge tiles zero-padded). */
 void gridr__tiles_fill(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
                        long ty, long tx, int plane, unsigned char *dst);
+
+/* ---- tile encoders (src/raster/codec.c) ---- */
+
+/** One tile encoder: a compressor of a codec's kind, its level and predictor. Opaque; owns its
+ *  compressor state. One thread at a time. */
+typedef struct gridr__codec gridr__codec;
+
+/** Whether the encoders write tiles of `compression` (GRIDR_RASTER_TILES_*) with TIFF predictor
+ *  `predictor` for samples of `dt` (predictor 3: floating-point types only). */
+int gridr__codec_supported(int compression, int predictor, gridr_dtype dt);
+
+/** Worst-case size of one encoded tile of `n` uncompressed bytes. */
+size_t gridr__codec_bound(const gridr_raster_tile_codec *c, size_t n);
+
+/** An encoder for codec `c` (compression other than NONE). Ownership: gridr__codec_close. */
+int gridr__codec_open(const gridr_raster_tile_codec *c, gridr__codec **out);
+
+/** Encode one full uncompressed tile `tile` of `n` bytes (changed in place by the predictor)
+ *  into dst[0 .. cap); *size the bytes written. GRIDR_ERANGE when cap is too small. */
+int gridr__codec_encode(gridr__codec *k, unsigned char *tile, size_t n, unsigned char *dst,
+                        size_t cap, size_t *size);
+
+/** Free an encoder. Accepts NULL. */
+void gridr__codec_close(gridr__codec *k);
 
 /* ---- tiles shared with workers (src/raster_share.c) ---- */
 
