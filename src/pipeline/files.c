@@ -148,7 +148,7 @@ int gridr__pipeline_check_dst(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_raster *in[5] = {c->src, c->src_mask, c->grid_r, c->grid_col_r, c->grid_mask_r};
     gridr__fileset s = {NULL, 0, 0};
-    int rc = 0;
+    int rc = gridr_job_check_overwrite(j); /* replacing data is not undoable */
     for (int i = 0; rc == 0 && i < 5; i++)
         if (in[i])
             rc = gridr__fileset_add_raster(&s, in[i]);
