@@ -116,9 +116,12 @@ typedef struct gridr_raster_create_opts {
 /** Create an output of rows x cols x bands samples of type `dt` that becomes `path` only when
  *  committed; when `path` is a symbolic link, its target becomes the file written (and every
  *  name below is the target's). The data go to `<path>.tmp.<tag>` (same directory, reserved with
- *  O_EXCL), after opts->record was called with that name. Drivers that can only CreateCopy (COG,
- *  PNG, JPEG...) are written to a staging GTiff `<path>.tmp.<tag>.stage.tif` and copied at
- *  commit. Unknown creation options are an error. Errors as gridr_raster_check_output,
+ *  O_EXCL), after opts->record was called with that name. Every driver but GTiff (COG, PNG,
+ *  ENVI, GPKG...) is written to a staging GTiff `<path>.tmp.<tag>.stage.tif` and copied at
+ *  commit (GDALCreateCopy) into the directory `<path>.tmp.<tag>.d` under the output's own name,
+ *  whose files are then renamed beside `path`; before that, a small copy probes the driver and
+ *  what it cannot write (bands, type, options, a directory) fails the create with GDAL's
+ *  reason. Unknown creation options are an error. Errors as gridr_raster_check_output,
  *  GRIDR_EEXIST (temporary name taken), GRIDR_EIO / GRIDR_ENOSPC (backend), opts->record's code;
  *  nothing is left on disk on failure.
  *  Ownership: caller ends *out with gridr_raster_commit() or gridr_raster_abort(). */

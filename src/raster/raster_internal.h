@@ -58,6 +58,9 @@ struct gridr_raster {
     int (*progress)(double, const char *, void *); /* commit's progress (outputs only) */
     void *progress_arg;
     int cancelled; /* the progress function asked the commit to stop */
+    /* drivers other than GTiff (src/raster/stage.c): the copy goes to <tmp>.d/<basename> */
+    char *copy_dir;  /* <tmp>.d, or NULL */
+    char *copy_path; /* <tmp>.d/<basename of path> */
 };
 
 /** GDAL messages captured during one scoped call sequence. */
@@ -232,6 +235,30 @@ void gridr__tiff_writeback(gridr_raster *r);
 
 /** Close any libtiff handle and free its buffer (errors ignored). */
 void gridr__tiff_close(gridr_raster *r);
+
+/* ---- outputs of other drivers (src/raster/stage.c) ---- */
+
+/** Name the private directory of a staged output (r->copy_dir, r->copy_path). */
+int gridr__stage_names(gridr_raster *r);
+
+/** Before any work: create r->copy_dir and CreateCopy a small raster of the output's bands and
+ *  type there with r->final_drv and r->copy_opts: GRIDR_EINVAL with GDAL's reason when the
+ *  driver cannot write it, when it writes a directory, or when a file it writes would replace
+ *  something beside the output that is not replaceable. The probe's files are removed. */
+int gridr__stage_probe(gridr_raster *r, long rows, long cols, int bands, gridr_dtype dt);
+
+/** fsync every file of the copy's directory. */
+int gridr__stage_sync(gridr_raster *r);
+
+/** Rename every file of the copy's directory into the output's directory, the main file last
+ *  (gridr__output_move); a stale <path>.aux.xml goes when the copy has none. */
+int gridr__stage_place(gridr_raster *r);
+
+/** fsync the file `path`. src/raster/output.c. */
+int gridr__output_fsync(const char *path);
+
+/** fsync `from`, check `to` is still nothing or a regular file, rename. src/raster/output.c. */
+int gridr__output_move(const char *from, const char *to);
 
 /** Free everything `r` owns except the dataset (already closed). */
 void gridr__raster_free(gridr_raster *r);
