@@ -220,7 +220,8 @@ class Workload:
 def gridr_argv(ctx, mode, kern, geom, out, workers=None, co=None):
     w = workers or ctx.threads
     return ([ctx.gridr, mode, "-r", kern, "-j", str(w), "-t", "1", *geom, "-of", "GTiff",
-             *(co or CO), "-q", *ctx.gridr_opts, os.path.join(ctx.d, "img1.tif"), out])
+             *(co or CO), "-q", "--overwrite", *ctx.gridr_opts, os.path.join(ctx.d, "img1.tif"),
+             out])
 
 
 def zoom_workloads(ctx):

@@ -63,8 +63,9 @@ extern CU_SuiteInfo gridr_test_raster_suite;
 extern CU_SuiteInfo gridr_test_raster_outputs_suite; /* tests/raster/test_raster_outputs.c */
 extern CU_SuiteInfo gridr_test_raster_errors_suite;  /* tests/raster/test_raster_errors.c */
 extern CU_SuiteInfo gridr_test_job_suite;
-extern CU_SuiteInfo gridr_test_pipeline_suite;     /* tests/pipeline/test_pipeline.c */
-extern CU_SuiteInfo gridr_test_raster_tiles_suite; /* tests/test_raster_tiles.c */
+extern CU_SuiteInfo gridr_test_pipeline_suite;      /* tests/pipeline/test_pipeline.c */
+extern CU_SuiteInfo gridr_test_raster_tiles_suite;  /* tests/test_raster_tiles.c */
+extern CU_SuiteInfo gridr_test_raster_codecs_suite; /* tests/raster/test_raster_codecs.c */
 
 /* Turn one switch of gridr_config (the field at byte offset `off`) to `on`; returns the old value.
  */

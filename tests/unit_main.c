@@ -112,6 +112,7 @@ int main(int argc, char **argv)
         gridr_test_job_suite,
         gridr_test_pipeline_suite,
         gridr_test_raster_tiles_suite,
+        gridr_test_raster_codecs_suite,
         gridr_test_raster_worker_suite,
         gridr_test_sched_retries_suite,
         gridr_test_registry_sweep_suite,

@@ -89,6 +89,8 @@ typedef struct gridr_job {
     int resume; /* "resume": continue the interrupted run that wrote dst (and make this run
                    resumable); default 0. Keys that change the output belong in the run's
                    identity too (src/pipeline/resume_id.c) */
+    /* existing outputs (issue 14) */
+    int overwrite; /* "overwrite": replace a dst that exists, default 0 (refused, as gdalwarp) */
 } gridr_job;
 
 /** Defaults (listed above); no allocation. workers = the cores this process may run on. */
@@ -126,10 +128,17 @@ GRIDR_API int gridr_job_load(const char *path, gridr_job **jobs, size_t *n);
 /** Free an array returned by gridr_job_load(). Accepts NULL. */
 GRIDR_API void gridr_job_free_list(gridr_job *jobs, size_t n);
 
+/** Whether the job may write its dst: GRIDR_EEXIST, with a message naming the file and saying
+ *  to pass --overwrite, when something exists at dst (a file, or a link to one) and the job's
+ *  "overwrite" key is off; 0 otherwise (nothing there, or overwrite on). Touches no file.
+ *  gridr_job_validate() and gridr_pipeline_run() call it before any work. */
+GRIDR_API int gridr_job_check_overwrite(const gridr_job *j);
+
 /** Check a job before running it: required keys, kind-specific keys (grid keys on a zoom job and
  *  zoom keys on a grid job are errors), consistency (trust-padding needs a boundary, dst differs
  *  from every input), input files exist and are readable, the output can be written (driver,
- *  directory: gridr_raster_check_output). Messages name the job's origin, the key and the file. */
+ *  directory: gridr_raster_check_output), an existing dst only with "overwrite"
+ *  (gridr_job_check_overwrite). Messages name the job's origin, the key and the file. */
 GRIDR_API int gridr_job_validate(const gridr_job *j);
 
 #ifdef __cplusplus

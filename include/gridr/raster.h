@@ -120,9 +120,12 @@ typedef struct gridr_raster_create_opts {
 /** Create an output of rows x cols x bands samples of type `dt` that becomes `path` only when
  *  committed; when `path` is a symbolic link, its target becomes the file written (and every
  *  name below is the target's). The data go to `<path>.tmp.<tag>` (same directory, reserved with
- *  O_EXCL), after opts->record was called with that name. Drivers that can only CreateCopy (COG,
- *  PNG, JPEG...) are written to a staging GTiff `<path>.tmp.<tag>.stage.tif` and copied at
- *  commit. Unknown creation options are an error. Errors as gridr_raster_check_output,
+ *  O_EXCL), after opts->record was called with that name. Every driver but GTiff (COG, PNG,
+ *  ENVI, GPKG...) is written to a staging GTiff `<path>.tmp.<tag>.stage.tif` and copied at
+ *  commit (GDALCreateCopy) into the directory `<path>.tmp.<tag>.d` under the output's own name,
+ *  whose files are then renamed beside `path`; before that, a small copy probes the driver and
+ *  what it cannot write (bands, type, options, a directory) fails the create with GDAL's
+ *  reason. Unknown creation options are an error. Errors as gridr_raster_check_output,
  *  GRIDR_EEXIST (temporary name taken), GRIDR_EIO / GRIDR_ENOSPC (backend), opts->record's code;
  *  nothing is left on disk on failure.
  *  Ownership: caller ends *out with gridr_raster_commit() or gridr_raster_abort(). */
@@ -139,21 +142,26 @@ GRIDR_API const char *const *gridr_raster_temp_files(const gridr_raster *r);
  *  come in any order. Errors: GRIDR_EINVAL, GRIDR_ERANGE, GRIDR_EIO, GRIDR_ENOSPC. */
 GRIDR_API int gridr_raster_write(gridr_raster *r, gridr_rect win, const gridr_array *arr);
 
-/** TIFF compression codes of the encoded-tiles path. */
-#define GRIDR_RASTER_TILES_NONE 1    /* uncompressed: tile samples in file byte order */
-#define GRIDR_RASTER_TILES_DEFLATE 8 /* zlib stream (TIFF Adobe deflate), no predictor */
+/** TIFF compression codes of the encoded-tiles path (docs/api/raster.md). */
+#define GRIDR_RASTER_TILES_NONE 1     /* uncompressed: tile samples in file byte order */
+#define GRIDR_RASTER_TILES_LZW 5      /* TIFF LZW (MSB-first codes, early change) */
+#define GRIDR_RASTER_TILES_DEFLATE 8  /* zlib stream (TIFF Adobe deflate) */
+#define GRIDR_RASTER_TILES_ZSTD 50000 /* one Zstandard frame (libtiff's COMPRESSION_ZSTD) */
 
 /** How an output stores its tiles, for encoding them away from the raster (in a worker): a value
  *  with no pointer, safe to copy across fork(). `compression` 0: the output does not take
  *  encoded tiles (use gridr_raster_write). */
 typedef struct gridr_raster_tile_codec {
-    int compression;           /* 0, GRIDR_RASTER_TILES_NONE or GRIDR_RASTER_TILES_DEFLATE */
-    int level;                 /* DEFLATE level (1..9; GDAL's default 6) */
+    int compression;           /* 0 or a GRIDR_RASTER_TILES_* code */
+    int level;                 /* DEFLATE level (ZLEVEL 1..9, default 6) or ZSTD level
+                                  (ZSTD_LEVEL 1..22, default 9), as GDAL's defaults */
     long rows, cols;           /* raster size */
     long tile_rows, tile_cols; /* tile size */
     int bands;
     int separate;      /* 1: one tile per band (INTERLEAVE=BAND), 0: samples interleaved */
     gridr_dtype dtype; /* sample type of every band (written in the host's byte order) */
+    int predictor;     /* TIFF predictor of compressed tiles: 1 none, 2 horizontal differencing,
+                          3 floating point (f32, f64); 1 for uncompressed tiles */
 } gridr_raster_tile_codec;
 
 /** Keep up to `bytes` of decoded chunks (tiles or strips) of source `r` for later reads on the
@@ -165,8 +173,8 @@ GRIDR_API int gridr_raster_set_read_cache(gridr_raster *r, size_t bytes);
 
 /** The tile codec of output `r` as its creation options make it (the same as
  *  gridr_raster_tile_codec_guess): a GTiff on the direct libtiff path (docs/api/raster.md), tiled,
- *  uncompressed or DEFLATE without predictor, GRIDR_RASTER_GDAL_ONLY unset; zeroed (compression
- *  0) otherwise. Touches no file. Errors: GRIDR_EINVAL (not an output). */
+ *  uncompressed or DEFLATE, ZSTD or LZW with PREDICTOR 1, 2 or 3, GRIDR_RASTER_GDAL_ONLY unset;
+ *  zeroed (compression 0) otherwise. Touches no file. Errors: GRIDR_EINVAL (not an output). */
 GRIDR_API int gridr_raster_tile_codec_get(gridr_raster *r, gridr_raster_tile_codec *out);
 
 /** Put output `r` on the raw tiles path: close GDAL's dataset (after nodata, georeferencing and

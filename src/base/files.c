@@ -116,13 +116,40 @@ int gridr__unlink_regular(int dfd, const char *name)
     return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
 }
 
+/* The private directory <tmp>.d of an output written by CreateCopy (src/raster/stage.c): its
+ * files, then itself. One level; unlinkat never follows a link. */
+static int remove_dir(int dfd, const char *name)
+{
+    _Alignas(8) char buf[4096];
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), failed = 0;
+    if (fd < 0)
+        return errno == ENOTDIR || errno == ELOOP ? gridr__unlink_regular(dfd, name)
+               : errno == ENOENT                  ? 0
+                                                  : -1;
+    long n;
+    while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < n;) {
+            const dirent64_rec *e = (const dirent64_rec *)(buf + off);
+            off += e->d_reclen;
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                failed |= unlinkat(fd, e->d_name, 0) != 0 && errno != ENOENT;
+        }
+    close(fd);
+    if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        return -1;
+    return n < 0 || failed ? -1 : 0;
+}
+
 static int unlink_cb(void *user, int dfd, const char *name)
 {
-    (void)user;
+    size_t blen = strlen(user);
+    if (strcmp(name + blen, GRIDR__TEMP_DIR_SUFFIX) == 0)
+        return remove_dir(dfd, name);
     return gridr__unlink_regular(dfd, name);
 }
 
 int gridr__temp_remove(const char *path)
 {
-    return gridr__temp_each(path, unlink_cb, NULL);
+    const char *slash = strrchr(path, '/');
+    return gridr__temp_each(path, unlink_cb, (void *)(uintptr_t)(slash ? slash + 1 : path));
 }

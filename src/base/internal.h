@@ -44,7 +44,12 @@ int gridr__temp_each(const char *path, gridr__temp_fn fn, void *user);
  *  symlink); a missing file is 0. Async-signal-safe. Returns 0 or -1 (errno set). */
 int gridr__unlink_regular(int dfd, const char *name);
 
-/** Remove every regular file of temporary name `path` (gridr__temp_each). Async-signal-safe. */
+/** The private directory `<tmp>.d` beside a temporary name: outputs written by CreateCopy go
+ *  there (src/raster/stage.c); gridr__temp_remove removes it with its files. */
+#define GRIDR__TEMP_DIR_SUFFIX ".d"
+
+/** Remove every regular file of temporary name `path` (gridr__temp_each), and the directory
+ *  `<path>.d` with the files in it (links there removed, never followed). Async-signal-safe. */
 int gridr__temp_remove(const char *path);
 
 /** $XDG_RUNTIME_DIR and $TMPDIR as they are now (NULL when unset): where the run journals live.

@@ -442,6 +442,8 @@ static const key_def keys[] = {
     {"grid-shift", GRIDR__J_PAIR, set_grid_shift, 0, 0, NOLIM},
     {"src-mask", GRIDR__J_PATH, set_string, OFF(src_mask), 0, NOLIM},
     {"resume", GRIDR__J_BOOL, set_bool, OFF(resume), 0, NOLIM},
+    /* existing outputs (issue 14) */
+    {"overwrite", GRIDR__J_BOOL, set_bool, OFF(overwrite), 0, NOLIM},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -655,6 +657,23 @@ static int check_input(const gridr_job *j, const char *key, const char *path, co
     return 0;
 }
 
+int gridr_job_check_overwrite(const gridr_job *j)
+{
+    struct stat st;
+    char done[PATH_MAX];
+    if (!j || !j->dst || j->overwrite || lstat(j->dst, &st) != 0)
+        return 0;
+    /* --resume with the record of a committed job: the run decides (it skips the job when the
+       record says this very job wrote dst, and refuses otherwise) */
+    if (j->resume && snprintf(done, sizeof done, "%s.gridr-resume", j->dst) < (int)sizeof done &&
+        lstat(done, &st) == 0)
+        return 0;
+    return gridr__fail(GRIDR_EEXIST,
+                       "%s: output '%s' exists; pass --overwrite (job key \"overwrite\": true) "
+                       "to replace it",
+                       origin_of(j), j->dst);
+}
+
 int gridr_job_validate(const gridr_job *j)
 {
     const char *names[5] = {"src", "grid", "grid-col", "grid-mask", "src-mask"};
@@ -664,5 +683,5 @@ int gridr_job_validate(const gridr_job *j)
         rc = check_input(j, names[i], paths[i], j->dst);
     if (!rc && (rc = gridr_raster_check_output(j->dst, j->format)) != 0)
         gridr__fail(rc, "%s: %s", origin_of(j), gridr_last_error());
-    return rc;
+    return rc ? rc : gridr_job_check_overwrite(j);
 }

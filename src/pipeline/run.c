@@ -376,6 +376,11 @@ static int setup(gridr__pipeline_ctx *c, gridr_sched *s, gridr_registry *reg, co
         rc = step(p, "setup", 0.0);
     if (rc == 0 && j->resume && gridr__resume_committed(c, j))
         return ALREADY_DONE;
+    if (rc == 0) { /* replacing data is not undoable: only with --overwrite */
+        gridr_job strict = *j;
+        strict.resume = 0;
+        rc = gridr_job_check_overwrite(&strict);
+    }
     if (rc == 0 && j->resume) /* an interrupted run's partial output to take over? */
         rc = gridr__resume_find(c, j, &c->resume);
     if (rc == 0) /* the output first (its temporary names journaled before they exist) */

@@ -295,6 +295,10 @@ static gridr_raster *new_output(const char *path, const char *tag, int stage)
     }
     r->temp_list[0] = r->tmp;
     r->temp_list[1] = r->stage;
+    if (stage && gridr__stage_names(r) != 0) {
+        gridr__raster_free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -304,7 +308,7 @@ static GDALDatasetH create_dataset(gridr_raster *r, const driver_caps *dc, char 
     GDALDatasetH ds;
     GDALDataType gt = gridr__gdal_type(dt);
     gridr__gdal_begin(c);
-    if (dc->can_create) {
+    if (!r->stage) {
         ds = GDALCreate(dc->drv, r->tmp, (int)cols, (int)rows, bands, gt, co);
     } else {
         char **sco = gtiff_defaults(NULL);
@@ -430,8 +434,9 @@ int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr
         return rc;
     }
     char *target = output_target(path); /* a link's target is what gets replaced */
-    gridr_raster *r =
-        target ? new_output(target, opts ? opts->tag : NULL, !cs.dc.can_create) : NULL;
+    /* Every driver but GTiff goes through a staging GTiff and CreateCopy (stage.c). */
+    int staged = !cs.dc.can_create || strcasecmp(cs.driver, "GTiff") != 0;
+    gridr_raster *r = target ? new_output(target, opts ? opts->tag : NULL, staged) : NULL;
     if (!r) {
         CSLDestroy(cs.co);
         rc = target ? gridr__fail(GRIDR_ENOMEM, "out of memory creating '%s'", path) : GRIDR_EINVAL;
@@ -443,22 +448,23 @@ int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr
     r->tiff_zlevel = cs.zlevel;
     if (cs.direct)
         gridr__tiff_codec_guess(cs.co, cs.zlevel, rows, cols, bands, dt, &r->guess);
+    if (r->stage) {
+        r->final_drv = cs.dc.drv;
+        r->copy_opts = cs.co;
+        cs.co = NULL;
+    }
     if (opts && opts->record && (rc = opts->record(opts->record_user, r->tmp)) != 0)
         rc = rc < 0 ? rc : gridr__fail(GRIDR_EINVAL, "recording '%s' failed", r->tmp);
     else if (opts && opts->adopt_base)
         rc = adopt_output(r, cs.direct, opts->adopt_base, rows, cols, bands, dt);
+    else if (r->stage && (rc = gridr__stage_probe(r, rows, cols, bands, dt)) != 0)
+        remove_temps(r);
     else
         rc = open_output(r, &cs.dc, cs.co, rows, cols, bands, dt);
+    CSLDestroy(cs.co);
     if (rc) {
-        CSLDestroy(cs.co);
         gridr__raster_free(r);
         return rc;
-    }
-    if (r->stage) {
-        r->final_drv = cs.dc.drv;
-        r->copy_opts = cs.co;
-    } else {
-        CSLDestroy(cs.co);
     }
     *out = r;
     return 0;
@@ -470,6 +476,13 @@ const char *const *gridr_raster_temp_files(const gridr_raster *r)
 }
 
 /* ---- commit and abort --------------------------------------------------------------------- */
+
+static int fsync_path(const char *path, int dir);
+
+int gridr__output_fsync(const char *path)
+{
+    return fsync_path(path, 0);
+}
 
 static int fsync_path(const char *path, int dir)
 {
@@ -530,11 +543,10 @@ static int finish_dataset(gridr_raster *r, char ***files)
     gridr__gdal_begin(&c);
     GDALFlushCache(ds);
     if (CPLGetLastErrorType() < CE_Failure && r->stage) {
-        GDALDatasetH copy = GDALCreateCopy(r->final_drv, r->tmp, ds, FALSE, r->copy_opts,
+        GDALDatasetH copy = GDALCreateCopy(r->final_drv, r->copy_path, ds, FALSE, r->copy_opts,
                                            r->progress ? copy_progress : NULL, r);
         if (copy) {
-            *files = GDALGetFileList(copy);
-            GDALClose(copy);
+            GDALClose(copy); /* the files of r->copy_dir are the output (stage.c) */
         } else {
             CPLError(CE_Failure, CPLE_AppDefined, "CreateCopy to %s failed",
                      GDALGetDriverShortName(r->final_drv));
@@ -564,7 +576,7 @@ static int still_replaceable(const char *to)
                        file_kind(st.st_mode));
 }
 
-static int move_file(const char *from, const char *to)
+int gridr__output_move(const char *from, const char *to)
 {
     int rc = fsync_path(from, 0);
     if (!rc)
@@ -590,7 +602,7 @@ static int move_side_files(gridr_raster *r, char **files)
         if (strcmp(files[i], r->tmp) == 0 || access(files[i], F_OK) != 0)
             continue;
         char *to = concat(r->path, files[i] + n, "");
-        int rc = to ? move_file(files[i], to) : gridr__fail(GRIDR_ENOMEM, "out of memory");
+        int rc = to ? gridr__output_move(files[i], to) : gridr__fail(GRIDR_ENOMEM, "out of memory");
         free(to);
         if (rc)
             return rc;
@@ -608,7 +620,7 @@ static int move_aux(gridr_raster *r, int stale_pass)
     if (!from || !to)
         rc = gridr__fail(GRIDR_ENOMEM, "out of memory committing '%s'", r->path);
     else if (access(from, F_OK) == 0)
-        rc = stale_pass ? 0 : move_file(from, to);
+        rc = stale_pass ? 0 : gridr__output_move(from, to);
     else if (stale_pass && (rc = still_replaceable(to)) != 0)
         ;
     else if (stale_pass && unlink(to) != 0 && errno != ENOENT)
@@ -618,22 +630,27 @@ static int move_aux(gridr_raster *r, int stale_pass)
     return rc;
 }
 
-static int move_into_place(gridr_raster *r, char **files)
+/* The renames of an output written in place: side files, .aux.xml, the file last. */
+static int move_written(gridr_raster *r, char **files)
 {
-    char dir[PATH_MAX];
-    /* Every byte on disk before the last chance to cancel, so that only renames follow it. */
-    int rc = fsync_path(r->tmp, 0);
-    if (!rc)
-        rc = last_check(r);
-    if (!rc)
-        rc = move_aux(r, 1);
+    int rc = move_aux(r, 1);
     if (!rc)
         rc = move_side_files(r, files);
     if (!rc)
         rc = move_aux(r, 0);
+    return rc ? rc : gridr__output_move(r->tmp, r->path);
+}
+
+static int move_into_place(gridr_raster *r, char **files)
+{
+    char dir[PATH_MAX];
+    /* Every byte on disk before the last chance to cancel, so that only renames follow it. */
+    int rc = r->copy_dir ? gridr__stage_sync(r) : fsync_path(r->tmp, 0);
     gridr_config_fault_phase("rename", NULL, NULL); /* kill-point tests: right before it */
     if (!rc)
-        rc = move_file(r->tmp, r->path);
+        rc = last_check(r);
+    if (!rc)
+        rc = r->copy_dir ? gridr__stage_place(r) : move_written(r, files);
     if (rc)
         return rc;
     gridr_config_fault_phase("renamed", NULL, NULL);

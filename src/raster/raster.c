@@ -30,6 +30,8 @@ void gridr__raster_free(gridr_raster *r)
     free(r->wkt);
     free(r->tmp);
     free(r->stage);
+    free(r->copy_dir);
+    free(r->copy_path);
     CSLDestroy(r->copy_opts);
     CSLDestroy(r->files);
     free(r);

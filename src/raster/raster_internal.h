@@ -45,7 +45,7 @@ struct gridr_raster {
     size_t tiff_buf_size;
     char tiff_msg[512]; /* last libtiff error message */
     int tiff_errno;
-    int tiff_zlevel; /* DEFLATE level of an output (0: default) */
+    int tiff_zlevel; /* level of an output's codec (ZLEVEL, ZSTD_LEVEL or GDAL's default) */
     /* read cache of decoded chunks (gridr_raster_set_read_cache; direct path, sources only) */
     size_t rc_bytes;            /* the cap asked for (0: no cache) */
     int rc_n;                   /* slots allocated (0: not yet) */
@@ -59,6 +59,9 @@ struct gridr_raster {
     int (*progress)(double, const char *, void *); /* commit's progress (outputs only) */
     void *progress_arg;
     int cancelled; /* the progress function asked the commit to stop */
+    /* drivers other than GTiff (src/raster/stage.c): the copy goes to <tmp>.d/<basename> */
+    char *copy_dir;  /* <tmp>.d, or NULL */
+    char *copy_path; /* <tmp>.d/<basename of path> */
 };
 
 /** GDAL messages captured during one scoped call sequence. */
@@ -132,7 +135,8 @@ int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nban
                      const gridr_array *arr);
 
 /** Whether creation options `co` of a GTiff output allow the direct write path; if so, adds
- *  what the path needs (SPARSE_OK=TRUE) to *co. *zlevel: the ZLEVEL option, 0 when absent. */
+ *  what the path needs (SPARSE_OK=TRUE) to *co. *zlevel: the codec's level (ZLEVEL for DEFLATE,
+ *  ZSTD_LEVEL for ZSTD), GDAL's default (6, 9) when absent. */
 int gridr__tiff_output_ok(char ***co, int *zlevel);
 
 /* The codec of an output created with options `co` that gridr__tiff_output_ok accepted. */
@@ -168,6 +172,30 @@ typedef struct gridr__tiles_entry {
  *  a full uncompressed tile (edge tiles zero-padded). */
 void gridr__tiles_fill(const gridr_raster_tile_codec *c, gridr_rect win, const gridr_array *arr,
                        long ty, long tx, int plane, unsigned char *dst);
+
+/* ---- tile encoders (src/raster/codec.c) ---- */
+
+/** One tile encoder: a compressor of a codec's kind, its level and predictor. Opaque; owns its
+ *  compressor state. One thread at a time. */
+typedef struct gridr__codec gridr__codec;
+
+/** Whether the encoders write tiles of `compression` (GRIDR_RASTER_TILES_*) with TIFF predictor
+ *  `predictor` for samples of `dt` (predictor 3: floating-point types only). */
+int gridr__codec_supported(int compression, int predictor, gridr_dtype dt);
+
+/** Worst-case size of one encoded tile of `n` uncompressed bytes. */
+size_t gridr__codec_bound(const gridr_raster_tile_codec *c, size_t n);
+
+/** An encoder for codec `c` (compression other than NONE). Ownership: gridr__codec_close. */
+int gridr__codec_open(const gridr_raster_tile_codec *c, gridr__codec **out);
+
+/** Encode one full uncompressed tile `tile` of `n` bytes (changed in place by the predictor)
+ *  into dst[0 .. cap); *size the bytes written. GRIDR_ERANGE when cap is too small. */
+int gridr__codec_encode(gridr__codec *k, unsigned char *tile, size_t n, unsigned char *dst,
+                        size_t cap, size_t *size);
+
+/** Free an encoder. Accepts NULL. */
+void gridr__codec_close(gridr__codec *k);
 
 /* ---- tiles at places the owner keeps (src/raster/share.c) ---- */
 
@@ -223,6 +251,30 @@ void gridr__tiff_writeback(gridr_raster *r);
 
 /** Close any libtiff handle and free its buffer (errors ignored). */
 void gridr__tiff_close(gridr_raster *r);
+
+/* ---- outputs of other drivers (src/raster/stage.c) ---- */
+
+/** Name the private directory of a staged output (r->copy_dir, r->copy_path). */
+int gridr__stage_names(gridr_raster *r);
+
+/** Before any work: create r->copy_dir and CreateCopy a small raster of the output's bands and
+ *  type there with r->final_drv and r->copy_opts: GRIDR_EINVAL with GDAL's reason when the
+ *  driver cannot write it, when it writes a directory, or when a file it writes would replace
+ *  something beside the output that is not replaceable. The probe's files are removed. */
+int gridr__stage_probe(gridr_raster *r, long rows, long cols, int bands, gridr_dtype dt);
+
+/** fsync every file of the copy's directory. */
+int gridr__stage_sync(gridr_raster *r);
+
+/** Rename every file of the copy's directory into the output's directory, the main file last
+ *  (gridr__output_move); a stale <path>.aux.xml goes when the copy has none. */
+int gridr__stage_place(gridr_raster *r);
+
+/** fsync the file `path`. src/raster/output.c. */
+int gridr__output_fsync(const char *path);
+
+/** fsync `from`, check `to` is still nothing or a regular file, rename. src/raster/output.c. */
+int gridr__output_move(const char *from, const char *to);
 
 /** Free everything `r` owns except the dataset (already closed). */
 void gridr__raster_free(gridr_raster *r);

@@ -166,7 +166,7 @@ static int chunk_shape(gridr_raster *r, TIFF *tif)
 }
 
 /* Whether `tif` holds this raster's samples in a layout read/written directly: uncompressed, or
- * for an output (`writer`) also DEFLATE without predictor (libtiff compresses the tiles). */
+ * for an output (`writer`) also a codec the tile encoders write (src/raster/codec.c). */
 static int layout_ok(gridr_raster *r, TIFF *tif, int writer)
 {
     uint32_t w = 0, h = 0;
@@ -181,11 +181,13 @@ static int layout_ok(gridr_raster *r, TIFF *tif, int writer)
     TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
     TIFFGetFieldDefaulted(tif, TIFFTAG_PHOTOMETRIC, &photo);
     gridr_dtype dt = r->dtypes[0];
-    int deflate = writer && comp == COMPRESSION_ADOBE_DEFLATE;
-    if (deflate)
+    int encoded = writer && comp != COMPRESSION_NONE;
+    if (encoded)
         TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &pred);
+    if (encoded && !gridr__codec_supported(comp, pred, dt))
+        return 0;
     if (w != (uint32_t)r->cols || h != (uint32_t)r->rows || spp != r->bands ||
-        (comp != COMPRESSION_NONE && !deflate) || pred != 1 || bps != 8 * gridr_dtype_size(dt) ||
+        (!encoded && (comp != COMPRESSION_NONE || pred != 1)) || bps != 8 * gridr_dtype_size(dt) ||
         fmt != sample_format(dt) || photo == PHOTOMETRIC_YCBCR)
         return 0;
     r->tiff_separate = planar == PLANARCONFIG_SEPARATE;
@@ -433,9 +435,18 @@ int gridr__tiff_read(gridr_raster *r, gridr_rect win, const int *bands, int nban
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
+/* An integer option in [lo, hi]. */
+static int int_in(const char *value, long lo, long hi)
+{
+    char *end = NULL;
+    long v = strtol(value, &end, 10);
+    return end != value && *end == 0 && v >= lo && v <= hi;
+}
+
 static int option_ok(const char *key, const char *value)
 {
-    static const char *const free_keys[] = {"BLOCKXSIZE", "BLOCKYSIZE", "BIGTIFF", "SPARSE_OK"};
+    static const char *const free_keys[] = {"BLOCKXSIZE", "BLOCKYSIZE", "BIGTIFF", "SPARSE_OK",
+                                            "NUM_THREADS"};
     for (size_t i = 0; i < sizeof free_keys / sizeof *free_keys; i++)
         if (strcasecmp(key, free_keys[i]) == 0)
             return 1;
@@ -443,24 +454,45 @@ static int option_ok(const char *key, const char *value)
         return strcasecmp(value, "YES") == 0 || strcasecmp(value, "TRUE") == 0 ||
                strcasecmp(value, "ON") == 0 || strcmp(value, "1") == 0;
     if (strcasecmp(key, "COMPRESS") == 0)
-        return strcasecmp(value, "NONE") == 0 || strcasecmp(value, "DEFLATE") == 0;
+        return strcasecmp(value, "NONE") == 0 || strcasecmp(value, "DEFLATE") == 0 ||
+               strcasecmp(value, "ZSTD") == 0 || strcasecmp(value, "LZW") == 0;
     if (strcasecmp(key, "PREDICTOR") == 0)
-        return strcmp(value, "1") == 0;
-    if (strcasecmp(key, "ZLEVEL") == 0) {
-        char *end = NULL;
-        long z = strtol(value, &end, 10);
-        return end != value && *end == 0 && z >= 1 && z <= 9;
-    }
+        return int_in(value, 1, 3);
+    if (strcasecmp(key, "ZLEVEL") == 0)
+        return int_in(value, 1, 9);
+    if (strcasecmp(key, "ZSTD_LEVEL") == 0)
+        return int_in(value, 1, 22);
     if (strcasecmp(key, "INTERLEAVE") == 0)
         return strcasecmp(value, "PIXEL") == 0 || strcasecmp(value, "BAND") == 0;
     return 0;
 }
 
+/* The TIFF compression code of a COMPRESS option (NULL: none). */
+static int compress_code(const char *comp)
+{
+    if (comp && strcasecmp(comp, "DEFLATE") == 0)
+        return GRIDR_RASTER_TILES_DEFLATE;
+    if (comp && strcasecmp(comp, "ZSTD") == 0)
+        return GRIDR_RASTER_TILES_ZSTD;
+    if (comp && strcasecmp(comp, "LZW") == 0)
+        return GRIDR_RASTER_TILES_LZW;
+    return GRIDR_RASTER_TILES_NONE;
+}
+
+/* The level the options give the codec (ZLEVEL, ZSTD_LEVEL), GDAL's default when absent. */
+static int codec_level(char **co, int comp)
+{
+    const char *z =
+        CSLFetchNameValue(co, comp == GRIDR_RASTER_TILES_ZSTD ? "ZSTD_LEVEL" : "ZLEVEL");
+    if (comp == GRIDR_RASTER_TILES_ZSTD)
+        return z ? atoi(z) : 9;
+    return z ? atoi(z) : 6;
+}
+
 int gridr__tiff_output_ok(char ***co, int *zlevel)
 {
     int tiled = 0;
-    const char *z = CSLFetchNameValue(*co, "ZLEVEL");
-    *zlevel = z ? atoi(z) : 0;
+    *zlevel = codec_level(*co, compress_code(CSLFetchNameValue(*co, "COMPRESS")));
     if (gdal_only())
         return 0;
     for (size_t i = 0; *co && (*co)[i]; i++) {
@@ -480,13 +512,16 @@ int gridr__tiff_output_ok(char ***co, int *zlevel)
 void gridr__tiff_codec_guess(char **co, int zlevel, long rows, long cols, int bands, gridr_dtype dt,
                              gridr_raster_tile_codec *c)
 {
-    const char *comp = CSLFetchNameValue(co, "COMPRESS");
-    const char *il = CSLFetchNameValue(co, "INTERLEAVE");
+    const char *il = CSLFetchNameValue(co, "INTERLEAVE"), *pr = CSLFetchNameValue(co, "PREDICTOR");
     const char *bx = CSLFetchNameValue(co, "BLOCKXSIZE"), *by = CSLFetchNameValue(co, "BLOCKYSIZE");
     memset(c, 0, sizeof *c);
-    c->compression = comp && strcasecmp(comp, "DEFLATE") == 0 ? GRIDR_RASTER_TILES_DEFLATE
-                                                              : GRIDR_RASTER_TILES_NONE;
-    c->level = zlevel > 0 ? zlevel : 6;
+    c->compression = compress_code(CSLFetchNameValue(co, "COMPRESS"));
+    c->predictor = c->compression != GRIDR_RASTER_TILES_NONE && pr ? atoi(pr) : 1;
+    if (!gridr__codec_supported(c->compression, c->predictor, dt)) {
+        memset(c, 0, sizeof *c); /* GDAL refuses it (PREDICTOR=3 on integers) */
+        return;
+    }
+    c->level = zlevel;
     c->rows = rows;
     c->cols = cols;
     c->tile_cols = bx ? atol(bx) : 256; /* GDAL's GTiff default block */
@@ -580,7 +615,7 @@ static int writer_attach(gridr_raster *r)
 
 int gridr__tiff_codec(gridr_raster *r, gridr_raster_tile_codec *c)
 {
-    uint16_t comp = COMPRESSION_NONE;
+    uint16_t comp = COMPRESSION_NONE, pred = 1;
     memset(c, 0, sizeof *c);
     if (!r->writable || r->tiff_mode <= 0)
         return 0;
@@ -592,9 +627,10 @@ int gridr__tiff_codec(gridr_raster *r, gridr_raster_tile_codec *c)
     if (TIFFIsByteSwapped(r->tif))
         return 0; /* raw tiles are in the host's order: libtiff swaps on the encoded path */
     TIFFGetFieldDefaulted(r->tif, TIFFTAG_COMPRESSION, &comp);
-    c->compression =
-        comp == COMPRESSION_ADOBE_DEFLATE ? GRIDR_RASTER_TILES_DEFLATE : GRIDR_RASTER_TILES_NONE;
-    c->level = r->tiff_zlevel > 0 ? r->tiff_zlevel : 6; /* libtiff's and GDAL's default */
+    TIFFGetFieldDefaulted(r->tif, TIFFTAG_PREDICTOR, &pred);
+    c->compression = comp; /* one of the codes layout_ok accepted: GRIDR_RASTER_TILES_* */
+    c->predictor = comp == COMPRESSION_NONE ? 1 : pred;
+    c->level = r->tiff_zlevel; /* the options' level, GDAL's default when absent */
     c->rows = r->rows;
     c->cols = r->cols;
     c->tile_rows = r->tiff_th;

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libdeflate.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -38,9 +37,7 @@ size_t gridr__tiles_bytes(const gridr_raster_tile_codec *c)
 
 static int codec_ok(const gridr_raster_tile_codec *c)
 {
-    return c &&
-           (c->compression == GRIDR_RASTER_TILES_NONE ||
-            c->compression == GRIDR_RASTER_TILES_DEFLATE) &&
+    return c && gridr__codec_supported(c->compression, c->predictor, c->dtype) &&
            c->tile_rows > 0 && c->tile_cols > 0 && c->bands > 0 && c->rows > 0 && c->cols > 0 &&
            gridr_dtype_size(c->dtype) > 0;
 }
@@ -69,9 +66,7 @@ size_t gridr_raster_tiles_bound(const gridr_raster_tile_codec *c, gridr_rect win
 {
     if (!codec_ok(c) || !win_ok(c, win))
         return 0;
-    size_t one = gridr__tiles_bytes(c);
-    if (c->compression == GRIDR_RASTER_TILES_DEFLATE)
-        one = libdeflate_zlib_compress_bound(NULL, one);
+    size_t one = gridr__codec_bound(c, gridr__tiles_bytes(c));
     long n = tile_count(c, win);
     return data_offset(n) + (size_t)n * one;
 }
@@ -125,8 +120,8 @@ void gridr__tiles_fill(const gridr_raster_tile_codec *c, gridr_rect win, const g
 
 typedef struct enc {
     const gridr_raster_tile_codec *c;
-    struct libdeflate_compressor *z; /* DEFLATE only */
-    unsigned char *scratch;          /* one uncompressed tile (DEFLATE only) */
+    gridr__codec *k;        /* compressed tiles only (src/raster/codec.c) */
+    unsigned char *scratch; /* one uncompressed tile (compressed tiles only) */
     unsigned char *buf;
     size_t cap, pos;
 } enc;
@@ -136,15 +131,15 @@ static int encode_one(enc *e, gridr_rect win, const gridr_array *arr, long ty, l
                       gridr__tiles_entry *te)
 {
     size_t n = gridr__tiles_bytes(e->c);
-    if (!e->z) {
+    if (!e->k) {
         if (e->cap - e->pos < n)
             return gridr__fail(GRIDR_ERANGE, "tiles: buffer of %zu bytes too small", e->cap);
         gridr__tiles_fill(e->c, win, arr, ty, tx, plane, e->buf + e->pos);
     } else {
         gridr__tiles_fill(e->c, win, arr, ty, tx, plane, e->scratch);
-        n = libdeflate_zlib_compress(e->z, e->scratch, n, e->buf + e->pos, e->cap - e->pos);
-        if (n == 0)
-            return gridr__fail(GRIDR_ERANGE, "tiles: buffer of %zu bytes too small", e->cap);
+        int rc = gridr__codec_encode(e->k, e->scratch, n, e->buf + e->pos, e->cap - e->pos, &n);
+        if (rc)
+            return rc;
     }
     te->offset = e->pos;
     te->size = n;
@@ -197,14 +192,19 @@ int gridr__tiles_check(const gridr_raster_tile_codec *c, gridr_rect win, const g
 
 static int enc_open(enc *e, const gridr_raster_tile_codec *c)
 {
-    if (c->compression != GRIDR_RASTER_TILES_DEFLATE)
+    if (c->compression == GRIDR_RASTER_TILES_NONE)
         return 0;
-    e->z = libdeflate_alloc_compressor(c->level);
-    e->scratch = malloc(gridr__tiles_bytes(c));
-    if (e->z && e->scratch)
-        return 0;
-    return gridr__fail(GRIDR_ENOMEM, "tiles: no memory for a DEFLATE level %d compressor",
-                       c->level);
+    int rc = gridr__codec_open(c, &e->k);
+    if (rc == 0 && (e->scratch = malloc(gridr__tiles_bytes(c))) == NULL)
+        rc = gridr__fail(GRIDR_ENOMEM, "tiles: no memory for a tile of %zu bytes",
+                         gridr__tiles_bytes(c));
+    return rc;
+}
+
+static void enc_close(enc *e)
+{
+    gridr__codec_close(e->k);
+    free(e->scratch);
 }
 
 int gridr_raster_tiles_encode(const gridr_raster_tile_codec *c, gridr_rect win,
@@ -228,8 +228,7 @@ int gridr_raster_tiles_encode(const gridr_raster_tile_codec *c, gridr_rect win,
         memcpy(buf, &h, sizeof h);
         *used = e.pos;
     }
-    libdeflate_free_compressor(e.z);
-    free(e.scratch);
+    enc_close(&e);
     return rc;
 }
 
@@ -251,7 +250,8 @@ int gridr__tiles_attach(gridr_raster *r)
     gridr_raster_tile_codec c;
     int rc = gridr__tiff_codec(r, &c);
     if (rc == 0 && (c.compression != r->guess.compression || c.tile_rows != r->guess.tile_rows ||
-                    c.tile_cols != r->guess.tile_cols || c.separate != r->guess.separate))
+                    c.tile_cols != r->guess.tile_cols || c.separate != r->guess.separate ||
+                    c.predictor != r->guess.predictor))
         rc = gridr__fail(GRIDR_EFORMAT,
                          "'%s' (temporary '%s'): GDAL did not lay the file out as its creation "
                          "options say; write it with GRIDR_RASTER_GDAL_ONLY=1",
@@ -375,9 +375,7 @@ int gridr__tiles_write_window(gridr_raster *r, const gridr_raster_tile_codec *c,
     int rc = gridr__tiles_check(c, win, arr, (size_t)-1);
     if (rc == 0)
         rc = enc_open(&e, c);
-    e.cap = c->compression == GRIDR_RASTER_TILES_DEFLATE
-                ? libdeflate_zlib_compress_bound(NULL, gridr__tiles_bytes(c))
-                : gridr__tiles_bytes(c);
+    e.cap = gridr__codec_bound(c, gridr__tiles_bytes(c));
     if (rc == 0 && (e.buf = malloc(e.cap)) == NULL)
         rc = gridr__fail(GRIDR_ENOMEM, "no memory for a tile of '%s'", r->path);
     for (long ty = win.row0 / c->tile_rows; rc == 0 && ty * c->tile_rows < win.row0 + win.rows;
@@ -388,8 +386,7 @@ int gridr__tiles_write_window(gridr_raster *r, const gridr_raster_tile_codec *c,
                 rc = parent_tile(&e, r, win, arr, ty, tx, pl);
     if (rc == 0 && !r->share)
         gridr__tiff_writeback(r);
-    libdeflate_free_compressor(e.z);
-    free(e.scratch);
+    enc_close(&e);
     free(e.buf);
     return rc;
 }

@@ -423,6 +423,25 @@ typedef struct temp_ctx {
     int failed;
 } temp_ctx;
 
+/* The private directory <tmp>.d of an output written by CreateCopy: its files (ours, regular),
+ * then the directory when it is ours and empty. */
+static void sweep_temp_dir(temp_ctx *t, const char *dir)
+{
+    struct stat st;
+    char path[PATH_MAX];
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != t->sw->uid)
+        return;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+            t->failed |= remove_owned(t->sw, t->j->run_id, "file", path, path, NULL);
+    if (d)
+        closedir(d);
+    if (!t->sw->dry_run)
+        (void)rmdir(dir); /* left when something not ours is inside */
+}
+
 static int sweep_temp_file(void *user, int dfd, const char *name)
 {
     temp_ctx *t = user;
@@ -432,7 +451,10 @@ static int sweep_temp_file(void *user, int dfd, const char *name)
     if (snprintf(path, sizeof path, "%.*s/%s", (int)(slash - t->tmp), t->tmp, name) >=
         (int)sizeof path)
         return 0;
-    t->failed |= remove_owned(t->sw, t->j->run_id, "file", path, path, NULL);
+    if (strcmp(name + strlen(slash + 1), GRIDR__TEMP_DIR_SUFFIX) == 0)
+        sweep_temp_dir(t, path);
+    else
+        t->failed |= remove_owned(t->sw, t->j->run_id, "file", path, path, NULL);
     return 0;
 }
 

@@ -93,11 +93,15 @@ else
 fi
 
 # Output formats that hold no pixels of their own are refused before any work (MEM used to exit 0
-# with an empty file, VRT to fail once the run had started); ENVI's side file is named.
+# with an empty file, VRT to fail once the run had started); ENVI is written (through CreateCopy,
+# its .hdr beside it: tests/cli/run_formats.sh); what a driver cannot write is refused with GDAL's
+# reason before any window.
 bad 2 "output format MEM keeps the raster in memory and writes no file" -- zoom --factor 2 -of MEM "$SRC" out/m.tif
 bad 2 "output format VRT holds no pixels of its own" -- zoom --factor 2 -of VRT "$SRC" out/v.vrt
 [ ! -e out/m.tif ] && [ ! -e out/v.vrt ] || fail "a refused format left a file"
-bad 1 "driver ENVI wrote '.*', a file not named after the output" -- zoom --factor 2 -of ENVI "$SRC" out/e.img
+expect_exit 0 gr -q zoom --factor 2 -of ENVI "$SRC" out/e.img
+[ -f out/e.img ] && [ -f out/e.hdr ] || fail "ENVI: no e.img and e.hdr: $(ls out)"
+bad 1 "output format GTX cannot write 'out/g.gtx' \\(3 bands of u16" -- zoom --factor 2 -of GTX "$SRC" out/g.gtx
 no_temp_left out
 
 # An output that is nodata everywhere (the grid maps nothing inside the source): written, exit 0,

@@ -31,7 +31,7 @@ all_gone() {
 # shellcheck disable=SC2086
 wait_until 2 all_gone $procs || fail "processes of the killed run still alive: $procs"
 grep -qx "+tmp $t" "$STATE/$id.journal" || fail "the temporary name is not journaled: $(cat "$STATE/$id.journal")"
-[ -f "$t" ] && [ -f "$t.stage.tif" ] || fail "the killed run left no temporary output: $(ls out)"
+[ -f "$t" ] && [ -f "$t.stage.tif" ] && [ -d "$t.d" ] || fail "the killed run left no temporary output: $(ls out)"
 nseg=$(awk '/^\+shm /{h[$2]=1} /^-shm /{delete h[$2]} END {print length(h)}' "$STATE/$id.journal")
 [ "$nseg" -ge 2 ] || fail "the killed run held $nseg segments"
 
@@ -45,8 +45,9 @@ nseg=$(awk '/^\+shm /{h[$2]=1} /^-shm /{delete h[$2]} END {print length(h)}' "$S
 : >"out/dst.tif.tmp.${id}0"
 : >out/target
 ln -s target "$t.lnk"
-mkdir "$t.d"
-printf '%s\n' "$t" "$t.aux.xml" "$t.msk" "$t.ovr.tmp" "$t.stage.tif" | sort >expected
+mkdir "$t.dir"
+: >"$t.d/dst.tif" # what a CreateCopy killed at commit leaves in the copy's directory
+printf '%s\n' "$t" "$t.aux.xml" "$t.msk" "$t.ovr.tmp" "$t.stage.tif" "$t.d/dst.tif" | sort >expected
 
 # Headerless journals: empty, and cut in the middle of the header, of owners long gone; and one
 # whose owner (this shell, through descriptor 9) is alive and holds its lock.
@@ -56,7 +57,7 @@ exec 9>>"$STATE/0e0e0e03.journal"
 flock -x -n 9 || fail "cannot lock the live headerless journal"
 ! flock -x -n "$STATE/0e0e0e03.journal" true || fail "the lock is not held"
 
-total=$((nseg + 5 + 3))
+total=$((nseg + 6 + 3))
 expect_exit 0 gr cleanup --dry-run
 sed -n "s/^would remove file \(.*\) (run $id)$/\1/p" "$tmp/stdout" | sort >listed
 diff expected listed >/dev/null || fail "cleanup --dry-run listed $(cat listed), expected $(cat expected)"
@@ -78,7 +79,8 @@ for f in $(cat expected); do [ ! -e "$f" ] || fail "$f not removed"; done
 for f in other.tif.tmp.0f0f0f0f dst.tif "dst.tif.tmp.${id}0" target; do
     [ -f "out/$f" ] || fail "cleanup removed out/$f, not a file of the run"
 done
-[ -L "$t.lnk" ] && [ -d "$t.d" ] || fail "cleanup removed a symlink or a directory"
+[ -L "$t.lnk" ] && [ -d "$t.dir" ] || fail "cleanup removed a symlink or a directory"
+[ ! -e "$t.d" ] || fail "cleanup left the copy's directory $t.d"
 shm_clean "$id"
 for j in "$id" 0e0e0e01 0e0e0e02; do [ ! -e "$STATE/$j.journal" ] || fail "journal $j not removed"; done
 [ -e "$STATE/0e0e0e03.journal" ] && [ -e "$STATE/0e0e0e04.journal" ] || fail "cleanup removed a locked or unreadable journal"

@@ -2,7 +2,9 @@
 # What a run may replace (docs/usage.md, "What a run writes"): only the outputs the user named,
 # and only when they are regular files. A device node, FIFO, directory or dangling link at dst
 # (or at a side file of dst, or at --report) is refused before any work (exit 2) and left as it
-# was; a link to a regular file is followed (the target replaced, the link kept); a dst or report
+# was; an existing dst is replaced only with --overwrite (job key "overwrite"; refused before
+# any work otherwise, exit 1, in a batch job by job: --keep-going runs the others); a link to a
+# regular file is followed (the target replaced, the link kept); a dst or report
 # that is a file an input reads (itself, behind a VRT, an .aux.xml, inside a zip) is refused,
 # also for a job of a batch, before any job runs; a report is written by rename.
 . "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
@@ -52,7 +54,10 @@ expect_err "symbolic link to nothing"
 expect_exit 0 gr $Z in.tif direct.tif
 echo old >target.tif
 ln -s target.tif link.tif
-expect_exit 0 gr $Z in.tif link.tif
+expect_exit 1 gr $Z in.tif link.tif
+expect_err "output 'link.tif' exists; pass --overwrite"
+[ "$(cat target.tif)" = old ] || fail "the link's target was replaced without --overwrite"
+expect_exit 0 gr $Z --overwrite in.tif link.tif
 [ -L link.tif ] && [ "$(readlink link.tif)" = target.tif ] || fail "the link was replaced"
 cmp -s direct.tif target.tif || fail "the link's target is not the output"
 no_temp_left .
@@ -60,24 +65,24 @@ echo "a link to a regular file: its target replaced, the link kept"
 
 # 2. Inputs behind indirection are never replaced.
 gdalbuildvrt -q in.vrt in.tif
-refused in.vrt in.tif
+refused --overwrite in.vrt in.tif # refused even with --overwrite
 expect_err "dst 'in.tif' is 'in.tif', a file that input 'in.vrt' reads"
 cmp -s in.tif keep.tif || fail "the VRT's source was replaced"
 gdalinfo in.tif >/dev/null 2>&1 # writes nothing: PAM only on change; make an .aux.xml anyway
 echo '<PAMDataset></PAMDataset>' >in.tif.aux.xml
-refused in.tif in.tif.aux.xml
+refused --overwrite in.tif in.tif.aux.xml
 grep -q PAMDataset in.tif.aux.xml || fail "the source's .aux.xml was replaced"
 rm in.tif.aux.xml
 "${PYTHON3:-python3}" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").write(sys.argv[2], "in.tif")' \
     a.zip in.tif
 cp a.zip a.zip.keep
-refused "/vsizip/$tmp/a.zip/in.tif" a.zip
+refused --overwrite "/vsizip/$tmp/a.zip/in.tif" a.zip
 expect_err "a.zip"
 cmp -s a.zip a.zip.keep || fail "the zip holding the source was replaced"
 # ... in a batch: job 2 writes over job 1's hidden input; nothing runs.
 cat >batch.json <<JSON
 [{"kind": "zoom", "src": "in.tif", "dst": "b1.tif", "factor": 2},
- {"kind": "zoom", "src": "in.vrt", "dst": "in.tif", "factor": 2}]
+ {"kind": "zoom", "src": "in.vrt", "dst": "in.tif", "factor": 2, "overwrite": true}]
 JSON
 expect_exit 2 gr -q batch.json
 expect_err "batch.json: job 2: dst 'in.tif' is 'in.tif', a file that input 'in.vrt' reads"
@@ -112,3 +117,32 @@ expect_exit 0 gr $Z --report rep.json in.tif out.tif
 no_temp_left .
 no_shm_left
 echo "reports: refused over inputs and outputs, renamed into place"
+
+# 4. An existing dst is replaced only with --overwrite (gdalwarp's convention), refused before
+# any work otherwise; in a batch each such job is refused, --keep-going runs the others.
+echo old >exists.tif
+expect_exit 1 gr $Z in.tif exists.tif
+expect_err "output 'exists.tif' exists; pass --overwrite"
+[ "$(cat exists.tif)" = old ] || fail "an existing dst was replaced without --overwrite"
+no_temp_left .
+expect_exit 0 gr $Z --overwrite in.tif exists.tif
+gdalinfo exists.tif >/dev/null 2>&1 || fail "--overwrite did not write the output"
+echo old >b_old.tif
+cat >batch4.json <<JSON
+[{"kind": "zoom", "src": "in.tif", "dst": "b_old.tif", "factor": 2},
+ {"kind": "zoom", "src": "in.tif", "dst": "b_new.tif", "factor": 2}]
+JSON
+expect_exit 1 gr -q batch4.json
+expect_err "batch4.json: job 1: output 'b_old.tif' exists; pass --overwrite"
+[ ! -e b_new.tif ] || fail "a batch with a refused job ran without --keep-going"
+expect_exit 1 gr -q --keep-going batch4.json
+[ "$(cat b_old.tif)" = old ] || fail "a batch job replaced its existing dst"
+gdalinfo b_new.tif >/dev/null 2>&1 || fail "--keep-going: the other job of the batch did not run"
+cat >batch5.json <<JSON
+[{"kind": "zoom", "src": "in.tif", "dst": "b_old.tif", "factor": 2, "overwrite": true},
+ {"kind": "zoom", "src": "in.tif", "dst": "b_new.tif", "factor": 3, "overwrite": true}]
+JSON
+expect_exit 0 gr -q batch5.json
+gdalinfo b_old.tif >/dev/null 2>&1 || fail "job key overwrite: the dst was not replaced"
+no_temp_left .
+echo "existing outputs: refused without --overwrite (batch: job by job), replaced with it"

@@ -14,7 +14,7 @@ cd "$tmp/out"
 kills=0
 
 # job NAME: the gridr-run arguments of test job NAME (zoom: 64 windows of 128 x 128 tiles; grid: 16).
-T="--tile 128x128 -co BLOCKXSIZE=128 -co BLOCKYSIZE=128"
+T="--overwrite --tile 128x128 -co BLOCKXSIZE=128 -co BLOCKYSIZE=128"
 job() {
     case $1 in
     zoom) echo "zoom -q -r cubic --factor 2 $T" ;;

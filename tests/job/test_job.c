@@ -79,6 +79,7 @@ static void test_every_key(void)
         {"grid-mask", "m.tif"},   {"grid-mask-valid", "255"},
         {"grid-nodata", "-1e9"},  {"grid-shift", "-0.5,0.25"},
         {"src-mask", "sm.tif"},   {"resume", "yes"},
+        {"overwrite", "yes"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         ASSERT_OK(gridr_job_set(&j, kv[i][0], kv[i][1]));
@@ -114,6 +115,7 @@ static void test_every_key(void)
     CU_ASSERT(j.grid_shift_row == -0.5 && j.grid_shift_col == 0.25);
     CU_ASSERT_STRING_EQUAL(j.src_mask, "sm.tif");
     CU_ASSERT_TRUE(j.resume);
+    CU_ASSERT_EQUAL(j.overwrite, 1);
     /* Every key in the table was exercised above. */
     size_t nkeys = 0;
     for (const char *const *k = gridr_job_keys(); *k; k++, nkeys++) {
@@ -122,7 +124,7 @@ static void test_every_key(void)
             seen |= strcmp(kv[i][0], *k) == 0;
         CU_ASSERT(seen);
     }
-    CU_ASSERT_EQUAL(nkeys, 36);
+    CU_ASSERT_EQUAL(nkeys, 37);
     /* A copy is deep; NULL restores defaults. */
     gridr_job c;
     ASSERT_OK(gridr_job_copy(&c, &j));

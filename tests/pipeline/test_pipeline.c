@@ -58,7 +58,7 @@ static void test_create_records_first(void)
     ASSERT_OK(gridr_raster_create(gridr_test_path("rec.png"), 4, 5, 1, GRIDR_DT_U8, &o, &out));
     CU_ASSERT(r.calls == 1 && !r.existed);
     CU_ASSERT_STRING_EQUAL(r.tmp, want);
-    CU_ASSERT_EQUAL(count_prefixed("rec.png.tmp."), 2); /* the name and its staging file */
+    CU_ASSERT_EQUAL(count_prefixed("rec.png.tmp."), 3); /* the name, staging file, copy dir */
     gridr_raster_abort(out);
     CU_ASSERT_EQUAL(count_prefixed("rec.png"), 0);
     r.rc = GRIDR_EIO;

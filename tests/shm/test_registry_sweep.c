@@ -432,21 +432,29 @@ static void test_sweep_temp_names(void)
         snprintf(p, sizeof p, "%s/%s", out, others[i]);
         treg_touch(p);
     }
-    char link[1200], sub[1200];
+    char link[1200], sub[1200], copy[1200], in_copy[1300];
     snprintf(p, sizeof p, "%s/target", out);
     snprintf(link, sizeof link, "%s.lnk", tmp);
-    snprintf(sub, sizeof sub, "%s.d", tmp);
+    snprintf(sub, sizeof sub, "%s.dir", tmp);
     CU_ASSERT(symlink(p, link) == 0 && mkdir(sub, 0700) == 0);
+    /* The copy's directory <tmp>.d of a driver written by CreateCopy: its files go, then it. */
+    snprintf(copy, sizeof copy, "%s.d", tmp);
+    snprintf(in_copy, sizeof in_copy, "%s/old.hdr", copy);
+    CU_ASSERT(mkdir(copy, 0700) == 0);
+    treg_touch(in_copy);
 
     seen dry = {0}, wet = {0};
+    struct stat st;
     size_t n = 0;
     ASSERT_OK(gridr_registry_sweep(dir, 1, collect, &dry, &n));
-    CU_ASSERT_EQUAL(n, 5);
-    CU_ASSERT(dry.file == 4 && dry.journal == 1 && dry.unreadable == 0);
+    CU_ASSERT_EQUAL(n, 6);
+    CU_ASSERT(dry.file == 5 && dry.journal == 1 && dry.unreadable == 0);
+    CU_ASSERT(saw(&dry, in_copy) && treg_exists(in_copy));
     snprintf(p, sizeof p, "%s.ovr.tmp", tmp);
     CU_ASSERT(saw(&dry, tmp) && saw(&dry, p) && treg_exists(p) && treg_exists(tmp));
     ASSERT_OK(gridr_registry_sweep(dir, 0, collect, &wet, &n));
-    CU_ASSERT_EQUAL(n, 5);
+    CU_ASSERT_EQUAL(n, 6);
+    CU_ASSERT(lstat(copy, &st) != 0 && errno == ENOENT); /* the copy's directory is gone */
     for (size_t i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", tmp, mine[i]);
         CU_ASSERT_FALSE(treg_exists(p));
@@ -456,7 +464,6 @@ static void test_sweep_temp_names(void)
         CU_ASSERT_TRUE(treg_exists(p));
         unlink(p);
     }
-    struct stat st;
     CU_ASSERT(lstat(link, &st) == 0 && S_ISLNK(st.st_mode)); /* a symlink is never followed */
     CU_ASSERT(lstat(sub, &st) == 0 && S_ISDIR(st.st_mode));
     CU_ASSERT_FALSE(treg_exists(journal));

@@ -55,6 +55,8 @@ static const cli_opt opts[] = {
     {"trust-padding", NULL, "trust-padding", 0},
     {"bspline-eps", NULL, "bspline-eps", 1},
     {"mask-influence", NULL, "mask-influence", 1},
+    /* existing outputs (issue 14) */
+    {"overwrite", NULL, "overwrite", 0},
     {"help", "h", NULL, 0},
     {"version", "V", NULL, 0},
 };

@@ -45,6 +45,7 @@ static const char usage_text[] =
     "  -ot DTYPE            output type: u8 u16 i16 u32 i32 f32 f64 (default: the source's)\n"
     "  -of FORMAT           GDAL driver (default GTiff, tiled 256, BIGTIFF=IF_SAFER)\n"
     "  -co KEY=VALUE        creation option (repeatable)\n"
+    "  --overwrite          replace DST when it exists (default: refused)\n"
     "  --tile COLSxROWS     window size (default: from --mem)\n"
     "  --mem MiB            memory budget for the windows in flight (default 1024)\n"
     "  --retries N          retries of a window whose worker died (default 1)\n"
