@@ -12,7 +12,6 @@
 . "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
 need_faults
 private_shm
-. "$GRIDR_SRCDIR/tests/cli/common.sh"
 command -v gdal_translate >/dev/null || skip "gdal_translate not installed"
 GRIDR_VALGRIND="" # hundreds of runs: the sanitizer build is the leak check here
 classes=${GRIDR_FAULT_CLASSES:-"alloc shm_open fallocate mmap fork read write sync rename open"}
@@ -40,6 +39,13 @@ sums out/z.tif >ref_z
 sums out/g.tif >ref_g
 grep -q Checksum ref_z && grep -q Checksum ref_g || fail "no checksum"
 rm out/*.tif
+
+# A spec that does not parse arms nothing and says so (once per process).
+for bad in bogus:1 alloc:0 alloc:1:nobody alloc:x open:2:worker:extra; do
+    GRIDR_FAULT_CALL=$bad expect_exit 0 gr jobs.json
+    expect_err '^gridr-fault: GRIDR_FAULT_CALL does not parse: nothing armed$'
+    rm out/*.tif
+done
 
 # The cause each class's failure must be named by (its errno's strerror, or "out of memory").
 cause() {
