@@ -20,6 +20,55 @@ static void store_fault(const char *spec)
     fault_set = spec != NULL;
     snprintf(fault, sizeof fault, "%s", spec ? spec : "");
 }
+
+/* GRIDR_FAULT_CALL (test builds only): CLASS:N[:parent|:server|:worker]. */
+static gridr__fault_call fault_call = {-1, 0, 0};
+static int fault_call_bad;
+static const char *const call_names[GRIDR__FC_COUNT] = {
+    "alloc", "shm_open", "fallocate", "mmap", "fork", "read", "write", "sync", "rename", "open"};
+static const char *const depth_names[] = {"parent", "server", "worker"};
+
+const char *gridr__fault_call_name(int cls)
+{
+    return cls >= 0 && cls < GRIDR__FC_COUNT ? call_names[cls] : NULL;
+}
+
+/* Index of the name that `s` starts with, followed by `end` (':' or '\0'), or -1. */
+static int name_at(const char *s, const char *const *names, int n, const char **end)
+{
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (strncmp(s, names[i], len) == 0 && (s[len] == ':' || s[len] == '\0')) {
+            *end = s + len;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static int parse_fault_call(const char *spec, gridr__fault_call *out)
+{
+    const char *p;
+    char *end;
+    out->cls = name_at(spec, call_names, GRIDR__FC_COUNT, &p);
+    if (out->cls < 0 || *p != ':')
+        return -1;
+    out->n = strtol(p + 1, &end, 10);
+    if (end == p + 1 || out->n < 1)
+        return -1;
+    out->depth = 0;
+    if (*end == ':')
+        out->depth = name_at(end + 1, depth_names, 3, &p);
+    return out->depth < 0 || (*end == ':' ? *p : *end) != '\0' ? -1 : 0;
+}
+
+static void store_fault_call(const char *spec)
+{
+    gridr__fault_call f;
+    fault_call_bad = spec && *spec && parse_fault_call(spec, &f) != 0;
+    if (spec && *spec && !fault_call_bad)
+        fault_call = f;
+}
 #endif
 
 /* 1 when the variable is set to anything but empty or "0", else 0. */
@@ -47,6 +96,7 @@ static void read_env(void)
     cfg.preadv = p && strcmp(p, "never") == 0 ? 0 : p && strcmp(p, "always") == 0 ? 1 : 2;
 #ifdef GRIDR_FAULT_INJECTION
     store_fault(getenv("GRIDR_FAULT"));
+    store_fault_call(getenv("GRIDR_FAULT_CALL"));
 #endif
 }
 
@@ -86,5 +136,12 @@ void gridr__config_set_fault(const char *spec)
 {
     pthread_once(&once, read_env); /* the environment never overrides a value set here */
     store_fault(spec);
+}
+
+const gridr__fault_call *gridr__config_fault_call(int *bad)
+{
+    pthread_once(&once, read_env);
+    *bad = fault_call_bad;
+    return &fault_call;
 }
 #endif

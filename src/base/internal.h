@@ -69,6 +69,38 @@ const char *gridr__config_fault(void);
  *  for the unit tests, which call it before gridr_sched_new(). Not thread-safe against a
  *  concurrent gridr_sched_new() or run. Builds configured with --enable-fault-injection only. */
 GRIDR_API void gridr__config_set_fault(const char *spec);
+
+/** Classes of calls that the fault wrappers (base/fault_wrap.c) can fail, each with the errno of
+ *  its usual real failure. */
+enum {
+    GRIDR__FC_ALLOC,     /* malloc calloc realloc strdup strndup aligned_alloc realpath: ENOMEM */
+    GRIDR__FC_SHM_OPEN,  /* shm_open: EMFILE */
+    GRIDR__FC_FALLOCATE, /* posix_fallocate: ENOSPC */
+    GRIDR__FC_MMAP,      /* mmap: ENOMEM */
+    GRIDR__FC_FORK,      /* fork: EAGAIN */
+    GRIDR__FC_READ,      /* read pread preadv: EIO */
+    GRIDR__FC_WRITE,     /* write pwrite: ENOSPC */
+    GRIDR__FC_SYNC,      /* fsync fdatasync sync_file_range: EIO */
+    GRIDR__FC_RENAME,    /* rename: ENOSPC */
+    GRIDR__FC_OPEN,      /* open: EMFILE */
+    GRIDR__FC_COUNT
+};
+
+/** The armed call failure (GRIDR_FAULT_CALL=CLASS:N[:parent|:server|:worker], read once by
+ *  base/config.c): the Nth call of class `cls` made by a process at fork depth `depth` (0 the
+ *  program, 1 a process it forked, 2 or more one forked by that) fails. */
+typedef struct gridr__fault_call {
+    int cls;   /* GRIDR__FC_*, or -1: nothing armed */
+    long n;    /* 1-based, counted per process from its fork */
+    int depth; /* 0 parent, 1 server, 2 worker */
+} gridr__fault_call;
+
+/** The armed call failure (cls -1 when GRIDR_FAULT_CALL is unset or does not parse: then
+ *  `bad` is 1 and the wrappers say so on stderr). Ownership: static. */
+const gridr__fault_call *gridr__config_fault_call(int *bad);
+
+/** Name of call class `cls` ("alloc", "shm_open", ...), or NULL. */
+const char *gridr__fault_call_name(int cls);
 #endif
 
 #define GRIDR__MIN(a, b) ((a) < (b) ? (a) : (b))

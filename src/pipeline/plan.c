@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A plan never has more windows than this (the window list alone would be gigabytes). */
-#define MAX_COUNT (1L << 24)
+/* A plan never has more windows than this (about 200 bytes each: the window list alone would be
+ * 200 MiB, and evaluating every window takes seconds under ASan; 2^22 timed out in fuzz_plan). */
+#define MAX_COUNT (1L << 20)
 
 struct gridr_plan {
     gridr_plan_window *win;
@@ -402,9 +403,30 @@ static int count_windows(const ctx *c, long rows, long cols, long *count)
     return 0;
 }
 
-/* Evaluate every window of size k->rows x k->cols (row-major), storing them in `store` (NULL:
- * do not store). With `early` set, stop as soon as the peak exceeds the budget: *fits = 0. */
-static int eval_cand(const ctx *c, cand *k, gridr_plan_window *store, int early, int *fits)
+/* A window list that grows as windows are evaluated (never to the whole count up front: a
+ * candidate found over the budget at its first windows costs only those). */
+typedef struct store {
+    gridr_plan_window **buf;
+    long *cap;
+} store;
+
+/* Make room for window i of a candidate of `count` windows: double, at most to `count`. */
+static int store_room(store *st, long i, long count)
+{
+    if (i < *st->cap)
+        return 0;
+    long cap = GRIDR__MIN(count, GRIDR__MAX(64, 2 * *st->cap));
+    gridr_plan_window *nb = realloc(*st->buf, (size_t)cap * sizeof *nb);
+    if (!nb)
+        return gridr__fail(GRIDR_ENOMEM, "plan: no memory for %ld windows", cap);
+    *st->buf = nb;
+    *st->cap = cap;
+    return 0;
+}
+
+/* Evaluate every window of size k->rows x k->cols (row-major), storing them in `st` (NULL: do
+ * not store). With `early` set, stop as soon as the peak exceeds the budget: *fits = 0. */
+static int eval_cand(const ctx *c, cand *k, store *st, int early, int *fits)
 {
     long nc = ceil_div(c->out_cols, k->cols);
     gridr_plan_window tmp;
@@ -413,7 +435,9 @@ static int eval_cand(const ctx *c, cand *k, gridr_plan_window *store, int early,
     if (rc)
         return rc;
     for (long i = 0; i < k->count; i++) {
-        gridr_plan_window *w = store ? &store[i] : &tmp;
+        if (st && (rc = store_room(st, i, k->count)))
+            return rc;
+        gridr_plan_window *w = st ? &(*st->buf)[i] : &tmp;
         gridr_rect out;
         out.row0 = (i / nc) * k->rows;
         out.col0 = (i % nc) * k->cols;
@@ -473,15 +497,12 @@ static int next_cand(const ctx *c, long *rows, long *cols, long floor)
     }
 }
 
-static int too_small(const ctx *c, cand *k)
+/* The smallest window k does not fit. Its figures are those of its windows evaluated until
+ * one went over the budget: a lower bound ("at least"), found without evaluating the millions
+ * of windows a huge output may have. */
+static int too_small(const ctx *c, const cand *k)
 {
     char b1[32], b2[32], b3[32];
-    int fits, rc;
-    /* Evaluate the smallest window fully (no early stop) so the figure is exact. */
-    cand t = {.rows = k->rows, .cols = k->cols};
-    if ((rc = eval_cand(c, &t, NULL, 0, &fits)))
-        return rc;
-    *k = t;
     return gridr__fail(GRIDR_EINVAL,
                        "memory budget %s is too small: one %ld x %ld window needs at least %s "
                        "x %d in flight = %s; raise the memory budget (--mem) or lower "
@@ -491,22 +512,12 @@ static int too_small(const ctx *c, cand *k)
                        fmt_bytes(cand_peak(c, k), b3, sizeof b3));
 }
 
-/* Evaluate candidate k into a (re)grown window buffer. */
+/* Evaluate candidate k into the window buffer, grown as its windows are evaluated. */
 static int eval_stored(const ctx *c, cand *k, gridr_plan_window **buf, long *cap, int early,
                        int *fits)
 {
-    long count;
-    int rc = count_windows(c, k->rows, k->cols, &count);
-    if (rc)
-        return rc;
-    if (count > *cap) {
-        gridr_plan_window *nb = realloc(*buf, (size_t)count * sizeof *nb);
-        if (!nb)
-            return gridr__fail(GRIDR_ENOMEM, "plan: no memory for %ld windows", count);
-        *buf = nb;
-        *cap = count;
-    }
-    return eval_cand(c, k, *buf, early, fits);
+    store st = {buf, cap};
+    return eval_cand(c, k, &st, early, fits);
 }
 
 /* Would windows of rows x cols exceed MAX_COUNT? (The search then stops at the last size.) */
@@ -554,16 +565,16 @@ static int user_window(const ctx *c, const gridr_plan_opts *o, cand *k, gridr_pl
     int rc, fits;
     k->rows = o->win_rows > 0 ? o->win_rows : o->win_cols;
     k->cols = o->win_cols > 0 ? o->win_cols : o->win_rows;
-    if ((rc = eval_stored(c, k, buf, cap, 0, &fits)))
+    if ((rc = eval_stored(c, k, buf, cap, 1, &fits)))
         return rc;
-    if (fits)
+    if (fits) /* else its figures are those of its windows until one went over: "at least" */
         return 0;
-    return gridr__fail(GRIDR_EINVAL,
-                       "window size %ld x %ld needs %s x %d in flight = %s, over the memory "
-                       "budget %s; lower the window size (--tile) or raise the budget (--mem)",
-                       k->rows, k->cols, fmt_bytes(sum_bytes(k->max), b1, sizeof b1), c->in_flight,
-                       fmt_bytes(cand_peak(c, k), b2, sizeof b2),
-                       fmt_bytes(c->budget, b3, sizeof b3));
+    return gridr__fail(
+        GRIDR_EINVAL,
+        "window size %ld x %ld needs at least %s x %d in flight = %s, over the memory "
+        "budget %s; lower the window size (--tile) or raise the budget (--mem)",
+        k->rows, k->cols, fmt_bytes(sum_bytes(k->max), b1, sizeof b1), c->in_flight,
+        fmt_bytes(cand_peak(c, k), b2, sizeof b2), fmt_bytes(c->budget, b3, sizeof b3));
 }
 
 /* ---- public --------------------------------------------------------------------------------- */

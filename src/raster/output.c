@@ -121,16 +121,16 @@ int gridr_raster_check_replaceable(const char *path, const char *what)
 /* The file an output path names: a symbolic link is followed to its target (the target is what
  * gets replaced, the link stays); any other path as given. NULL with a message on failure.
  * Ownership: the caller frees. */
-static char *output_target(const char *path)
+static char *output_target(const char *path, int *rc)
 {
     struct stat st;
     char *t = NULL;
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
         if ((t = realpath(path, NULL)) == NULL)
-            gridr__fail_errno(gridr__status_from_errno(errno), errno,
-                              "cannot follow the symbolic link '%s'", path);
+            *rc = gridr__fail_errno(gridr__status_from_errno(errno), errno,
+                                    "cannot follow the symbolic link '%s'", path);
     } else if ((t = strdup(path)) == NULL) {
-        gridr__fail(GRIDR_ENOMEM, "out of memory checking '%s'", path);
+        *rc = gridr__fail(GRIDR_ENOMEM, "out of memory checking '%s'", path);
     }
     return t;
 }
@@ -165,9 +165,9 @@ int gridr_raster_check_output(const char *path, const char *driver)
         rc = check_dir(path);
     if (rc == 0)
         rc = gridr_raster_check_replaceable(path, "output");
-    char *target = rc == 0 ? output_target(path) : NULL;
-    if (rc == 0 && !target)
-        return GRIDR_EINVAL;
+    char *target = rc == 0 ? output_target(path, &rc) : NULL;
+    if (!target)
+        return rc;
     if (rc == 0)
         rc = check_target(target);
     free(target);
@@ -433,13 +433,14 @@ int gridr_raster_create(const char *path, long rows, long cols, int bands, gridr
         CSLDestroy(cs.co);
         return rc;
     }
-    char *target = output_target(path); /* a link's target is what gets replaced */
+    int trc = 0;
+    char *target = output_target(path, &trc); /* a link's target is what gets replaced */
     /* Every driver but GTiff goes through a staging GTiff and CreateCopy (stage.c). */
     int staged = !cs.dc.can_create || strcasecmp(cs.driver, "GTiff") != 0;
     gridr_raster *r = target ? new_output(target, opts ? opts->tag : NULL, staged) : NULL;
     if (!r) {
         CSLDestroy(cs.co);
-        rc = target ? gridr__fail(GRIDR_ENOMEM, "out of memory creating '%s'", path) : GRIDR_EINVAL;
+        rc = target ? gridr__fail(GRIDR_ENOMEM, "out of memory creating '%s'", path) : trc;
         free(target);
         return rc;
     }

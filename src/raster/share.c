@@ -353,7 +353,10 @@ int gridr__share_finish(gridr_raster *r)
         return gridr__fail_errno(GRIDR_EIO, errno, "cannot reopen '%s' (temporary '%s')", r->path,
                                  r->tmp);
     int rc = 0;
-    if (find_arrays(fd, &now) != 0 || memcmp(&now, &sh->a, sizeof now) != 0)
+    errno = 0; /* set only by a failed read: not "moved" but an I/O error */
+    if (find_arrays(fd, &now) != 0 && errno)
+        rc = gridr__fail_errno(GRIDR_EIO, errno, "cannot read the tile directory of '%s'", r->path);
+    else if (memcmp(&now, &sh->a, sizeof now) != 0)
         rc = gridr__fail(GRIDR_EIO, "'%s' (temporary '%s'): its tile directory moved", r->path,
                          r->tmp);
     for (int k = 0; rc == 0 && k < 2; k++)

@@ -162,11 +162,15 @@ static int chunk_shape(gridr_raster *r, TIFF *tif)
     free(r->tiff_buf);
     r->tiff_buf_size = (size_t)size;
     r->tiff_buf = malloc(r->tiff_buf_size);
-    return r->tiff_buf != NULL;
+    if (!r->tiff_buf) /* not a layout refusal: the caller must not say the file is unfit */
+        return gridr__fail(GRIDR_ENOMEM, "no memory for a %zu-byte chunk buffer of '%s'",
+                           r->tiff_buf_size, r->path);
+    return 1;
 }
 
 /* Whether `tif` holds this raster's samples in a layout read/written directly: uncompressed, or
- * for an output (`writer`) also a codec the tile encoders write (src/raster/codec.c). */
+ * for an output (`writer`) also a codec the tile encoders write (src/raster/codec.c).
+ * 1 yes, 0 no, GRIDR_ENOMEM (message set) when the chunk buffer could not be allocated. */
 static int layout_ok(gridr_raster *r, TIFF *tif, int writer)
 {
     uint32_t w = 0, h = 0;
@@ -254,8 +258,8 @@ static int reader_open(gridr_raster *r)
     if (r->writable || gdal_only() || strcasecmp(r->driver, "GTiff") != 0 ||
         strncmp(r->path, "/vsi", 4) == 0 || !uniform_bands(r))
         return 0;
-    r->tif = open_tiff(r, r->path, "rm"); /* no mmap: mapped pages would count as our RSS */
-    if (r->tif && layout_ok(r, r->tif, 0))
+    r->tif = open_tiff(r, r->path, "rm");      /* no mmap: mapped pages would count as our RSS */
+    if (r->tif && layout_ok(r, r->tif, 0) > 0) /* no memory: GDAL reads it */
         return 1;
     gridr__tiff_close(r);
     return 0;
@@ -401,13 +405,16 @@ int gridr__tiff_reader_attach(gridr_raster *r, int fd)
     r->tif = open_tiff_fd(r, fd, path, "rm");
     if (!r->tif)
         close(fd);
-    if (r->tif && layout_ok(r, r->tif, 0)) {
+    int ok = r->tif ? layout_ok(r, r->tif, 0) : 0;
+    if (ok > 0) {
         r->tiff_mode = 1;
         return 0;
     }
-    int rc = gridr__fail(GRIDR_EIO, "cannot read '%s' directly: %s", r->path,
-                         r->tif ? "not an uncompressed GeoTIFF of the expected shape and type"
-                                : tiff_msg(r));
+    int rc = ok < 0
+                 ? ok
+                 : gridr__fail(GRIDR_EIO, "cannot read '%s' directly: %s", r->path,
+                               r->tif ? "not an uncompressed GeoTIFF of the expected shape and type"
+                                      : tiff_msg(r));
     gridr__tiff_close(r);
     r->tiff_mode = -1;
     return rc;
@@ -602,11 +609,14 @@ static int writer_attach(gridr_raster *r)
                            "cannot write '%s' (temporary '%s'): %s", r->path, r->tmp,
                            gridr__gdal_msg(&c));
     r->tif = open_tiff(r, r->tmp, "r+m");
-    if (r->tif && layout_ok(r, r->tif, 1) && r->tiff_tiled && r->tiff_th == r->block_rows &&
-        r->tiff_tw == r->block_cols && zip_level(r))
+    int ok = r->tif ? layout_ok(r, r->tif, 1) : 0;
+    if (ok > 0 && r->tiff_tiled && r->tiff_th == r->block_rows && r->tiff_tw == r->block_cols &&
+        zip_level(r))
         return 0;
     gridr__tiff_close(r);
     r->tiff_mode = -1;
+    if (ok < 0)
+        return ok;
     int rc = gdal_reopen(r);
     return rc ? rc : 1;
 }

@@ -85,8 +85,11 @@ static int server_gone(gridr_sched *s)
     char how[64] = "ended";
     int st;
     s->broken = 1;
-    if (s->server > 0 && waitpid(s->server, &st, 0) == s->server)
+    if (s->server > 0 && waitpid(s->server, &st, 0) == s->server) {
         gridr__wait_text(st, how, sizeof how);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == GRIDR__SERVER_EXIT_NOMEM)
+            snprintf(how, sizeof how, "ran out of memory (exit status %d)", WEXITSTATUS(st));
+    }
     int rc = gridr__fail(GRIDR_ECHILD,
                          "the scheduler's fork server (pid %d) %s; its workers are "
                          "gone: create a new scheduler",

@@ -362,7 +362,8 @@ static void srv_send(server *v, int op, int index, int arg, pid_t pid, int fd)
         int cap = v->capout ? 2 * v->capout : 64;
         srv_reply *o = realloc(v->out, (size_t)cap * sizeof *o);
         if (!o)
-            _exit(1); /* the parent sees the server gone; the workers die with it (PDEATHSIG) */
+            _exit(GRIDR__SERVER_EXIT_NOMEM); /* the parent sees the server gone; the workers
+                                              die with it (PDEATHSIG) */
         v->out = o;
         v->capout = cap;
     }

@@ -72,6 +72,10 @@ typedef struct gridr__reply_msg {
     char msg[GRIDR_SCHED_MSG_MAX];
 } gridr__reply_msg;
 
+/** The fork server's exit status when it cannot allocate its reply queue (it cannot tell the
+ *  parent otherwise): the parent's message says so. */
+#define GRIDR__SERVER_EXIT_NOMEM 12
+
 /** Parent <-> fork server control messages (gridr__ctl_msg.op). */
 enum {
     GRIDR__CTL_SPAWN = 1,    /* parent: fork worker `index` */

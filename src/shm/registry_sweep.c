@@ -126,7 +126,13 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
         ssize_t r = read(fd, buf + n, size - 1 - n);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0)
+        if (r < 0) { /* an error, not the end of the file: say so, not "unexpected format" */
+            int err = errno;
+            close(fd);
+            errno = err;
+            return -1;
+        }
+        if (r == 0)
             break;
         n += (size_t)r;
     }

@@ -177,7 +177,7 @@ int cli_apply(const cli_args *a, gridr_job *j)
         int rc = gridr_job_set(j, a->settings[i][0], a->settings[i][1]);
         if (rc) {
             fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
-            return GRIDR_CLI_USAGE;
+            return rc == GRIDR_ENOMEM ? GRIDR_CLI_FAILED : GRIDR_CLI_USAGE; /* not the user's */
         }
     }
     return 0;

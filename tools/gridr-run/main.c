@@ -157,7 +157,7 @@ static int jobs_from_command(const cli_args *a, gridr_job **jobs, size_t *n)
     if (rc) {
         fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
         gridr_job_free_list(j, 1);
-        return GRIDR_CLI_USAGE;
+        return rc == GRIDR_ENOMEM ? GRIDR_CLI_FAILED : GRIDR_CLI_USAGE; /* not the user's */
     }
     *jobs = j;
     *n = 1;
@@ -172,9 +172,10 @@ static int jobs_from_files(const cli_args *a, gridr_job **jobs, size_t *n)
     for (int f = 0; f < a->npos; f++) {
         gridr_job *part = NULL;
         size_t k = 0;
-        if (gridr_job_load(a->pos[f], &part, &k)) {
+        int rc = gridr_job_load(a->pos[f], &part, &k);
+        if (rc) {
             fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
-            return GRIDR_CLI_USAGE;
+            return rc == GRIDR_ENOMEM ? GRIDR_CLI_FAILED : GRIDR_CLI_USAGE; /* not the user's */
         }
         gridr_job *all = realloc(*jobs, (*n + k) * sizeof *all);
         if (!all) {
