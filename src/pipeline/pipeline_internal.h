@@ -57,6 +57,8 @@ typedef struct gridr__pipeline_ctx {
     gridr_plan *plan;
     double zoom_fx, zoom_fy; /* zoom jobs: the factors used */
     size_t bytes_read, bytes_written;
+    /* nodata, masks and edges like GDAL (issue 14) */
+    int out_has_nodata; /* the output declares params.ropts.out_nodata as its nodata */
 } gridr__pipeline_ctx;
 
 /* Open the source (and masks), load the grid, fill params. dry: no output checks. Exported (like

@@ -52,6 +52,17 @@ static int open_bands(gridr__pipeline_ctx *c, const gridr_job *j, const gridr_ra
     return rc;
 }
 
+/* The output's nodata: the job's, else the source's (or the job's src-nodata, as gdalwarp),
+ * else none on a zoom (no value invented: a DEM's 0 m stays valid) and 0 on a grid job (GridR's
+ * convention: a grid output has nodata wherever the grid leaves the source); "none": none. */
+static void resolve_out_nodata(gridr__pipeline_ctx *c, const gridr_job *j)
+{
+    gridr_resample_opts *o = &c->params.ropts;
+    o->out_nodata = j->has_nodata ? j->nodata : (o->has_src_nodata ? o->src_nodata : 0);
+    c->out_has_nodata =
+        !j->nodata_none && (j->has_nodata || o->has_src_nodata || j->kind != GRIDR_JOB_ZOOM);
+}
+
 /* Source nodata (the job's, else the first band's), output nodata and type, kernel options. */
 static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
 {
@@ -61,6 +72,7 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     int rc = gridr_raster_band_nodata(c->src, c->bands[0], &has, &v);
     if (rc)
         return rc;
+    has = has && !j->src_nodata_none;
     gridr_resample_opts_init(o);
     o->interp = j->interp;
     o->bspline_eps = j->bspline_eps;
@@ -71,7 +83,10 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     o->threads = j->threads;
     o->has_src_nodata = j->has_src_nodata || has;
     o->src_nodata = j->has_src_nodata ? j->src_nodata : v;
-    o->out_nodata = j->has_nodata ? j->nodata : (has ? v : 0);
+    o->nodata_policy = j->nodata_policy >= 0       ? j->nodata_policy
+                       : j->kind == GRIDR_JOB_ZOOM ? GRIDR_NODATA_RENORMALIZE
+                                                   : GRIDR_NODATA_EXACT;
+    resolve_out_nodata(c, j);
     c->params.out_dtype = j->out_dtype != GRIDR_DT_UNKNOWN ? j->out_dtype : c->params.src_dtype;
     return 0;
 }
@@ -426,7 +441,7 @@ static int set_georef(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_raster_info in;
     double gt[6];
-    int rc = gridr_raster_set_nodata(c->dst, 0, c->params.ropts.out_nodata);
+    int rc = c->out_has_nodata ? gridr_raster_set_nodata(c->dst, 0, c->params.ropts.out_nodata) : 0;
     if (rc || j->kind != GRIDR_JOB_ZOOM)
         return rc; /* a grid job's output carries no georeferencing */
     gridr_raster_get_info(c->src, &in);

@@ -53,6 +53,10 @@ static const cli_opt opts[] = {
     {"trust-padding", NULL, "trust-padding", 0},
     {"bspline-eps", NULL, "bspline-eps", 1},
     {"mask-influence", NULL, "mask-influence", 1},
+    /* nodata, masks and edges like GDAL (issue 14) */
+    {"nodata-policy", NULL, "nodata-policy", 1},
+    {"dst-alpha", "dstalpha", "dst-alpha", 0},
+    {"mask-bands", NULL, "mask-bands", 1},
     {"help", "h", NULL, 0},
     {"version", "V", NULL, 0},
 };
