@@ -48,10 +48,24 @@ static int in_raster(const gridr__rs_run *r, long i, long j)
     return ri >= 0 && ri < r->raster_rows && rj >= 0 && rj < r->raster_cols;
 }
 
+/* GDAL's cubic turns linear when one of the 4 x 4 samples from (floor(t) - 1) is invalid,
+ * whatever its weight (a target on a sample included: its zero-weight row or column counts);
+ * samples outside the raster do not count here (gdal_translate's edges). */
+static int cubic_hole(const gridr__rs_run *r, double tr, double tc)
+{
+    long i0 = (long)floor(tr) - 1 - r->s->org_r;
+    long j0 = (long)floor(tc) - 1 - r->s->org_c;
+    for (long i = i0; i < i0 + 4; i++)
+        for (long j = j0; j < j0 + 4; j++)
+            if (!usable(r->s, i, j) && in_raster(r, i, j))
+                return 1;
+    return 0;
+}
+
 /* Band b of the target (tr, tc) with kernel k: the weighted sum over the usable taps and their
- * weight (*ws); *hole = 1 when a tap with a non-zero weight inside the raster is unusable. */
+ * weight (*ws). */
 static double weighted(const gridr__rs_run *r, gridr_interp_kind k, double tr, double tc, int b,
-                       double *ws, int *hole)
+                       double *ws)
 {
     const gridr__rs_src *s = r->s;
     double wr[GRIDR_INTERP_MAX_TAPS], wc[GRIDR_INTERP_MAX_TAPS];
@@ -66,10 +80,8 @@ static double weighted(const gridr__rs_run *r, gridr_interp_kind k, double tr, d
             double w = wr[i] * wc[j];
             if (w == 0)
                 continue;
-            if (!usable(s, i0 + i, j0 + j)) {
-                *hole |= in_raster(r, i0 + i, j0 + j);
+            if (!usable(s, i0 + i, j0 + j))
                 continue;
-            }
             size_t off = (size_t)(b * s->bstride + (i0 + i) * s->rstride + j0 + j);
             sum += w * gridr_dtype_get(s->data, s->dtype, off);
             *ws += w;
@@ -86,14 +98,11 @@ static int renorm_pixel(const gridr__rs_run *r, double tr, double tc, double *ac
     if (!usable(s, ni, nj))
         return 0;
     gridr_interp_kind k = r->interp;
+    if (k == GRIDR_INTERP_CUBIC && cubic_hole(r, tr, tc))
+        k = GRIDR_INTERP_LINEAR;
     for (int b = 0; b < s->bands; b++) {
         double ws = 0;
-        int hole = 0;
-        double v = weighted(r, k, tr, tc, b, &ws, &hole);
-        if (hole && k == GRIDR_INTERP_CUBIC) { /* GDAL: cubic near an invalid sample is linear */
-            k = GRIDR_INTERP_LINEAR;
-            v = weighted(r, k, tr, tc, b, &ws, &hole);
-        }
+        double v = weighted(r, k, tr, tc, b, &ws);
         if (!(ws >= MIN_WEIGHT))
             return 0;
         acc[b * bs] = v / ws;
@@ -101,11 +110,30 @@ static int renorm_pixel(const gridr__rs_run *r, double tr, double tc, double *ac
     return 1;
 }
 
+/* A cubic pixel the exact rule computed (its invalid samples have zero weights) whose 4 x 4
+ * box holds an invalid sample inside the raster: GDAL takes it linear. The compact box of
+ * pass 1 is GDAL's box; its count of invalid samples comes from the prefix sums. */
+static int cubic_redo(const gridr__rs_run *r, const gridr__rs_work *w, long j, double tr, double tc)
+{
+    const gridr__rs_src *s = r->s;
+    if (r->interp != GRIDR_INTERP_CUBIC || !s->integ)
+        return 0;
+    long br = (long)w->br[j], bc = (long)w->bc[j], cw = s->cols + 1;
+    if (br >= 0 && bc >= 0 && br + 4 <= s->rows && bc + 4 <= s->cols) {
+        const uint32_t *q = s->integ;
+        uint32_t bad = q[(br + 4) * cw + bc + 4] - q[br * cw + bc + 4] - q[(br + 4) * cw + bc] +
+                       q[br * cw + bc];
+        if (bad == 0)
+            return 0;
+    }
+    return cubic_hole(r, tr, tc);
+}
+
 void gridr__rs_renorm(const gridr__rs_run *r, const gridr__rs_work *w, const double *tr,
                       const double *tc, const uint8_t *gv, long n, double *acc, long bs, uint8_t *m)
 {
     for (long j = 0; j < n; j++) {
-        if (m[j] || !w->ok[j] || !gv[j])
+        if (!w->ok[j] || !gv[j] || (m[j] && !cubic_redo(r, w, j, tr[j], tc[j])))
             continue;
         if (renorm_pixel(r, tr[j], tc[j], acc + j, bs))
             m[j] = 1;

@@ -39,6 +39,9 @@ typedef struct gridr__pipeline_params {
     gridr_raster_tile_codec codec; /* the output's tiles (PLACED, ENCODED) */
     gridr_raster_worker_src wsrc;  /* ok: the worker reads the source window itself */
     gridr_raster_tile_sink sink;   /* ok: the worker writes the (uncompressed) tiles itself */
+    /* nodata, masks and edges like GDAL (issue 14) */
+    int alpha;        /* the output has an alpha band after the `bands` resampled ones */
+    double alpha_max; /* its value on valid pixels (255; 65535 for u16 outputs, as gdalwarp) */
 } gridr__pipeline_params;
 
 /* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */
@@ -59,6 +62,8 @@ typedef struct gridr__pipeline_ctx {
     size_t bytes_read, bytes_written;
     /* nodata, masks and edges like GDAL (issue 14) */
     int out_has_nodata; /* the output declares params.ropts.out_nodata as its nodata */
+    int mask_gdal;      /* has_src_mask: the source's GDAL mask bands, not a src-mask file */
+    int src_alpha;      /* the source's alpha band (1-based) left out of the bands, else 0 */
 } gridr__pipeline_ctx;
 
 /* Open the source (and masks), load the grid, fill params. dry: no output checks. Exported (like

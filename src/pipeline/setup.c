@@ -31,6 +31,11 @@ static const char *job_name(const gridr_job *j)
 static int open_bands(gridr__pipeline_ctx *c, const gridr_job *j, const gridr_raster_info *in)
 {
     int n = j->nbands ? (int)j->nbands : in->bands;
+    if (!j->nbands && j->src_mask_bands && in->bands > 1 &&
+        gridr_raster_alpha_band(c->src) == in->bands) { /* as gdalwarp: a mask, not data */
+        c->src_alpha = in->bands;
+        n--;
+    }
     c->bands = malloc((size_t)n * sizeof *c->bands);
     if (!c->bands)
         return gridr__fail(GRIDR_ENOMEM, "out of memory");
@@ -91,11 +96,34 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     return 0;
 }
 
+/* Without a src-mask file, the source's own GDAL masks (internal, .msk, alpha) when a band has
+ * one that says more than its nodata value. */
+static int open_gdal_mask(gridr__pipeline_ctx *c, const gridr_job *j)
+{
+    for (int i = 0; j->src_mask_bands && i < c->params.bands; i++) {
+        int f = 0, rc = gridr_raster_mask_flags(c->src, c->bands[i], &f);
+        if (rc)
+            return rc;
+        if (!(f & (GRIDR_RASTER_MASK_ALL_VALID | GRIDR_RASTER_MASK_NODATA)))
+            c->mask_gdal = c->params.has_src_mask = 1;
+    }
+    return 0;
+}
+
+/* The alpha band (-dstalpha, or a source with an alpha band whose bands were not chosen). */
+static void resolve_alpha(gridr__pipeline_ctx *c, const gridr_job *j)
+{
+    c->params.alpha = j->dst_alpha || c->src_alpha;
+    c->params.alpha_max = c->params.out_dtype == GRIDR_DT_U16 ? 65535 : 255;
+    c->params.has_out_mask = c->params.alpha;
+}
+
 static int open_source_mask(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_raster_info mi;
+    resolve_alpha(c, j);
     if (!j->src_mask)
-        return 0;
+        return open_gdal_mask(c, j);
     int rc = gridr_raster_open(j->src_mask, &c->src_mask);
     if (rc)
         return rc;
@@ -412,6 +440,8 @@ int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers
     po.raster_rows = c->params.raster_rows;
     po.raster_cols = c->params.raster_cols;
     po.has_src_mask = c->params.has_src_mask;
+    po.has_out_mask = c->params.alpha;
+    po.out_extra_bands = c->params.alpha;
     po.mem_budget = shm_budget(j);
     po.workers = workers > 0 ? workers : 1;
     po.min_windows = WINDOWS_PER_WORKER * po.workers;
@@ -491,13 +521,16 @@ int gridr__pipeline_create_output(gridr__pipeline_ctx *c, const gridr_job *j, gr
                                    .record_user = &t};
     int rc = gridr_raster_check_output(j->dst, j->format);
     if (rc == 0)
-        rc = gridr_raster_create(j->dst, c->params.out_rows, c->params.out_cols, c->params.bands,
-                                 c->params.out_dtype, &co, &c->dst);
+        rc = gridr_raster_create(j->dst, c->params.out_rows, c->params.out_cols,
+                                 c->params.bands + c->params.alpha, c->params.out_dtype, &co,
+                                 &c->dst);
     if (rc && t.name)
         rc = forget_failed(&t, rc);
     free(t.name);
     if (rc == 0)
         rc = set_georef(c, j);
+    if (rc == 0 && c->params.alpha)
+        rc = gridr_raster_set_alpha(c->dst, c->params.bands + 1);
     if (rc == 0) /* what the output's options make of its tiles (no file touched) */
         rc = gridr_raster_tile_codec_get(c->dst, &c->params.codec);
     return rc;
