@@ -306,6 +306,10 @@ GRIDR_API int gridr_raster_alpha_band(gridr_raster *r);
 GRIDR_API int gridr_raster_read_mask(gridr_raster *r, const int *bands, int nbands, gridr_rect win,
                                      gridr_array *out);
 
+/** 1 when band `band` holds classes rather than measures: it has a colour table (a palette)
+ *  or a raster attribute table; else 0 (also for a bad band). */
+GRIDR_API int gridr_raster_band_categorical(gridr_raster *r, int band);
+
 /** Set the colour interpretation of output band `band` to alpha. */
 GRIDR_API int gridr_raster_set_alpha(gridr_raster *r, int band);
 

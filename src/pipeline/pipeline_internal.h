@@ -64,6 +64,7 @@ typedef struct gridr__pipeline_ctx {
     int out_has_nodata; /* the output declares params.ropts.out_nodata as its nodata */
     int mask_gdal;      /* has_src_mask: the source's GDAL mask bands, not a src-mask file */
     int src_alpha;      /* the source's alpha band (1-based) left out of the bands, else 0 */
+    char warning[256];  /* what setup found worth a warning (a palette interpolated), or "" */
 } gridr__pipeline_ctx;
 
 /* Open the source (and masks), load the grid, fill params. dry: no output checks. Exported (like

@@ -391,7 +391,8 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
         rc = commit(&c, reg, &p, rc);
         rep->seconds_commit = now_s() - t2;
         if (rc == 0)
-            snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning());
+            snprintf(rep->warning, sizeof rep->warning, "%s",
+                     gridr_last_warning()[0] ? gridr_last_warning() : c.warning);
         if (rc == 0 && !rep->warning[0] && rep->windows > 0 && rep->empty_windows == rep->windows)
             snprintf(rep->warning, sizeof rep->warning,
                      "every pixel is nodata: no output pixel maps inside the source '%s' (check "

@@ -88,6 +88,11 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     o->threads = j->threads;
     o->has_src_nodata = j->has_src_nodata || has;
     o->src_nodata = j->has_src_nodata ? j->src_nodata : v;
+    if (o->interp != GRIDR_INTERP_NEAREST && gridr_raster_band_categorical(c->src, c->bands[0]))
+        snprintf(c->warning, sizeof c->warning,
+                 "band %d of '%s' holds classes (a palette or an attribute table), which do not "
+                 "interpolate: %s mixes them; use -r nearest",
+                 c->bands[0], j->src, gridr_interp_name(o->interp));
     o->nodata_policy = j->nodata_policy >= 0       ? j->nodata_policy
                        : j->kind == GRIDR_JOB_ZOOM ? GRIDR_NODATA_RENORMALIZE
                                                    : GRIDR_NODATA_EXACT;

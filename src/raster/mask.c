@@ -1,4 +1,4 @@
-/* gridr: GDAL mask bands of sources (internal masks, .msk, alpha) and alpha bands of outputs. */
+/* gridr: GDAL mask bands of sources (internal, .msk, alpha), palettes, alpha bands of outputs. */
 #include "base/internal.h"
 #include "gridr/raster.h"
 #include "raster_internal.h"
@@ -88,6 +88,19 @@ int gridr_raster_read_mask(gridr_raster *r, const int *bands, int nbands, gridr_
     }
     free(buf);
     return rc;
+}
+
+int gridr_raster_band_categorical(gridr_raster *r, int band)
+{
+    gridr__gdal_capture c;
+    if (!r || !r->ds || band < 1 || band > r->bands)
+        return 0;
+    gridr__gdal_begin(&c);
+    GDALRasterBandH b = GDALGetRasterBand(r->ds, band);
+    int cat = GDALGetRasterColorTable(b) != NULL || GDALGetDefaultRAT(b) != NULL ||
+              GDALGetRasterColorInterpretation(b) == GCI_PaletteIndex;
+    gridr__gdal_end(&c);
+    return cat;
 }
 
 int gridr_raster_set_alpha(gridr_raster *r, int band)
