@@ -296,7 +296,7 @@ GRIDR_API int gridr_raster_set_metadata(gridr_raster *r, const char *key, const 
 /** The GDAL mask flags of band `band` (1-based) into *flags. GRIDR_ERANGE for a bad band. */
 GRIDR_API int gridr_raster_mask_flags(gridr_raster *r, int band, int *flags);
 
-/** The 1-based index of the band whose colour interpretation is alpha, 0 when none. */
+/** The last band's 1-based index when its colour interpretation is alpha, else 0. */
 GRIDR_API int gridr_raster_alpha_band(gridr_raster *r);
 
 /** Read window `win` of the GDAL masks of bands[0..nbands) into `out` (u8, 1 band, win's size):

@@ -105,7 +105,7 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
  * one that says more than its nodata value. */
 static int open_gdal_mask(gridr__pipeline_ctx *c, const gridr_job *j)
 {
-    for (int i = 0; j->src_mask_bands && i < c->params.bands; i++) {
+    for (int i = 0; j->src_mask_bands && !c->mask_gdal && i < c->params.bands; i++) {
         int f = 0, rc = gridr_raster_mask_flags(c->src, c->bands[i], &f);
         if (rc)
             return rc;

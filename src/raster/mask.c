@@ -27,15 +27,14 @@ int gridr_raster_mask_flags(gridr_raster *r, int band, int *flags)
 int gridr_raster_alpha_band(gridr_raster *r)
 {
     gridr__gdal_capture c;
-    int found = 0;
-    if (!r || !r->ds)
+    if (!r || !r->ds || r->bands < 1)
         return 0;
-    gridr__gdal_begin(&c);
-    for (int b = r->bands; b >= 1 && !found; b--)
-        if (GDALGetRasterColorInterpretation(GDALGetRasterBand(r->ds, b)) == GCI_AlphaBand)
-            found = b;
+    gridr__gdal_begin(&c); /* the last band only: GDAL's alpha is last, and a header may claim
+                              64314 bands */
+    int alpha =
+        GDALGetRasterColorInterpretation(GDALGetRasterBand(r->ds, r->bands)) == GCI_AlphaBand;
     gridr__gdal_end(&c);
-    return found;
+    return alpha ? r->bands : 0;
 }
 
 /* AND the mask of band `band` over `win` into out (u8, 0/1), through buf (win's size). */
