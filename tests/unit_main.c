@@ -102,6 +102,7 @@ int main(int argc, char **argv)
         gridr_test_resample_suite,
         gridr_test_resample_kernels_suite,
         gridr_test_resample_sep_suite,
+        gridr_test_resample_renorm_suite,
         gridr_test_plan_suite,
         gridr_test_plan_budget_suite,
         gridr_test_sched_suite,

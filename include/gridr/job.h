@@ -48,7 +48,8 @@ typedef struct gridr_job {
     int trust_padding;        /* "trust-padding", default 0 */
     int has_src_nodata;       /* "src-nodata": overrides the source's own nodata */
     double src_nodata;
-    int has_nodata; /* "nodata": output nodata; default: the source's nodata, else 0 */
+    int has_nodata; /* "nodata": output nodata; default: the source's nodata (or src-nodata), else
+                       none on a zoom, 0 on a grid job; "none": see nodata_none */
     double nodata;
     gridr_dtype out_dtype;   /* "out-type", default GRIDR_DT_UNKNOWN = the source's type */
     char *format;            /* "format", default "GTiff" */
@@ -91,6 +92,14 @@ typedef struct gridr_job {
                    identity too (src/pipeline/resume_id.c) */
     /* existing outputs (issue 14) */
     int overwrite; /* "overwrite": replace a dst that exists, default 0 (refused, as gdalwarp) */
+    /* nodata, masks and edges like GDAL (issue 14) */
+    int nodata_none;     /* "nodata" none: the output declares no nodata value */
+    int src_nodata_none; /* "src-nodata" none: the source's own nodata value is ignored */
+    int nodata_policy;   /* "nodata-policy": gridr_nodata_policy; -1 (default) = by kind:
+                            renormalize for zoom, exact for grid */
+    int dst_alpha;       /* "dst-alpha": add an alpha band (255 valid, 0 nodata), default 0 */
+    int src_mask_bands;  /* "mask-bands": the source's GDAL mask bands (internal, .msk, alpha)
+                            mark invalid samples; default 1 */
 } gridr_job;
 
 /** Defaults (listed above); no allocation. workers = the cores this process may run on. */

@@ -82,6 +82,8 @@ typedef struct gridr_plan_opts {
                                           one row of windows' nodes at a time; set grid_mask
                                           0 or 1 (-1 means 0). */
     void *load_user;                   /* passed to load_nodes */
+    /* an alpha band (issue 14) */
+    int out_extra_bands; /* output bands beyond `bands` (an alpha band); default 0 */
 } gridr_plan_opts;
 
 /** Defaults listed above (grid NULL, dtypes unknown, raster size 0). */

@@ -324,6 +324,34 @@ GRIDR_API int gridr_raster_set_crs_wkt(gridr_raster *r, const char *wkt);
 /** Set one metadata item of the default domain (value NULL removes it). */
 GRIDR_API int gridr_raster_set_metadata(gridr_raster *r, const char *key, const char *value);
 
+/* ---- GDAL mask bands and alpha (issue 14; src/raster/mask.c) ---- */
+
+/** What band `band`'s GDAL mask is (the GMF_* flags, same values). */
+#define GRIDR_RASTER_MASK_ALL_VALID 0x01   /* no mask: every sample valid */
+#define GRIDR_RASTER_MASK_PER_DATASET 0x02 /* one mask for every band (.msk, internal, alpha) */
+#define GRIDR_RASTER_MASK_ALPHA 0x04       /* the mask is an alpha band */
+#define GRIDR_RASTER_MASK_NODATA 0x08      /* the mask only repeats the nodata value */
+
+/** The GDAL mask flags of band `band` (1-based) into *flags. GRIDR_ERANGE for a bad band. */
+GRIDR_API int gridr_raster_mask_flags(gridr_raster *r, int band, int *flags);
+
+/** The last band's 1-based index when its colour interpretation is alpha, else 0. */
+GRIDR_API int gridr_raster_alpha_band(gridr_raster *r);
+
+/** Read window `win` of the GDAL masks of bands[0..nbands) into `out` (u8, 1 band, win's size):
+ *  1 where every band's mask is non-zero, 0 elsewhere; bands whose mask is all-valid or only
+ *  repeats the nodata value are skipped (a per-dataset mask is read once). Reads through GDAL
+ *  (masks are in the file, a .msk beside it, or an alpha band). GRIDR_EIO naming the file. */
+GRIDR_API int gridr_raster_read_mask(gridr_raster *r, const int *bands, int nbands, gridr_rect win,
+                                     gridr_array *out);
+
+/** 1 when band `band` holds classes rather than measures: it has a colour table (a palette)
+ *  or a raster attribute table; else 0 (also for a bad band). */
+GRIDR_API int gridr_raster_band_categorical(gridr_raster *r, int band);
+
+/** Set the colour interpretation of output band `band` to alpha. */
+GRIDR_API int gridr_raster_set_alpha(gridr_raster *r, int band);
+
 /** Copy descriptive metadata from `src`: dataset default-domain items, and for output band k
  *  (1-based) the description, colour interpretation and default-domain items (except
  *  STATISTICS_*) of source band bands[k-1] (NULL: band k). Not copied: nodata, geotransform,

@@ -29,6 +29,22 @@ GRIDR_API int gridr_boundary_parse(const char *text, gridr_boundary *out);
 /** Name of a boundary condition. Ownership: static string. */
 GRIDR_API const char *gridr_boundary_name(gridr_boundary bc);
 
+/** What a pixel whose stencil meets invalid or missing samples becomes. */
+typedef enum gridr_nodata_policy {
+    GRIDR_NODATA_EXACT = 0,      /* GridR: any tap with a non-zero weight invalid -> nodata */
+    GRIDR_NODATA_RENORMALIZE = 1 /* GDAL: valid iff the sample nearest the target is valid; the
+                                    weights of the taps outside the raster (or untrusted padding)
+                                    are dropped and the others renormalised; a cubic stencil that
+                                    meets an invalid sample inside the raster falls back to linear
+                                    (renormalised). B-splines keep the exact rule. */
+} gridr_nodata_policy;
+
+/** Parse "exact", "renormalize" (or "renormalise"). */
+GRIDR_API int gridr_nodata_policy_parse(const char *text, gridr_nodata_policy *out);
+
+/** Name of a policy. Ownership: static string. */
+GRIDR_API const char *gridr_nodata_policy_name(gridr_nodata_policy p);
+
 /** Options of a resampling; initialise with gridr_resample_opts_init(). New fields are only ever
  *  added at the end. */
 typedef struct gridr_resample_opts {
@@ -43,6 +59,8 @@ typedef struct gridr_resample_opts {
     int trust_padding;       /* padded samples count as valid (with a BC other than none) */
     int threads;             /* OpenMP threads for this call; 0 = OpenMP's default */
     int bspline_mask_rule;   /* gridr_bspline_mask_rule; default GRIDR_BSPLINE_MASK_TAPS */
+    /* nodata policy (issue 14) */
+    int nodata_policy; /* gridr_nodata_policy; default GRIDR_NODATA_EXACT */
 } gridr_resample_opts;
 
 /** Defaults listed above. */
@@ -66,7 +84,8 @@ typedef struct gridr_source {
  *  NULL or have data NULL): 1 valid, 0 nodata.
  *  Validity: a tap counts only if its weight is non-zero; a counted tap outside the source window,
  *  outside raster + padding, masked, equal to src nodata, or in an untrusted padding band, or a
- *  grid node with non-zero weight invalid -> out_nodata on every band and mask 0.
+ *  grid node with non-zero weight invalid -> out_nodata on every band and mask 0 (the exact
+ *  policy; GRIDR_NODATA_RENORMALIZE computes such pixels as its comment says).
  *  The result does not depend on how the output is cut into windows, nor on the thread count.
  *  B-splines: the prefilter runs inside this call on an f64 copy of the source window (an f64
  *  window with no NaN, infinity or nodata sample is prefiltered in place: only its padding band

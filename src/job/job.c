@@ -207,6 +207,16 @@ static int set_bool(gridr_job *j, const key_def *k, const char *v)
     return rc;
 }
 
+/* A boolean whose default is true. */
+static int set_bool_on(gridr_job *j, const key_def *k, const char *v)
+{
+    int b = 1;
+    int rc = v ? parse_bool(k->name, v, &b) : 0;
+    if (!rc)
+        *FIELD(int, j, k->off) = b;
+    return rc;
+}
+
 /* A double in (lo, hi] (lo open when lo == 0 for eps-like keys) or any finite value if lo > hi. */
 static int set_double(gridr_job *j, const key_def *k, const char *v)
 {
@@ -222,9 +232,24 @@ static int set_double(gridr_job *j, const key_def *k, const char *v)
     return rc;
 }
 
+/* The "none" flag of a nodata key that takes it ("nodata", "src-nodata"), else NULL. */
+static int *none_flag(gridr_job *j, const key_def *k)
+{
+    if (strcmp(k->name, "nodata") == 0)
+        return &j->nodata_none;
+    return strcmp(k->name, "src-nodata") == 0 ? &j->src_nodata_none : NULL;
+}
+
 static int set_nodata(gridr_job *j, const key_def *k, const char *v)
 {
     double d = 0;
+    int *none = none_flag(j, k);
+    if (none)
+        *none = v && strcasecmp(v, "none") == 0;
+    if (none && *none) {
+        *FIELD(int, j, k->off) = 0;
+        return 0;
+    }
     int rc = v ? parse_double(k->name, v, 1, &d) : 0;
     if (!rc) {
         *FIELD(int, j, k->off) = v != NULL;
@@ -271,6 +296,15 @@ static int set_boundary(gridr_job *j, const key_def *k, const char *v)
             return 0;
         }
     return bad_value(k->name, v, "none, constant, edge, reflect, symmetric or wrap");
+}
+
+static int set_policy(gridr_job *j, const key_def *k, const char *v)
+{
+    gridr_nodata_policy p = GRIDR_NODATA_EXACT;
+    if (v && gridr_nodata_policy_parse(v, &p) != 0)
+        return bad_value(k->name, v, "exact or renormalize");
+    j->nodata_policy = v ? (int)p : -1;
+    return 0;
 }
 
 static int set_dtype(gridr_job *j, const key_def *k, const char *v)
@@ -444,6 +478,10 @@ static const key_def keys[] = {
     {"resume", GRIDR__J_BOOL, set_bool, OFF(resume), 0, NOLIM},
     /* existing outputs (issue 14) */
     {"overwrite", GRIDR__J_BOOL, set_bool, OFF(overwrite), 0, NOLIM},
+    /* nodata, masks and edges like GDAL (issue 14) */
+    {"nodata-policy", GRIDR__J_STRING, set_policy, 0, 0, NOLIM},
+    {"dst-alpha", GRIDR__J_BOOL, set_bool, OFF(dst_alpha), 0, NOLIM},
+    {"mask-bands", GRIDR__J_BOOL, set_bool_on, OFF(src_mask_bands), 0, NOLIM},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -69,6 +69,8 @@ static int check_opts(const gridr_resample_opts *o)
                            o->mask_influence);
     if (o->threads < 0)
         return gridr__fail(GRIDR_EINVAL, "resample: thread count %d < 0", o->threads);
+    if (o->nodata_policy != GRIDR_NODATA_EXACT && o->nodata_policy != GRIDR_NODATA_RENORMALIZE)
+        return gridr__fail(GRIDR_EINVAL, "resample: unknown nodata policy %d", o->nodata_policy);
     if (o->bspline_mask_rule != GRIDR_BSPLINE_MASK_TAPS &&
         o->bspline_mask_rule != GRIDR_BSPLINE_MASK_SUPPORT)
         return gridr__fail(GRIDR_EINVAL, "resample: unknown B-spline mask rule %d",
@@ -158,6 +160,8 @@ void gridr__rs_run_cols(const gridr__rs_run *r, long i, long j0, long j1, char *
         double *a = r->direct ? gridr_array_at(r->out, 0, i, c0) : acc;
         uint8_t *mm = r->om && r->om->data ? gridr_array_at(r->om, 0, i, c0) : m;
         r->k.pass2(r->s, w, gv, len, r->nodata, a, mm);
+        if (r->renorm)
+            gridr__rs_renorm(r, w, tr, tc, gv, len, a, GRIDR__RS_CHUNK, mm);
         for (int b = 0; !r->direct && b < r->out->bands; b++)
             r->k.store(gridr_array_at(r->out, b, i, c0), r->out->dtype,
                        acc + (size_t)b * GRIDR__RS_CHUNK, len);
@@ -193,6 +197,17 @@ static int run_rows(gridr__rs_run *r, int threads)
     return 0;
 }
 
+/* GDAL's nodata policy applies to the direct kernels (not to B-splines, nor to nearest, where
+ * it is the exact rule). */
+static void set_renorm(gridr__rs_run *r, const gridr_resample_opts *o, const gridr_source *src)
+{
+    r->renorm = o->nodata_policy == GRIDR_NODATA_RENORMALIZE &&
+                (o->interp == GRIDR_INTERP_LINEAR || o->interp == GRIDR_INTERP_CUBIC);
+    r->interp = o->interp;
+    r->raster_rows = src->raster_rows;
+    r->raster_cols = src->raster_cols;
+}
+
 int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect out_win,
                           gridr_source *src, gridr_array *out, gridr_array *out_mask)
 {
@@ -220,7 +235,12 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
                              out,
                              out_mask,
                              out->dtype == GRIDR_DT_F64 && out->bands == 1,
+                             0,
+                             0,
+                             GRIDR_INTERP_NEAREST,
+                             0,
                              0};
+        set_renorm(&run, o, src);
         if (gridr__rs_get_kernel(o->interp, st.s.dtype, &run.k) != 0)
             rc = gridr__fail(GRIDR_EINVAL, "resample: kernel %d cannot read %s samples",
                              (int)o->interp, gridr_dtype_name(st.s.dtype));

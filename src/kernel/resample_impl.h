@@ -154,7 +154,18 @@ typedef struct gridr__rs_run {
     gridr_array *out, *om;
     int direct;        /* one f64 output band: kernels write the output row itself */
     size_t per_thread; /* bytes of generic row scratch per thread */
+    /* GDAL's nodata policy (renorm.c) */
+    int renorm;                    /* GRIDR_NODATA_RENORMALIZE with a direct kernel */
+    gridr_interp_kind interp;      /* the kernel's kind */
+    long raster_rows, raster_cols; /* the raster's extent */
 } gridr__rs_run;
+
+/* Pixels of a chunk (n <= GRIDR__RS_CHUNK) that pass 2 left invalid (m[j] == 0) though their
+ * target and grid are usable, recomputed under GRIDR_NODATA_RENORMALIZE from the targets tr, tc:
+ * band b of pixel j into acc[j + b * bs], m[j] = 1 when it becomes valid. */
+void gridr__rs_renorm(const gridr__rs_run *r, const gridr__rs_work *w, const double *tr,
+                      const double *tc, const uint8_t *gv, long n, double *acc, long bs,
+                      uint8_t *m);
 
 /* Output row i (window-local), columns [j0, j1), through the generic path; scr: per_thread
  * bytes, 64-aligned. */

@@ -41,6 +41,9 @@ typedef struct gridr__pipeline_params {
     gridr_raster_tile_codec codec; /* the output's tiles (PLACED, ENCODED) */
     gridr_raster_worker_src wsrc;  /* ok: the worker reads the source window itself */
     gridr_raster_tile_sink sink;   /* ok: the worker writes the (uncompressed) tiles itself */
+    /* nodata, masks and edges like GDAL (issue 14) */
+    int alpha;        /* the output has an alpha band after the `bands` resampled ones */
+    double alpha_max; /* its value on valid pixels (255; 65535 for u16 outputs, as gdalwarp) */
 } gridr__pipeline_params;
 
 /* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */
@@ -64,6 +67,11 @@ typedef struct gridr__pipeline_ctx {
     const char *adopt_tag;        /* resuming: the interrupted run's id (names its partial) */
     uint64_t adopt_base;          /* resuming: where its tiles begin */
     long win_rows, win_cols;      /* resuming: its window size (0: from the budget) */
+    /* nodata, masks and edges like GDAL (issue 14) */
+    int out_has_nodata; /* the output declares params.ropts.out_nodata as its nodata */
+    int mask_gdal;      /* has_src_mask: the source's GDAL mask bands, not a src-mask file */
+    int src_alpha;      /* the source's alpha band (1-based) left out of the bands, else 0 */
+    char warning[256];  /* what setup found worth a warning (a palette interpolated), or "" */
 } gridr__pipeline_ctx;
 
 /* Open the source (and masks), load the grid, fill params. dry: no output checks. Exported (like

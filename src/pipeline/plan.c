@@ -45,6 +45,7 @@ typedef struct ctx {
     long enc_rows, enc_cols; /* encoded output tiles (0: none) */
     size_t enc_tile, enc_head;
     stream *stream; /* NULL: the grid holds every node */
+    int out_bands;  /* bands of the output array (an alpha band after the resampled ones) */
 } ctx;
 
 /* Result of evaluating one window size. */
@@ -271,6 +272,7 @@ static int resolve(const gridr_plan_opts *o, ctx *c)
     else
         gridr_resample_opts_init(&c->ropts);
     c->bands = o->bands;
+    c->out_bands = o->bands + (o->out_extra_bands > 0 ? o->out_extra_bands : 0);
     c->src_dt = o->src_dtype;
     c->out_dt = o->out_dtype;
     c->raster_rows = o->raster_rows;
@@ -318,7 +320,8 @@ static int window_bytes(const ctx *c, gridr_plan_window *w)
     const gridr_rect *o = &w->out;
     size_t *b = w->bytes;
     int rc;
-    if ((rc = array_bytes(c->out_dt, c->bands, o->rows, o->cols, "output", o, &b[GRIDR_PLAN_OUT])))
+    if ((rc = array_bytes(c->out_dt, c->out_bands, o->rows, o->cols, "output", o,
+                          &b[GRIDR_PLAN_OUT])))
         return rc;
     if (c->enc_rows && (rc = tiles_bytes(c, o, &b[GRIDR_PLAN_TILES])))
         return rc;

@@ -37,6 +37,30 @@ static int worker_read(const gridr__pipeline_params *p, const gridr__pipeline_wi
     return rc ? rc : gridr_raster_worker_read(&p->wsrc, w->read, &sub);
 }
 
+/* The alpha band (band `bands` of out) from the output mask: alpha_max valid, 0 nodata. */
+static void fill_alpha(const gridr__pipeline_params *p, gridr_array *out, const gridr_array *m)
+{
+    for (long i = 0; i < out->rows; i++) {
+        void *row = gridr_array_at(out, p->bands, i, 0);
+        const uint8_t *mr = (const uint8_t *)m->data + i * m->row_stride;
+        for (long j = 0; j < out->cols; j++)
+            gridr_dtype_set(row, out->dtype, (size_t)j, mr[j] ? p->alpha_max : 0);
+    }
+}
+
+/* Resample the window into the output's first `bands` bands, then its alpha band. */
+static int resample(const gridr__pipeline_params *p, const gridr_grid *g,
+                    const gridr__pipeline_win *w, gridr_source *src, gridr_array *arrays)
+{
+    gridr_array *omask = p->has_out_mask ? &arrays[GRIDR_PLAN_OUT_MASK] : NULL;
+    gridr_array out = arrays[GRIDR_PLAN_OUT];
+    out.bands = p->bands;
+    int rc = gridr_resample_window(&p->ropts, g, w->out, src, &out, omask);
+    if (rc == 0 && p->alpha)
+        fill_alpha(p, &arrays[GRIDR_PLAN_OUT], omask);
+    return rc;
+}
+
 int gridr_pipeline_work(void *ctx, const void *run_params, const void *win_params,
                         gridr_array *arrays, int narrays, long window)
 {
@@ -57,11 +81,10 @@ int gridr_pipeline_work(void *ctx, const void *run_params, const void *win_param
                         p->raster_rows,         p->raster_cols};
     if (p->has_src_mask)
         src.mask = arrays[GRIDR_PLAN_SRC_MASK];
-    gridr_array *omask = p->has_out_mask ? &arrays[GRIDR_PLAN_OUT_MASK] : NULL;
     int rc = worker_read(p, w, &arrays[GRIDR_PLAN_SRC]);
     if (rc)
         return rc;
-    rc = gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
+    rc = resample(p, &g, w, &src, arrays);
     if (rc)
         return rc;
     size_t used;
@@ -111,14 +134,16 @@ static void prepare_tiles(gridr__pipeline_ctx *c, const gridr_plan_window *w, gr
 static int prepare_empty(gridr__pipeline_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
 {
     const gridr__pipeline_params *p = &c->params;
-    arrays[GRIDR_PLAN_OUT] = gridr_array_make(arrays[GRIDR_PLAN_OUT].data, p->out_dtype, p->bands,
-                                              w->out.rows, w->out.cols);
+    arrays[GRIDR_PLAN_OUT] = gridr_array_make(arrays[GRIDR_PLAN_OUT].data, p->out_dtype,
+                                              p->bands + p->alpha, w->out.rows, w->out.cols);
     fill_value(&arrays[GRIDR_PLAN_OUT], p->ropts.out_nodata);
     if (p->has_out_mask) {
         arrays[GRIDR_PLAN_OUT_MASK] = gridr_array_make(arrays[GRIDR_PLAN_OUT_MASK].data,
                                                        GRIDR_DT_U8, 1, w->out.rows, w->out.cols);
         fill_value(&arrays[GRIDR_PLAN_OUT_MASK], 0);
     }
+    if (p->alpha)
+        fill_alpha(p, &arrays[GRIDR_PLAN_OUT], &arrays[GRIDR_PLAN_OUT_MASK]);
     if (p->out_path == GRIDR__OUT_ENCODED) { /* encoded here, written in order as the others */
         size_t used;
         gridr_array *t = &arrays[GRIDR_PLAN_TILES];
@@ -148,6 +173,22 @@ static int read_source(gridr__pipeline_ctx *c, const gridr_plan_window *w, gridr
     return rc;
 }
 
+/* The source's GDAL masks over the part of the source window inside the raster. */
+static int read_gdal_mask(gridr__pipeline_ctx *c, const gridr_plan_window *w, gridr_array *arr)
+{
+    gridr_rect in = {w->read.row0 - w->src.row0, w->read.col0 - w->src.col0, w->read.rows,
+                     w->read.cols};
+    gridr_array sub;
+    if (w->read.rows <= 0 || w->read.cols <= 0)
+        return 0;
+    int rc = gridr_array_sub(arr, in, &sub);
+    if (rc == 0) /* an alpha band left out of the bands is their (per-dataset) mask */
+        rc = gridr_raster_read_mask(c->src, c->bands, c->params.bands, w->read, &sub);
+    if (rc == 0)
+        c->bytes_read += (size_t)w->read.rows * (size_t)w->read.cols;
+    return rc;
+}
+
 static int prepare_inputs(gridr__pipeline_ctx *c, const gridr_plan_window *w, gridr_array *arrays)
 {
     const gridr__pipeline_params *p = &c->params;
@@ -164,7 +205,8 @@ static int prepare_inputs(gridr__pipeline_ctx *c, const gridr_plan_window *w, gr
         static const int one = 1;
         a[GRIDR_PLAN_SRC_MASK] =
             gridr_array_make(a[GRIDR_PLAN_SRC_MASK].data, GRIDR_DT_U8, 1, w->src.rows, w->src.cols);
-        rc = read_source(c, w, &a[GRIDR_PLAN_SRC_MASK], c->src_mask, &one, 1);
+        rc = c->mask_gdal ? read_gdal_mask(c, w, &a[GRIDR_PLAN_SRC_MASK])
+                          : read_source(c, w, &a[GRIDR_PLAN_SRC_MASK], c->src_mask, &one, 1);
     }
     if (rc == 0 && p->grid.kind == GRIDR_GRID_ARRAY) {
         a[GRIDR_PLAN_GRID] = gridr_array_make(a[GRIDR_PLAN_GRID].data, p->grid_dtype, 2,
@@ -192,8 +234,8 @@ static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, voi
     int rc = prepare_inputs(c, w, arrays);
     if (rc)
         return rc;
-    arrays[GRIDR_PLAN_OUT] = gridr_array_make(arrays[GRIDR_PLAN_OUT].data, p->out_dtype, p->bands,
-                                              w->out.rows, w->out.cols);
+    arrays[GRIDR_PLAN_OUT] = gridr_array_make(arrays[GRIDR_PLAN_OUT].data, p->out_dtype,
+                                              p->bands + p->alpha, w->out.rows, w->out.cols);
     if (p->has_out_mask)
         arrays[GRIDR_PLAN_OUT_MASK] = gridr_array_make(arrays[GRIDR_PLAN_OUT_MASK].data,
                                                        GRIDR_DT_U8, 1, w->out.rows, w->out.cols);
@@ -230,8 +272,8 @@ static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
     if (rc == 0 && c->resume && !c->order)
         rc = gridr__resume_note(c->resume, c, k);
     if (rc == 0)
-        c->bytes_written += (size_t)c->params.bands * (size_t)w->out.rows * (size_t)w->out.cols *
-                            gridr_dtype_size(c->params.out_dtype);
+        c->bytes_written += (size_t)(c->params.bands + c->params.alpha) * (size_t)w->out.rows *
+                            (size_t)w->out.cols * gridr_dtype_size(c->params.out_dtype);
     gridr_config_fault_phase("window", NULL, NULL); /* kill-point tests: after each window */
     return rc;
 }
@@ -441,8 +483,9 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
         gridr_clear_warning();
         rc = commit(&c, reg, j, &p, rc);
         rep->seconds_commit = now_s() - t2;
-        if (rc == 0 && gridr_last_warning()[0]) /* the commit's, else setup's */
-            snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning());
+        if (rc == 0)
+            snprintf(rep->warning, sizeof rep->warning, "%s",
+                     gridr_last_warning()[0] ? gridr_last_warning() : c.warning);
         if (rc == 0 && !rep->warning[0] && rep->windows > 0 && rep->empty_windows == rep->windows)
             snprintf(rep->warning, sizeof rep->warning,
                      "every pixel is nodata: no output pixel maps inside the source '%s' (check "

@@ -31,6 +31,11 @@ static const char *job_name(const gridr_job *j)
 static int open_bands(gridr__pipeline_ctx *c, const gridr_job *j, const gridr_raster_info *in)
 {
     int n = j->nbands ? (int)j->nbands : in->bands;
+    if (!j->nbands && j->src_mask_bands && in->bands > 1 &&
+        gridr_raster_alpha_band(c->src) == in->bands) { /* as gdalwarp: a mask, not data */
+        c->src_alpha = in->bands;
+        n--;
+    }
     c->bands = malloc((size_t)n * sizeof *c->bands);
     if (!c->bands)
         return gridr__fail(GRIDR_ENOMEM, "out of memory");
@@ -52,6 +57,17 @@ static int open_bands(gridr__pipeline_ctx *c, const gridr_job *j, const gridr_ra
     return rc;
 }
 
+/* The output's nodata: the job's, else the source's (or the job's src-nodata, as gdalwarp),
+ * else none on a zoom (no value invented: a DEM's 0 m stays valid) and 0 on a grid job (GridR's
+ * convention: a grid output has nodata wherever the grid leaves the source); "none": none. */
+static void resolve_out_nodata(gridr__pipeline_ctx *c, const gridr_job *j)
+{
+    gridr_resample_opts *o = &c->params.ropts;
+    o->out_nodata = j->has_nodata ? j->nodata : (o->has_src_nodata ? o->src_nodata : 0);
+    c->out_has_nodata =
+        !j->nodata_none && (j->has_nodata || o->has_src_nodata || j->kind != GRIDR_JOB_ZOOM);
+}
+
 /* Source nodata (the job's, else the first band's), output nodata and type, kernel options. */
 static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
 {
@@ -61,6 +77,7 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     int rc = gridr_raster_band_nodata(c->src, c->bands[0], &has, &v);
     if (rc)
         return rc;
+    has = has && !j->src_nodata_none;
     gridr_resample_opts_init(o);
     o->interp = j->interp;
     o->bspline_eps = j->bspline_eps;
@@ -71,16 +88,47 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     o->threads = j->threads;
     o->has_src_nodata = j->has_src_nodata || has;
     o->src_nodata = j->has_src_nodata ? j->src_nodata : v;
-    o->out_nodata = j->has_nodata ? j->nodata : (has ? v : 0);
+    if (o->interp != GRIDR_INTERP_NEAREST && gridr_raster_band_categorical(c->src, c->bands[0]))
+        snprintf(c->warning, sizeof c->warning,
+                 "band %d of '%s' holds classes (a palette or an attribute table), which do not "
+                 "interpolate: %s mixes them; use -r nearest",
+                 c->bands[0], j->src, gridr_interp_name(o->interp));
+    o->nodata_policy = j->nodata_policy >= 0       ? j->nodata_policy
+                       : j->kind == GRIDR_JOB_ZOOM ? GRIDR_NODATA_RENORMALIZE
+                                                   : GRIDR_NODATA_EXACT;
+    resolve_out_nodata(c, j);
     c->params.out_dtype = j->out_dtype != GRIDR_DT_UNKNOWN ? j->out_dtype : c->params.src_dtype;
     return 0;
+}
+
+/* Without a src-mask file, the source's own GDAL masks (internal, .msk, alpha) when a band has
+ * one that says more than its nodata value. */
+static int open_gdal_mask(gridr__pipeline_ctx *c, const gridr_job *j)
+{
+    for (int i = 0; j->src_mask_bands && !c->mask_gdal && i < c->params.bands; i++) {
+        int f = 0, rc = gridr_raster_mask_flags(c->src, c->bands[i], &f);
+        if (rc)
+            return rc;
+        if (!(f & (GRIDR_RASTER_MASK_ALL_VALID | GRIDR_RASTER_MASK_NODATA)))
+            c->mask_gdal = c->params.has_src_mask = 1;
+    }
+    return 0;
+}
+
+/* The alpha band (-dstalpha, or a source with an alpha band whose bands were not chosen). */
+static void resolve_alpha(gridr__pipeline_ctx *c, const gridr_job *j)
+{
+    c->params.alpha = j->dst_alpha || c->src_alpha;
+    c->params.alpha_max = c->params.out_dtype == GRIDR_DT_U16 ? 65535 : 255;
+    c->params.has_out_mask = c->params.alpha;
 }
 
 static int open_source_mask(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_raster_info mi;
+    resolve_alpha(c, j);
     if (!j->src_mask)
-        return 0;
+        return open_gdal_mask(c, j);
     int rc = gridr_raster_open(j->src_mask, &c->src_mask);
     if (rc)
         return rc;
@@ -397,6 +445,8 @@ int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers
     po.raster_rows = c->params.raster_rows;
     po.raster_cols = c->params.raster_cols;
     po.has_src_mask = c->params.has_src_mask;
+    po.has_out_mask = c->params.alpha;
+    po.out_extra_bands = c->params.alpha;
     po.mem_budget = shm_budget(j);
     po.workers = workers > 0 ? workers : 1;
     po.min_windows = WINDOWS_PER_WORKER * po.workers;
@@ -426,7 +476,7 @@ static int set_georef(gridr__pipeline_ctx *c, const gridr_job *j)
 {
     gridr_raster_info in;
     double gt[6];
-    int rc = gridr_raster_set_nodata(c->dst, 0, c->params.ropts.out_nodata);
+    int rc = c->out_has_nodata ? gridr_raster_set_nodata(c->dst, 0, c->params.ropts.out_nodata) : 0;
     if (rc || j->kind != GRIDR_JOB_ZOOM)
         return rc; /* a grid job's output carries no georeferencing */
     gridr_raster_get_info(c->src, &in);
@@ -477,13 +527,16 @@ int gridr__pipeline_create_output(gridr__pipeline_ctx *c, const gridr_job *j, gr
                                    .adopt_base = c->adopt_base};
     int rc = gridr_raster_check_output(j->dst, j->format);
     if (rc == 0)
-        rc = gridr_raster_create(j->dst, c->params.out_rows, c->params.out_cols, c->params.bands,
-                                 c->params.out_dtype, &co, &c->dst);
+        rc = gridr_raster_create(j->dst, c->params.out_rows, c->params.out_cols,
+                                 c->params.bands + c->params.alpha, c->params.out_dtype, &co,
+                                 &c->dst);
     if (rc && t.name)
         rc = forget_failed(&t, rc);
     free(t.name);
     if (rc == 0 && !c->adopt_base) /* an adopted partial output has them already */
         rc = set_georef(c, j);
+    if (rc == 0 && c->params.alpha)
+        rc = gridr_raster_set_alpha(c->dst, c->params.bands + 1);
     if (rc == 0) /* what the output's options make of its tiles (no file touched) */
         rc = gridr_raster_tile_codec_get(c->dst, &c->params.codec);
     return rc;

@@ -1,18 +1,19 @@
 #!/bin/sh
-# gridr-run zoom x2 linear against GDAL's bilinear (gdal_translate -outsize, which does not
-# antialias when upsampling): every pixel valid in both agrees within 1 DN, and the only
+# gridr-run zoom x2 linear with GridR's exact nodata rule (--nodata-policy exact; the default,
+# GDAL's, is tested by run_gdal_nodata.sh) against GDAL's bilinear (gdal_translate -outsize,
+# which does not antialias when upsampling): every pixel valid in both agrees within 1 DN, and the only
 # differences are ties (.5) that GDAL rounds up and gridr rounds half to even; the output keeps
 # the source's CRS, origin and nodata and halves the pixel size. With --boundary edge
-# --trust-padding the frame of half a source pixel that gridr leaves nodata by default agrees too.
+# --trust-padding the frame of half a source pixel that the exact rule leaves nodata agrees too.
 # Needs gdal_translate and a python3 with numpy and GDAL's bindings.
 . "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
 command -v gdal_translate >/dev/null 2>&1 || skip "gdal_translate not found (gdal-bin)"
 need_gdal_python
 cd "$tmp"
 
-expect_exit 0 gr zoom -q -r linear --factor 2 -j 2 --report rep.json "$SRC" z.tif
-expect_exit 0 gr zoom -q -r linear --factor 2 -j 2 -ot f64 "$SRC" zf.tif
-expect_exit 0 gr zoom -q -r linear --factor 2 -j 2 --boundary edge --trust-padding "$SRC" ze.tif
+expect_exit 0 gr zoom -q -r linear --factor 2 -j 2 --nodata-policy exact --report rep.json "$SRC" z.tif
+expect_exit 0 gr zoom -q -r linear --factor 2 -j 2 --nodata-policy exact -ot f64 "$SRC" zf.tif
+expect_exit 0 gr zoom -q -r linear --factor 2 -j 2 --nodata-policy exact --boundary edge --trust-padding "$SRC" ze.tif
 gdal_translate -q -r bilinear -outsize 200% 200% "$SRC" g.tif
 
 "$PY" - "$SRC" <<'PYEOF' || fail "gridr's zoom and GDAL's bilinear differ (above)"

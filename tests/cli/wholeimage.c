@@ -6,7 +6,8 @@
  *   The reference: the whole output resampled in one gridr_resample_window() call from a source
  *   window covering everything the output needs (gridr_resample_source_window() of the whole
  *   output: the raster grown by the halo), with gridr-run's defaults (source nodata from the
- *   file, output nodata = source nodata else 0, boundary none, output type = source type).
+ *   file, output nodata = source nodata else 0, boundary none, output type = source type; a
+ *   zoom renormalises over valid taps, GDAL's policy, a grid keeps the exact rule).
  *   Prints, for each OUT, "identical, V of N pixels valid" or its first differing sample; exit 0
  * when all are identical, 1 when one differs, 2 on a usage or library error (message on stderr). */
 #include "config.h"
@@ -119,7 +120,7 @@ static int compare(const gridr_array *ref, const uint8_t *mask, const char *path
 
 /* The grid: a zoom ("zoom:F") or the grid raster (+ mask); its buffers go to `grid`/`mask`. */
 static void make_grid(const char *spec, const char *mask_path, const gridr_raster_info *src,
-                      gridr_grid *g, image *grid, image *mask)
+                      gridr_grid *g, image *grid, image *mask, int *renorm)
 {
     if (strncmp(spec, "zoom:", 5) == 0) {
         double f = atof(spec + 5);
@@ -127,6 +128,7 @@ static void make_grid(const char *spec, const char *mask_path, const gridr_raste
         long cols = (long)floor((double)src->cols * f + 0.5);
         if (gridr_grid_init_zoom(g, f, f, rows, cols) != 0)
             die(spec);
+        *renorm = 1;
         return;
     }
     long rr = 1, rc = 1;
@@ -165,7 +167,9 @@ int main(int argc, char **argv)
 
     gridr_grid g;
     long rows = 0, cols = 0;
-    make_grid(argv[3], argv[4], &src.info, &g, &grid, &mask);
+    int renorm = 0;
+    make_grid(argv[3], argv[4], &src.info, &g, &grid, &mask, &renorm);
+    o.nodata_policy = renorm ? GRIDR_NODATA_RENORMALIZE : GRIDR_NODATA_EXACT;
     gridr_grid_out_shape(&g, &rows, &cols);
     gridr_rect ow = {0, 0, rows, cols}, sw;
     int empty = 0;

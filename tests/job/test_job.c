@@ -79,7 +79,8 @@ static void test_every_key(void)
         {"grid-mask", "m.tif"},   {"grid-mask-valid", "255"},
         {"grid-nodata", "-1e9"},  {"grid-shift", "-0.5,0.25"},
         {"src-mask", "sm.tif"},   {"resume", "yes"},
-        {"overwrite", "yes"},
+        {"overwrite", "yes"},     {"nodata-policy", "renormalize"},
+        {"dst-alpha", "true"},    {"mask-bands", "false"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         ASSERT_OK(gridr_job_set(&j, kv[i][0], kv[i][1]));
@@ -116,6 +117,8 @@ static void test_every_key(void)
     CU_ASSERT_STRING_EQUAL(j.src_mask, "sm.tif");
     CU_ASSERT_TRUE(j.resume);
     CU_ASSERT_EQUAL(j.overwrite, 1);
+    CU_ASSERT(j.nodata_policy == GRIDR_NODATA_RENORMALIZE && j.dst_alpha && !j.src_mask_bands);
+    CU_ASSERT(!j.nodata_none && !j.src_nodata_none);
     /* Every key in the table was exercised above. */
     size_t nkeys = 0;
     for (const char *const *k = gridr_job_keys(); *k; k++, nkeys++) {
@@ -124,7 +127,7 @@ static void test_every_key(void)
             seen |= strcmp(kv[i][0], *k) == 0;
         CU_ASSERT(seen);
     }
-    CU_ASSERT_EQUAL(nkeys, 37);
+    CU_ASSERT_EQUAL(nkeys, 40);
     /* A copy is deep; NULL restores defaults. */
     gridr_job c;
     ASSERT_OK(gridr_job_copy(&c, &j));

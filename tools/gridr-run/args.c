@@ -57,6 +57,10 @@ static const cli_opt opts[] = {
     {"mask-influence", NULL, "mask-influence", 1},
     /* existing outputs (issue 14) */
     {"overwrite", NULL, "overwrite", 0},
+    /* nodata, masks and edges like GDAL (issue 14) */
+    {"nodata-policy", NULL, "nodata-policy", 1},
+    {"dst-alpha", "dstalpha", "dst-alpha", 0},
+    {"mask-bands", NULL, "mask-bands", 1},
     {"help", "h", NULL, 0},
     {"version", "V", NULL, 0},
 };
