@@ -85,6 +85,9 @@ typedef struct gridr_job {
                        NULL for jobs built from options */
     double timeout; /* "timeout": seconds per attempt of a window, past which its worker is
                        killed and the window retried or failed; default 0 = none */
+    /* antialiasing (issue 14) */
+    int antialias; /* "antialias": stretch linear/cubic/lanczos by the reduction; -1 (default)
+                      = on for zoom jobs (as GDAL), off for grid jobs (GridR's point sampling) */
 } gridr_job;
 
 /** Defaults (listed above); no allocation. workers = the cores this process may run on. */

@@ -43,6 +43,11 @@ typedef struct gridr_resample_opts {
     int trust_padding;       /* padded samples count as valid (with a BC other than none) */
     int threads;             /* OpenMP threads for this call; 0 = OpenMP's default */
     int bspline_mask_rule;   /* gridr_bspline_mask_rule; default GRIDR_BSPLINE_MASK_TAPS */
+    /* Antialiasing (issue 14): linear, cubic and lanczos stretched by the grid's reduction
+     * (gridr_interp_scaled_weights): on an affine grid the scale of a source axis is the length
+     * of the grid's step along it, hypot(a[1], a[2]) for rows, hypot(a[4], a[5]) for columns;
+     * array grids keep point sampling. Average and mode always use that footprint. Default 0. */
+    int antialias;
 } gridr_resample_opts;
 
 /** Defaults listed above. */

@@ -249,10 +249,20 @@ static int set_interp(gridr_job *j, const key_def *k, const char *v)
     gridr_interp_kind kind = GRIDR_INTERP_LINEAR;
     if (v && gridr_interp_parse(v, &kind) != 0)
         return bad_value(k->name, v,
-                         "nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9 or "
-                         "bspline11");
+                         "nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9, "
+                         "bspline11, lanczos, average or mode");
     j->interp = kind;
     return 0;
+}
+
+/* antialias: true / false, or the default -1 (on for zoom jobs, off for grid jobs). */
+static int set_antialias(gridr_job *j, const key_def *k, const char *v)
+{
+    int b = -1;
+    int rc = v ? parse_bool(k->name, v, &b) : 0;
+    if (!rc)
+        j->antialias = b;
+    return rc;
 }
 
 /* Names accepted by gridr_boundary_parse() (include/gridr/resample.h). */
@@ -441,6 +451,8 @@ static const key_def keys[] = {
     {"grid-nodata", GRIDR__J_NODATA, set_nodata, OFF(has_grid_nodata), OFF(grid_nodata), NOLIM},
     {"grid-shift", GRIDR__J_PAIR, set_grid_shift, 0, 0, NOLIM},
     {"src-mask", GRIDR__J_PATH, set_string, OFF(src_mask), 0, NOLIM},
+    /* antialiasing (issue 14) */
+    {"antialias", GRIDR__J_BOOL, set_antialias, 0, 0, NOLIM},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -38,6 +38,7 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(j.bspline_eps, GRIDR_BSPLINE_DEFAULT_EPS);
     CU_ASSERT_EQUAL(j.mask_influence, 1.0);
     CU_ASSERT_EQUAL(j.boundary, GRIDR_BC_NONE);
+    CU_ASSERT_EQUAL(j.antialias, -1);
     CU_ASSERT(!j.has_src_nodata && !j.has_nodata && !j.has_grid_nodata);
     CU_ASSERT_EQUAL(j.out_dtype, GRIDR_DT_UNKNOWN);
     CU_ASSERT_PTR_NULL(j.format);
@@ -78,7 +79,7 @@ static void test_every_key(void)
         {"grid-col", "gc.tif"},   {"grid-res", "10,5"},
         {"grid-mask", "m.tif"},   {"grid-mask-valid", "255"},
         {"grid-nodata", "-1e9"},  {"grid-shift", "-0.5,0.25"},
-        {"src-mask", "sm.tif"},
+        {"src-mask", "sm.tif"},   {"antialias", "false"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         ASSERT_OK(gridr_job_set(&j, kv[i][0], kv[i][1]));
@@ -113,6 +114,7 @@ static void test_every_key(void)
     CU_ASSERT(j.has_grid_nodata && j.grid_nodata == -1e9);
     CU_ASSERT(j.grid_shift_row == -0.5 && j.grid_shift_col == 0.25);
     CU_ASSERT_STRING_EQUAL(j.src_mask, "sm.tif");
+    CU_ASSERT_EQUAL(j.antialias, 0);
     /* Every key in the table was exercised above. */
     size_t nkeys = 0;
     for (const char *const *k = gridr_job_keys(); *k; k++, nkeys++) {
@@ -121,7 +123,7 @@ static void test_every_key(void)
             seen |= strcmp(kv[i][0], *k) == 0;
         CU_ASSERT(seen);
     }
-    CU_ASSERT_EQUAL(nkeys, 35);
+    CU_ASSERT_EQUAL(nkeys, 36);
     /* A copy is deep; NULL restores defaults. */
     gridr_job c;
     ASSERT_OK(gridr_job_copy(&c, &j));

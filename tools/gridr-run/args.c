@@ -53,6 +53,9 @@ static const cli_opt opts[] = {
     {"trust-padding", NULL, "trust-padding", 0},
     {"bspline-eps", NULL, "bspline-eps", 1},
     {"mask-influence", NULL, "mask-influence", 1},
+    /* antialiasing (issue 14) */
+    {"antialias", NULL, "antialias", 0},
+    {"no-antialias", NULL, "antialias", 0}, /* "no-" options set their key to false */
     {"help", "h", NULL, 0},
     {"version", "V", NULL, 0},
 };
@@ -122,7 +125,7 @@ static int add_setting(cli_args *a, const cli_opt *o, const char *v)
     if (a->nsettings >= CLI_MAX_SETTINGS)
         return usage_error("too many options at", o->lng);
     a->settings[a->nsettings][0] = o->key;
-    a->settings[a->nsettings][1] = v ? v : "true";
+    a->settings[a->nsettings][1] = v ? v : strncmp(o->lng, "no-", 3) == 0 ? "false" : "true";
     a->nsettings++;
     if (strcmp(o->key, "dry-run") == 0)
         a->dry_run = 1;
