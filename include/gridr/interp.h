@@ -81,9 +81,13 @@ GRIDR_API long gridr_interp_scaled_halo(gridr_interp_kind k, double s);
  *  pixel coordinates, centres at integers): w[i] weighs sample k0 + i, k0 = floor(t - L) + 1,
  *  returned. Linear, cubic, lanczos: w[i] = K((k0 + i - t) / max(s, 1)), the kernel stretched
  *  by the reduction (GDAL's antialiasing); average and mode: the length of the overlap of
- *  sample k's pixel [k - 1/2, k + 1/2] with the footprint [t - s/2, t + s/2]. Then divided by
- *  their sum (sum 1). A pure function of (k, s, t): window-independent. */
-GRIDR_API long gridr_interp_scaled_weights(gridr_interp_kind k, double s, double t, double *w);
+ *  sample k's pixel [k - 1/2, k + 1/2] with the footprint [t - s/2, t + s/2] (overlaps under
+ *  1e-9, rounding slivers of touching edges, count as 0). With clip_n > 0, samples outside
+ *  [0, clip_n) get weight 0 (GDAL's edges: the taps inside the raster, renormalised). Then
+ *  divided by their sum (sum 1; all 0 when no sample is left). A pure function of (k, s, t,
+ *  clip_n): window-independent. */
+GRIDR_API long gridr_interp_scaled_weights(gridr_interp_kind k, double s, double t, long clip_n,
+                                           double *w);
 
 /** The B-spline poles of order n (floor(n/2) of them) into z; returns their count, 0 if n is
  *  not 3, 5, 7, 9 or 11. */

@@ -170,7 +170,7 @@ static double kernel_at(gridr_interp_kind k, double x)
     }
 }
 
-long gridr_interp_scaled_weights(gridr_interp_kind k, double s, double t, double *w)
+long gridr_interp_scaled_weights(gridr_interp_kind k, double s, double t, long clip_n, double *w)
 {
     const double L = scaled_reach(k, s);
     const int n = gridr_interp_scaled_taps(k, s);
@@ -182,10 +182,12 @@ long gridr_interp_scaled_weights(gridr_interp_kind k, double s, double t, double
         double c = (double)(k0 + i);
         if (foot) {
             double a = c - 0.5 > lo ? c - 0.5 : lo, b = c + 0.5 < hi ? c + 0.5 : hi;
-            w[i] = b > a ? b - a : 0;
+            w[i] = b - a > 1e-9 ? b - a : 0; /* no weight from rounding slivers */
         } else {
             w[i] = kernel_at(k, (c - t) / sc);
         }
+        if (clip_n > 0 && (k0 + i < 0 || k0 + i >= clip_n))
+            w[i] = 0;
         sum += w[i];
     }
     for (int i = 0; sum != 0 && i < n; i++)

@@ -25,7 +25,7 @@ int gridr__rs_wide_init(const gridr_resample_opts *o, const gridr_grid *g, gridr
     memset(w, 0, sizeof *w);
     const gridr_interp_kind k = o->interp;
     const int point = k == GRIDR_INTERP_LINEAR || k == GRIDR_INTERP_CUBIC;
-    if (!gridr_interp_is_filter(k) || (point && !o->antialias))
+    if (!gridr_interp_is_filter(k) || (point && !o->antialias && !o->gdal_edges))
         return 0;
     w->kind = k;
     w->sr = w->sc = 1;
@@ -33,7 +33,7 @@ int gridr__rs_wide_init(const gridr_resample_opts *o, const gridr_grid *g, gridr
         w->sr = round12(hypot(g->affine[1], g->affine[2]));
         w->sc = round12(hypot(g->affine[4], g->affine[5]));
     }
-    if (point && !(w->sr > 1) && !(w->sc > 1))
+    if (point && !(w->sr > 1) && !(w->sc > 1) && !o->gdal_edges)
         return 0; /* no reduction: the point kernels, unchanged */
     w->nr = gridr_interp_scaled_taps(k, w->sr);
     w->nc = gridr_interp_scaled_taps(k, w->sc);
@@ -55,6 +55,14 @@ long gridr__rs_halo_grid(const gridr_resample_opts *o, const gridr_grid *g)
         return h;
     h = GRIDR__MAX(h, gridr_interp_scaled_halo(w.kind, w.sr));
     return GRIDR__MAX(h, gridr_interp_scaled_halo(w.kind, w.sc));
+}
+
+long gridr_resample_halo(const gridr_resample_opts *o, const gridr_grid *g)
+{
+    if (!o || !g)
+        return gridr__fail(GRIDR_EINVAL, "resample halo: missing options or grid");
+    long h = gridr_interp_halo(o->interp, o->bspline_eps);
+    return h < 0 ? h : gridr__rs_halo_grid(o, g);
 }
 
 /* ---- per-pixel kernels ---------------------------------------------------------------------- */
@@ -193,6 +201,8 @@ static wide_fns fns_for(gridr_dtype dt)
 typedef struct wide_scr {
     double *tr, *tc, *acc, *wr, *wc, *v;
     uint8_t *gv, *m;
+    double last_tr; /* the row target wr and br0 hold (a zoom's row shares them): NaN = none */
+    long br0;
 } wide_scr;
 
 static size_t up64(size_t n)
@@ -221,6 +231,8 @@ static wide_scr scr_at(const gridr__rs_run *r, char *scr)
                 (r->wide.kind == GRIDR_INTERP_MODE ? (size_t)r->wide.nr * (size_t)r->wide.nc : 0);
     w.gv = (uint8_t *)scr + up64(nd * sizeof(double));
     w.m = w.gv + CH;
+    w.last_tr = NAN;
+    w.br0 = 0;
     return w;
 }
 
@@ -240,9 +252,18 @@ static int any_nan(const double *acc, int bands)
     return 0;
 }
 
+static int any_weight(const double *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (w[i] != 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Pixel j of the chunk: weights, then the unchecked or checked sums (or the mode). */
-static void wide_pixel(const gridr__rs_run *r, const wide_fns *f, const wide_scr *w, long j,
-                       double *acc, uint8_t *m)
+static void wide_pixel(const gridr__rs_run *r, const wide_fns *f, wide_scr *w, long j, double *acc,
+                       uint8_t *m)
 {
     const gridr__rs_src *s = r->s;
     const gridr__rs_wide *k = &r->wide;
@@ -251,8 +272,16 @@ static void wide_pixel(const gridr__rs_run *r, const wide_fns *f, const wide_scr
         set_invalid(acc, s->bands, r->nodata, m);
         return;
     }
-    long br = gridr_interp_scaled_weights(k->kind, k->sr, tr, w->wr) - s->org_r;
-    long bc = gridr_interp_scaled_weights(k->kind, k->sc, tc, w->wc) - s->org_c;
+    if (!(tr == w->last_tr)) {
+        w->br0 = gridr_interp_scaled_weights(k->kind, k->sr, tr, k->clip_r, w->wr);
+        w->last_tr = tr;
+    }
+    long br = w->br0 - s->org_r;
+    long bc = gridr_interp_scaled_weights(k->kind, k->sc, tc, k->clip_c, w->wc) - s->org_c;
+    if (!any_weight(w->wr, k->nr) || !any_weight(w->wc, k->nc)) {
+        set_invalid(acc, s->bands, r->nodata, m);
+        return;
+    }
     int fast = box_fast(s, br, bc, k->nr, k->nc);
     if (!fast && !taps_ok(s, br, bc, w->wr, k->nr, w->wc, k->nc)) {
         set_invalid(acc, s->bands, r->nodata, m);
@@ -270,7 +299,7 @@ static void wide_pixel(const gridr__rs_run *r, const wide_fns *f, const wide_scr
 
 void gridr__rs_wide_cols(const gridr__rs_run *r, long i, long j0, long j1, char *scr)
 {
-    const wide_scr w = scr_at(r, scr);
+    wide_scr w = scr_at(r, scr);
     const wide_fns f = fns_for(r->s->dtype);
     for (long c0 = j0; c0 < j1; c0 += CH) {
         long len = GRIDR__MIN(CH, j1 - c0);

@@ -232,6 +232,10 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
                              out->dtype == GRIDR_DT_F64 && out->bands == 1,
                              0,
                              wide};
+        if (wide.on && o->gdal_edges) {
+            run.wide.clip_r = src->raster_rows;
+            run.wide.clip_c = src->raster_cols;
+        }
         if (wide.on) /* the scaled filters use the linear kernel's stores only */
             run.kb = GRIDR__MAX(wide.nr, wide.nc) + (GRIDR__MAX(wide.nr, wide.nc) & 1);
         if (gridr__rs_get_kernel(wide.on ? GRIDR_INTERP_LINEAR : o->interp, st.s.dtype, &run.k) !=

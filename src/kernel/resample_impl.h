@@ -153,6 +153,7 @@ typedef struct gridr__rs_wide {
     gridr_interp_kind kind;
     double sr, sc;
     int nr, nc;
+    long clip_r, clip_c; /* gdal_edges: the raster's rows and columns, else 0 */
 } gridr__rs_wide;
 
 /* The scaled filter of options o on grid g (on = 0 when the kernel is a point kernel). Returns

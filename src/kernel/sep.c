@@ -102,7 +102,8 @@ static void axis_wide(const sep_ctx *c, const double *t, int rows, axis_tab *tab
     const long org = rows ? c->r->s->org_r : c->r->s->org_c;
     double w[GRIDR_INTERP_MAX_SCALED + 1];
     for (long x = 0; x < tab->n; x++) {
-        long k0 = gridr_interp_scaled_weights(k->kind, rows ? k->sr : k->sc, t[x], w);
+        long k0 = gridr_interp_scaled_weights(k->kind, rows ? k->sr : k->sc, t[x],
+                                              rows ? k->clip_r : k->clip_c, w);
         tab->b[x] = (int32_t)(k0 - org);
         for (int q = 0; q < kb; q++)
             tab->w[q * tab->n + x] = q < n ? w[q] : 0;

@@ -268,7 +268,7 @@ static void tiles_match_whole(const scase *t)
 
 /* A scaled filter over a zoom by (fy, fx): separable = generic, tiles = whole. */
 static void aa_case(gridr_interp_kind k, gridr_dtype dt, int bands, double fy, double fx,
-                    gridr_boundary bc, int nans)
+                    gridr_boundary bc, int nans, int edges)
 {
     scase t = {.dt = dt, .odt = dt, .bands = bands, .R = 181, .C = 199};
     gridr_resample_opts_init(&t.o);
@@ -276,6 +276,7 @@ static void aa_case(gridr_interp_kind k, gridr_dtype dt, int bands, double fy, d
     t.o.antialias = 1;
     t.o.boundary = bc;
     t.o.trust_padding = bc != GRIDR_BC_NONE;
+    t.o.gdal_edges = edges;
     t.data = make_data(dt, bands, t.R, t.C, nans);
     if (k == GRIDR_INTERP_MODE) /* classes */
         for (long q = 0; q < bands * t.R * t.C; q++)
@@ -298,12 +299,16 @@ static void test_scaled_filters(void)
                                   {0.6, 0.6}, {0.5, 1.3},         {0.37, 0.21}};
     for (size_t k = 0; k < 5; k++)
         for (size_t q = 0; q < 6; q++) {
-            aa_case(ks[k], GRIDR_DT_U16, 1, f[q][0], f[q][1], GRIDR_BC_NONE, 0);
+            aa_case(ks[k], GRIDR_DT_U16, 1, f[q][0], f[q][1], GRIDR_BC_NONE, 0, 0);
             aa_case(ks[k], q % 2 ? GRIDR_DT_U8 : GRIDR_DT_F64, 2, f[q][0], f[q][1], GRIDR_BC_EDGE,
-                    0);
+                    0, 0);
+            aa_case(ks[k], GRIDR_DT_I16, 1, f[q][0], f[q][1], GRIDR_BC_NONE, 0, 1);
         }
-    aa_case(GRIDR_INTERP_CUBIC, GRIDR_DT_F32, 2, 0.4, 0.3, GRIDR_BC_NONE, 1);
-    aa_case(GRIDR_INTERP_AVERAGE, GRIDR_DT_I16, 1, 0.25, 0.25, GRIDR_BC_REFLECT, 0);
+    aa_case(GRIDR_INTERP_CUBIC, GRIDR_DT_F32, 2, 0.4, 0.3, GRIDR_BC_NONE, 1, 0);
+    aa_case(GRIDR_INTERP_AVERAGE, GRIDR_DT_I16, 1, 0.25, 0.25, GRIDR_BC_REFLECT, 0, 0);
+    /* GDAL's edges also zooming in: linear and cubic through the scaled filters at scale 1. */
+    aa_case(GRIDR_INTERP_LINEAR, GRIDR_DT_U16, 2, 1.5, 2.25, GRIDR_BC_NONE, 0, 1);
+    aa_case(GRIDR_INTERP_CUBIC, GRIDR_DT_F32, 1, 3, 0.7, GRIDR_BC_NONE, 1, 1);
 }
 
 /* Antialiased values: a reduction by 4 of a ramp is the ramp at the output pixel centres (the
