@@ -648,6 +648,11 @@ int gridr__job_check_structure(const gridr_job *j)
     if (!rc && j->trust_padding && j->boundary == GRIDR_BC_NONE)
         rc = gridr__fail(GRIDR_EINVAL, "%s: key 'trust-padding' needs a 'boundary' other than none",
                          origin_of(j));
+    if (!rc && j->antialias == 1 && j->kind == GRIDR_JOB_GRID) /* issue 14: not done yet */
+        rc = gridr__fail(GRIDR_EINVAL,
+                         "%s: key 'antialias' is not available for grid jobs yet (array grids are "
+                         "point-sampled; zoom jobs antialias by default)",
+                         origin_of(j));
     return rc;
 }
 

@@ -304,6 +304,8 @@ static void test_file_errors(void)
                       "zoom job", NULL);
     expect_load_error("{" GOOD ", \"trust-padding\": true}", GRIDR_EINVAL, "'boundary'", NULL,
                       NULL);
+    expect_load_error("{" GOOD ", \"antialias\": true}", GRIDR_EINVAL, "'antialias'", "grid jobs",
+                      NULL);
     expect_load_error("[{" GOOD "}, {" GOOD "}]", GRIDR_EINVAL, "jobs 1 and 2", NULL, NULL);
     expect_load_error("[{" GOOD "}, 3]", GRIDR_EFORMAT, "job 2", "expected an object", NULL);
     expect_load_error("[]", GRIDR_EFORMAT, "empty", NULL, NULL);
