@@ -225,46 +225,71 @@ def gridr_argv(ctx, mode, kern, geom, out, workers=None, co=None):
 
 
 def zoom_workloads(ctx):
-    d, o, t = ctx.d, ctx.o, str(ctx.threads)
-    src = os.path.join(d, "img1.tif")
     wls = []
     for name, f, size in (("W1up", "1.5", N * 3 // 2), ("W1down", "0.5", N // 2)):
         for kern in ("linear", "cubic"):
-            gk = "bilinear" if kern == "linear" else "cubic"
-            vi = "bilinear" if kern == "linear" else "bicubic"
-            wl = Workload(f"{name}_{kern}", "zoom", size * size,
-                          "centre/bilinear" if kern == "linear" else "centre/cubic(a=-0.5)")
-            out = lambda tool: os.path.join(o, f"{wl.name}.{tool}.tif")  # noqa: E731
-            wl.add("gridr-run", "gridr", gridr_argv(ctx, "zoom", kern, ["--factor", f],
-                                                    out("gridr")), out("gridr"))
-            s = str(size)
-            wl.add("opencv", "peer", [PY, os.path.join(ctx.pb, "cv2_peer.py"), "zoom", src,
-                                      out("opencv"), s, s, kern, t], out("opencv"), "opencv")
-            wl.add("gdal_translate", "peer",
-                   ["gdal_translate", "-q", "--config", "GDAL_CACHEMAX", "1024", "-r", gk,
-                    "-outsize", s, s, *CO, src, out("gdal_translate")], out("gdal_translate"), "gdal")
-            wl.add("vips_resize", "peer", ["env", f"VIPS_CONCURRENCY={t}", "vips", "resize", src,
-                                           out("vips_resize") + VT, f, "--kernel", kern],
-                   out("vips_resize"), "vips", default=(name == "W1down"))
-            if name == "W1up":
-                wl.add("vips_affine", "peer",
-                       ["env", f"VIPS_CONCURRENCY={t}", "vips", "affine", src,
-                        out("vips_affine") + VT, "1.5 0 0 1.5", "--interpolate", vi, "--odx",
-                        "0.25", "--ody", "0.25", "--extend", "copy"],
-                       out("vips_affine"), "vips", default=False)
-            wl.add("gdalwarp_multi", "peer",
-                   ["gdalwarp", "-q", "-overwrite", "--config", "GDAL_CACHEMAX", "1024", "-r", gk,
-                    "-ts", s, s, "-multi", "-wo", f"NUM_THREADS={t}", "-wm", "1024", *CO, src,
-                    out("gdalwarp_multi")], out("gdalwarp_multi"), "gdal", default=False)
-            wl.add("otb_rigid", "peer",
-                   ["env", f"ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={t}", "OTB_MAX_RAM_HINT=1024",
-                    "otbcli_RigidTransformResample", "-in", src, "-out", out("otb_rigid") + OTBX,
-                    "uint16", "-transform.type", "id", "-transform.type.id.scalex", f,
-                    "-transform.type.id.scaley", f, "-interpolator",
-                    "linear" if kern == "linear" else "bco", "-ram", "1024"],
-                   out("otb_rigid"), "otb", default=False)
-            wls.append(wl)
+            wls.append(zoom_workload(ctx, name, f, size, kern))
+    # Issue 14: zooms out with antialiasing on everywhere (gridr-run's zoom default): /2 average
+    # and /3 linear, cubic, average, against gdal_translate and vips (resize antialiases; its
+    # "average" is `vips shrink`, the box mean of an integer factor).
+    wls.append(zoom_workload(ctx, "W1down", "0.5", N // 2, "average"))
+    for kern in ("linear", "cubic", "average"):
+        wls.append(zoom_workload(ctx, "W1down3", "0.333333333333", N // 3, kern))
     return wls
+
+
+def zoom_workload(ctx, name, f, size, kern):
+    d, o, t = ctx.d, ctx.o, str(ctx.threads)
+    src = os.path.join(d, "img1.tif")
+    gk = {"linear": "bilinear"}.get(kern, kern)
+    vi = "bilinear" if kern == "linear" else "bicubic"
+    down = name.startswith("W1down")
+    fit = {"linear": "centre/bilinear", "cubic": "centre/cubic(a=-0.5)"}.get(kern, "")
+    wl = Workload(f"{name}_{kern}", "zoom" if kern != "average" else None, size * size,
+                  fit + ("/aa" if down and fit else ""))
+    out = lambda tool: os.path.join(o, f"{wl.name}.{tool}.tif")  # noqa: E731
+    s = str(size)
+    geom = ["--size", f"{s}x{s}"] if down else ["--factor", f]
+    wl.add("gridr-run", "gridr", gridr_argv(ctx, "zoom", kern, geom, out("gridr")), out("gridr"))
+    if down and kern != "average":
+        wl.add("gridr-run point", "variant",
+               gridr_argv(ctx, "zoom", kern, geom + ["--no-antialias"], out("gridr_point")),
+               out("gridr_point"), note="--no-antialias: ratio = point sampling / antialiased")
+    if kern != "average":
+        wl.add("opencv", "peer", [PY, os.path.join(ctx.pb, "cv2_peer.py"), "zoom", src,
+                                  out("opencv"), s, s, kern, t], out("opencv"), "opencv",
+               default=name != "W1down3")
+    wl.add("gdal_translate", "peer",
+           ["gdal_translate", "-q", "--config", "GDAL_CACHEMAX", "1024", "-r", gk,
+            "-outsize", s, s, *CO, src, out("gdal_translate")], out("gdal_translate"), "gdal")
+    if kern == "average" and down:
+        k = str(round(1 / float(f)))
+        wl.add("vips_shrink", "peer", ["env", f"VIPS_CONCURRENCY={t}", "vips", "shrink", src,
+                                       out("vips_shrink") + VT, k, k], out("vips_shrink"), "vips")
+    elif kern != "average":
+        wl.add("vips_resize", "peer", ["env", f"VIPS_CONCURRENCY={t}", "vips", "resize", src,
+                                       out("vips_resize") + VT, f, "--kernel", kern],
+               out("vips_resize"), "vips", default=down)
+    if name == "W1up":
+        wl.add("vips_affine", "peer",
+               ["env", f"VIPS_CONCURRENCY={t}", "vips", "affine", src,
+                out("vips_affine") + VT, "1.5 0 0 1.5", "--interpolate", vi, "--odx",
+                "0.25", "--ody", "0.25", "--extend", "copy"],
+               out("vips_affine"), "vips", default=False)
+    if kern == "average":
+        return wl
+    wl.add("gdalwarp_multi", "peer",
+           ["gdalwarp", "-q", "-overwrite", "--config", "GDAL_CACHEMAX", "1024", "-r", gk,
+            "-ts", s, s, "-multi", "-wo", f"NUM_THREADS={t}", "-wm", "1024", *CO, src,
+            out("gdalwarp_multi")], out("gdalwarp_multi"), "gdal", default=False)
+    wl.add("otb_rigid", "peer",
+           ["env", f"ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS={t}", "OTB_MAX_RAM_HINT=1024",
+            "otbcli_RigidTransformResample", "-in", src, "-out", out("otb_rigid") + OTBX,
+            "uint16", "-transform.type", "id", "-transform.type.id.scalex", f,
+            "-transform.type.id.scaley", f, "-interpolator",
+            "linear" if kern == "linear" else "bco", "-ram", "1024"],
+           out("otb_rigid"), "otb", default=False)
+    return wl
 
 
 def grid_workloads(ctx):
@@ -395,8 +420,8 @@ REFLINE = re.compile(r"(\w+)\s+best=(\S+)\s+max\|d\|=([\d.]+) mean=([+-][\d.]+) 
 def finish_row(ctx, wl, row):
     """Output size and, if asked, refcheck.py on the last run's output."""
     row.pixels = raster_pixels(row.out) or wl.pixels
-    if ctx.check == "none" or (ctx.check == "gridr" and row.kind == "peer"):
-        return
+    if ctx.check == "none" or (ctx.check == "gridr" and row.kind == "peer") or not wl.check:
+        return  # no float64 reference for average (refcheck knows point kernels only)
     argv = [PY, os.path.join(ctx.pb, "refcheck.py"), wl.check, os.path.join(ctx.d, "img1.tif"),
             row.out] + ([os.path.join(ctx.d, "grid_rc.tif")] if wl.check == "grid" else [])
     r = subprocess.run(argv, capture_output=True, text=True)
@@ -512,10 +537,11 @@ def notes(ctx, wls):
          "; centre = GDAL's zoom convention, shift+0.0 = grid positions taken as they are, "
          "aa = antialiased). Target for gridr-run: 0.5 (exact, rounded to nearest)."]
     if any(wl.name.startswith("W1down") for wl in wls):
-        n.append("- **W1down**: gdal_translate and vips resize antialias when they downsample "
-                 "(kernel stretched x2, fit `/aa`); gridr-run and OpenCV do not (plain kernel at "
-                 "the GDAL positions). Same output grid, different filter: the ratio is a time "
-                 "ratio, refcheck tells the convention.")
+        n.append("- **W1down, W1down3** (/2, /3): gridr-run (zoom's default since issue 14), "
+                 "gdal_translate and vips resize antialias (kernel stretched by the reduction, "
+                 "fit `/aa`); OpenCV does not; `gridr-run point` is gridr-run --no-antialias. "
+                 "Average: gdal_translate `-r average`, vips `shrink` (box mean); not checked "
+                 "against a reference.")
     n.append("- Known peer conventions (PEERS.md): OpenCV cubic is Keys a=-0.75 and remap "
              "quantises positions to 1/32 px; vips bicubic truncates (fixed point); OTB truncates "
              "to uint16; vips_mapim excludes building its 1.2 GB index.")

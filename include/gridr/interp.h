@@ -19,16 +19,25 @@ typedef enum gridr_interp_kind {
     GRIDR_INTERP_BSPLINE5 = 5,
     GRIDR_INTERP_BSPLINE7 = 7,
     GRIDR_INTERP_BSPLINE9 = 9,
-    GRIDR_INTERP_BSPLINE11 = 11
+    GRIDR_INTERP_BSPLINE11 = 11,
+    /* Filters whose support follows the reduction (see gridr_interp_scaled_weights): */
+    GRIDR_INTERP_LANCZOS = 12, /* sinc(x) sinc(x / 3), |x| < 3 (GDAL's lanczos) */
+    GRIDR_INTERP_AVERAGE = 13, /* area-weighted mean over the output pixel's footprint */
+    GRIDR_INTERP_MODE = 14     /* most frequent value over the footprint (classes) */
 } gridr_interp_kind;
 
-/** Largest stencil of any kernel (B-spline 11: 13). */
+/** Largest stencil of an unscaled point kernel (B-spline 11: 13). Scaled (antialiased) kernels
+ *  and footprint kernels have ceil(2 R s) taps per axis instead, up to GRIDR_INTERP_MAX_SCALED. */
 #define GRIDR_INTERP_MAX_TAPS 13
+
+/** Most taps per axis of a scaled kernel (cubic at 1/1024, average at 1/4095). */
+#define GRIDR_INTERP_MAX_SCALED 4096
 
 /** Default B-spline precision (as GridR's benchmarks). */
 #define GRIDR_BSPLINE_DEFAULT_EPS 1e-6
 
-/** Parse "nearest", "linear" (or "bilinear"), "cubic" (or "bicubic"), "bspline3".."bspline11". */
+/** Parse "nearest", "linear" (or "bilinear"), "cubic" (or "bicubic"), "bspline3".."bspline11",
+ *  "lanczos", "average", "mode". */
 GRIDR_API int gridr_interp_parse(const char *text, gridr_interp_kind *out);
 
 /** Name of a kernel. Ownership: static string. */
@@ -37,13 +46,14 @@ GRIDR_API const char *gridr_interp_name(gridr_interp_kind k);
 /** Non-zero for the B-spline kernels. */
 GRIDR_API int gridr_interp_is_bspline(gridr_interp_kind k);
 
-/** Stencil size K (nearest 1, linear 3, cubic 5, B-spline n: n+2), as GridR; 0 for an unknown
- *  kind. */
+/** Stencil size K (nearest 1, linear 3, cubic 5, B-spline n: n+2), as GridR; lanczos 7, average
+ *  and mode 3 (their unscaled stencils); 0 for an unknown kind. */
 GRIDR_API int gridr_interp_taps(gridr_interp_kind k);
 
 /** Halo in source pixels a window needs around the bounding box of its targets
- *  ([floor(t_min), ceil(t_max)] on each axis, as GridR's source window):
- *  nearest 1, linear 1, cubic 2, B-spline n: L0(n, eps) (>= FIR half-length + floor(n/2)).
+ *  ([floor(t_min), ceil(t_max)] on each axis, as GridR's source window), unscaled:
+ *  nearest 1, linear 1, cubic 2, lanczos 3, average and mode 1, B-spline n: L0(n, eps)
+ *  (>= FIR half-length + floor(n/2)). A scaled kernel needs gridr_interp_scaled_halo().
  *  GRIDR_EINVAL for an unknown kind or, for B-splines, eps outside (0, 1). */
 GRIDR_API int gridr_interp_halo(gridr_interp_kind k, double eps);
 
@@ -52,6 +62,32 @@ GRIDR_API int gridr_interp_halo(gridr_interp_kind k, double eps);
  *  un-normalised b_n (for prefiltered coefficients). w has room for K doubles; an unknown kind
  *  leaves it untouched. Hot loops: the same functions inline in src/interp_kernels.h. */
 GRIDR_API void gridr_interp_weights(gridr_interp_kind k, double x, double *w);
+
+/** Whether kernel k is a filter that antialiasing scales (linear, cubic, lanczos) or a footprint
+ *  kernel (average, mode): both take their weights from gridr_interp_scaled_weights(). */
+GRIDR_API int gridr_interp_is_filter(gridr_interp_kind k);
+
+/** Taps per axis of filter k at scale s (the source pixels one output pixel spans on that axis;
+ *  linear, cubic and lanczos use max(s, 1), average and mode s itself): the number of source
+ *  samples k with |k - t| < L, at most ceil(2 L), where L = R max(s, 1) for a kernel of radius R
+ *  (linear 1, cubic 2, lanczos 3) and L = (s + 1) / 2 for the footprint kernels. 0 when k is not
+ *  a filter or s is not finite and > 0; may exceed GRIDR_INTERP_MAX_SCALED (callers refuse). */
+GRIDR_API int gridr_interp_scaled_taps(gridr_interp_kind k, double s);
+
+/** Halo of filter k at scale s: ceil(L) + 1 (see gridr_interp_scaled_taps). */
+GRIDR_API long gridr_interp_scaled_halo(gridr_interp_kind k, double s);
+
+/** The n = gridr_interp_scaled_taps(k, s) weights of filter k at scale s for target t (source
+ *  pixel coordinates, centres at integers): w[i] weighs sample k0 + i, k0 = floor(t - L) + 1,
+ *  returned. Linear, cubic, lanczos: w[i] = K((k0 + i - t) / max(s, 1)), the kernel stretched
+ *  by the reduction (GDAL's antialiasing); average and mode: the length of the overlap of
+ *  sample k's pixel [k - 1/2, k + 1/2] with the footprint [t - s/2, t + s/2] (overlaps under
+ *  1e-9, rounding slivers of touching edges, count as 0). With clip_n > 0, samples outside
+ *  [0, clip_n) get weight 0 (GDAL's edges: the taps inside the raster, renormalised). Then
+ *  divided by their sum (sum 1; all 0 when no sample is left). A pure function of (k, s, t,
+ *  clip_n): window-independent. */
+GRIDR_API long gridr_interp_scaled_weights(gridr_interp_kind k, double s, double t, long clip_n,
+                                           double *w);
 
 /** The B-spline poles of order n (floor(n/2) of them) into z; returns their count, 0 if n is
  *  not 3, 5, 7, 9 or 11. */

@@ -100,6 +100,9 @@ typedef struct gridr_job {
     int dst_alpha;       /* "dst-alpha": add an alpha band (255 valid, 0 nodata), default 0 */
     int src_mask_bands;  /* "mask-bands": the source's GDAL mask bands (internal, .msk, alpha)
                             mark invalid samples; default 1 */
+    /* antialiasing (issue 14) */
+    int antialias; /* "antialias": stretch linear/cubic/lanczos by the reduction; -1 (default)
+                      = on for zoom jobs (as GDAL), off for grid jobs (GridR's point sampling) */
 } gridr_job;
 
 /** Defaults (listed above); no allocation. workers = the cores this process may run on. */

@@ -61,6 +61,15 @@ typedef struct gridr_resample_opts {
     int bspline_mask_rule;   /* gridr_bspline_mask_rule; default GRIDR_BSPLINE_MASK_TAPS */
     /* nodata policy (issue 14) */
     int nodata_policy; /* gridr_nodata_policy; default GRIDR_NODATA_EXACT */
+    /* Antialiasing (issue 14): linear, cubic and lanczos stretched by the grid's reduction
+     * (gridr_interp_scaled_weights): on an affine grid the scale of a source axis is the length
+     * of the grid's step along it, hypot(a[1], a[2]) for rows, hypot(a[4], a[5]) for columns;
+     * array grids keep point sampling. Average and mode always use that footprint. Default 0. */
+    int antialias;
+    /* GDAL's edges for the scaled filters: taps outside the raster are dropped and the others
+     * renormalised, per axis (what gdal_translate -outsize does at the edges, zooming in or
+     * out); linear and cubic then take the scaled filters' path at every scale. Default 0. */
+    int gdal_edges;
 } gridr_resample_opts;
 
 /** Defaults listed above. */
@@ -103,6 +112,11 @@ GRIDR_API int gridr_resample_window(const gridr_resample_opts *o, const gridr_gr
 GRIDR_API int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid *g,
                                            gridr_rect out_win, long raster_rows, long raster_cols,
                                            gridr_rect *src_win, int *empty);
+
+/** Halo in source pixels of options o on grid g: gridr_interp_halo() of the kernel, or, for the
+ *  scaled filters (antialiasing, lanczos, average, mode, GDAL's edges), their reach on that
+ *  grid, ceil(L) + 1 (see gridr_interp_scaled_halo). GRIDR_EINVAL for bad options. */
+GRIDR_API long gridr_resample_halo(const gridr_resample_opts *o, const gridr_grid *g);
 
 #ifdef __cplusplus
 }

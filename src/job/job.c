@@ -274,10 +274,20 @@ static int set_interp(gridr_job *j, const key_def *k, const char *v)
     gridr_interp_kind kind = GRIDR_INTERP_LINEAR;
     if (v && gridr_interp_parse(v, &kind) != 0)
         return bad_value(k->name, v,
-                         "nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9 or "
-                         "bspline11");
+                         "nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9, "
+                         "bspline11, lanczos, average or mode");
     j->interp = kind;
     return 0;
+}
+
+/* antialias: true / false, or the default -1 (on for zoom jobs, off for grid jobs). */
+static int set_antialias(gridr_job *j, const key_def *k, const char *v)
+{
+    int b = -1;
+    int rc = v ? parse_bool(k->name, v, &b) : 0;
+    if (!rc)
+        j->antialias = b;
+    return rc;
 }
 
 /* Names accepted by gridr_boundary_parse() (include/gridr/resample.h). */
@@ -482,6 +492,8 @@ static const key_def keys[] = {
     {"nodata-policy", GRIDR__J_STRING, set_policy, 0, 0, NOLIM},
     {"dst-alpha", GRIDR__J_BOOL, set_bool, OFF(dst_alpha), 0, NOLIM},
     {"mask-bands", GRIDR__J_BOOL, set_bool_on, OFF(src_mask_bands), 0, NOLIM},
+    /* antialiasing (issue 14) */
+    {"antialias", GRIDR__J_BOOL, set_antialias, 0, 0, NOLIM},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -676,6 +688,11 @@ int gridr__job_check_structure(const gridr_job *j)
     int rc = j->kind == GRIDR_JOB_ZOOM ? check_zoom(j) : check_grid(j);
     if (!rc && j->trust_padding && j->boundary == GRIDR_BC_NONE)
         rc = gridr__fail(GRIDR_EINVAL, "%s: key 'trust-padding' needs a 'boundary' other than none",
+                         origin_of(j));
+    if (!rc && j->antialias == 1 && j->kind == GRIDR_JOB_GRID) /* issue 14: not done yet */
+        rc = gridr__fail(GRIDR_EINVAL,
+                         "%s: key 'antialias' is not available for grid jobs yet (array grids are "
+                         "point-sampled; zoom jobs antialias by default)",
                          origin_of(j));
     return rc;
 }

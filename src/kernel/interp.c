@@ -18,6 +18,8 @@ static const kernel_info kernels[] = {
     {GRIDR_INTERP_CUBIC, "cubic", "bicubic"},  {GRIDR_INTERP_BSPLINE3, "bspline3", NULL},
     {GRIDR_INTERP_BSPLINE5, "bspline5", NULL}, {GRIDR_INTERP_BSPLINE7, "bspline7", NULL},
     {GRIDR_INTERP_BSPLINE9, "bspline9", NULL}, {GRIDR_INTERP_BSPLINE11, "bspline11", NULL},
+    {GRIDR_INTERP_LANCZOS, "lanczos", NULL},   {GRIDR_INTERP_AVERAGE, "average", NULL},
+    {GRIDR_INTERP_MODE, "mode", NULL},
 };
 
 #define NKERNELS (sizeof kernels / sizeof kernels[0])
@@ -44,7 +46,7 @@ int gridr_interp_parse(const char *text, gridr_interp_kind *out)
     }
     return gridr__fail(GRIDR_EINVAL,
                        "unknown interpolation '%s' (nearest, linear, cubic, bspline3, bspline5, "
-                       "bspline7, bspline9, bspline11)",
+                       "bspline7, bspline9, bspline11, lanczos, average, mode)",
                        text);
 }
 
@@ -71,6 +73,11 @@ int gridr_interp_taps(gridr_interp_kind k)
         return 3;
     case GRIDR_INTERP_CUBIC:
         return 5;
+    case GRIDR_INTERP_LANCZOS:
+        return 7;
+    case GRIDR_INTERP_AVERAGE:
+    case GRIDR_INTERP_MODE:
+        return 3;
     default:
         return gridr_interp_is_bspline(k) ? (int)k + 2 : 0;
     }
@@ -81,9 +88,13 @@ int gridr_interp_halo(gridr_interp_kind k, double eps)
     switch (k) {
     case GRIDR_INTERP_NEAREST:
     case GRIDR_INTERP_LINEAR:
+    case GRIDR_INTERP_AVERAGE:
+    case GRIDR_INTERP_MODE:
         return 1;
     case GRIDR_INTERP_CUBIC:
         return 2;
+    case GRIDR_INTERP_LANCZOS:
+        return 3;
     default:
         if (gridr_interp_is_bspline(k))
             return gridr_bspline_margin((int)k, eps); /* >= H + floor(n/2), see gridr__fir */
@@ -96,6 +107,92 @@ void gridr_interp_weights(gridr_interp_kind k, double x, double *w)
     gridr__weights_fn fn = gridr__interp_weights_fn(k);
     if (fn)
         fn(x, w);
+}
+
+/* ---- scaled filters (antialiasing) and footprint kernels ------------------------------------ */
+
+int gridr_interp_is_filter(gridr_interp_kind k)
+{
+    return k == GRIDR_INTERP_LINEAR || k == GRIDR_INTERP_CUBIC || k == GRIDR_INTERP_LANCZOS ||
+           k == GRIDR_INTERP_AVERAGE || k == GRIDR_INTERP_MODE;
+}
+
+/* Half-width L of the open interval (t - L, t + L) of samples with a non-zero weight; 0 when k
+ * is not a filter or s is not finite and > 0. */
+static double scaled_reach(gridr_interp_kind k, double s)
+{
+    if (!(s > 0 && s < 1e9) || !gridr_interp_is_filter(k))
+        return 0;
+    switch (k) {
+    case GRIDR_INTERP_AVERAGE:
+    case GRIDR_INTERP_MODE:
+        return (s + 1) / 2;
+    case GRIDR_INTERP_LINEAR:
+        return s > 1 ? s : 1;
+    case GRIDR_INTERP_CUBIC:
+        return 2 * (s > 1 ? s : 1);
+    default:
+        return 3 * (s > 1 ? s : 1);
+    }
+}
+
+int gridr_interp_scaled_taps(gridr_interp_kind k, double s)
+{
+    double L = scaled_reach(k, s);
+    return L > 0 ? (int)ceil(2 * L) : 0;
+}
+
+long gridr_interp_scaled_halo(gridr_interp_kind k, double s)
+{
+    double L = scaled_reach(k, s);
+    return L > 0 ? (long)ceil(L) + 1 : 0;
+}
+
+#define PI 3.14159265358979323846
+
+/* The unscaled kernels at x (0 outside their support). */
+static double kernel_at(gridr_interp_kind k, double x)
+{
+    double a = fabs(x);
+    switch (k) {
+    case GRIDR_INTERP_LINEAR:
+        return a < 1 ? 1 - a : 0;
+    case GRIDR_INTERP_CUBIC: /* Keys, a = -0.5 */
+        if (a < 1)
+            return (1.5 * a - 2.5) * a * a + 1;
+        return a < 2 ? ((-0.5 * a + 2.5) * a - 4) * a + 2 : 0;
+    default: /* lanczos, a = 3 */
+        if (a == 0)
+            return 1;
+        if (a >= 3)
+            return 0;
+        return 3 * sin(PI * a) * sin(PI * a / 3) / (PI * PI * a * a);
+    }
+}
+
+long gridr_interp_scaled_weights(gridr_interp_kind k, double s, double t, long clip_n, double *w)
+{
+    const double L = scaled_reach(k, s);
+    const int n = gridr_interp_scaled_taps(k, s);
+    const long k0 = (long)floor(t - L) + 1;
+    const int foot = k == GRIDR_INTERP_AVERAGE || k == GRIDR_INTERP_MODE;
+    const double sc = s > 1 ? s : 1, lo = t - s / 2, hi = t + s / 2;
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        double c = (double)(k0 + i);
+        if (foot) {
+            double a = c - 0.5 > lo ? c - 0.5 : lo, b = c + 0.5 < hi ? c + 0.5 : hi;
+            w[i] = b - a > 1e-9 ? b - a : 0; /* no weight from rounding slivers */
+        } else {
+            w[i] = kernel_at(k, (c - t) / sc);
+        }
+        if (clip_n > 0 && (k0 + i < 0 || k0 + i >= clip_n))
+            w[i] = 0;
+        sum += w[i];
+    }
+    for (int i = 0; sum != 0 && i < n; i++)
+        w[i] /= sum;
+    return k0;
 }
 
 int gridr_bspline_poles(int n, double *z)

@@ -142,6 +142,10 @@ static inline gridr__weights_fn gridr__interp_weights_fn(gridr_interp_kind k)
         return gridr__w_bspline9;
     case GRIDR_INTERP_BSPLINE11:
         return gridr__w_bspline11;
+    case GRIDR_INTERP_LANCZOS: /* scaled filters: gridr_interp_scaled_weights */
+    case GRIDR_INTERP_AVERAGE:
+    case GRIDR_INTERP_MODE:
+        break;
     }
     return NULL;
 }

@@ -37,8 +37,9 @@ static inline void hrow_tail(const double *q, const int32_t *bc, const double *w
 
 #define DEFINE_HROW(KB)                                                                            \
     static void hrow_##KB(const double *restrict q, const int32_t *restrict bc,                    \
-                          const double *restrict wc, long ws, long n, double *restrict h)          \
+                          const double *restrict wc, long ws, int kb, long n, double *restrict h)  \
     {                                                                                              \
+        (void)kb;                                                                                  \
         long j = 0;                                                                                \
         for (; j + WL <= n; j += WL) {                                                             \
             vw d = wsplat(0.0);                                                                    \
@@ -53,8 +54,9 @@ static inline void hrow_tail(const double *q, const int32_t *bc, const double *w
 /* Two and four taps: one load per column, then a transpose into tap vectors (the same lane
  * operations as the gathers, fewer instructions). */
 static void hrow_2(const double *restrict q, const int32_t *restrict bc, const double *restrict wc,
-                   long ws, long n, double *restrict h)
+                   long ws, int kb, long n, double *restrict h)
 {
+    (void)kb;
     long j = 0;
     for (; j + 4 <= n; j += 4) {
         __m256d x = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(q + bc[j])),
@@ -69,8 +71,9 @@ static void hrow_2(const double *restrict q, const int32_t *restrict bc, const d
 }
 
 static void hrow_4(const double *restrict q, const int32_t *restrict bc, const double *restrict wc,
-                   long ws, long n, double *restrict h)
+                   long ws, int kb, long n, double *restrict h)
 {
+    (void)kb;
     long j = 0;
     for (; j + 4 <= n; j += 4) {
         __m256d r0 = _mm256_loadu_pd(q + bc[j]), r1 = _mm256_loadu_pd(q + bc[j + 1]);
@@ -94,6 +97,20 @@ DEFINE_HROW(6)
 DEFINE_HROW(8)
 DEFINE_HROW(10)
 DEFINE_HROW(12)
+
+/* Any kb (the scaled filters' wide boxes): the same lane operations, taps in a loop. */
+static void hrow_n(const double *restrict q, const int32_t *restrict bc, const double *restrict wc,
+                   long ws, int kb, long n, double *restrict h)
+{
+    long j = 0;
+    for (; j + WL <= n; j += WL) {
+        vw d = wsplat(0.0);
+        for (int t = 0; t < kb; t++)
+            d = d + wload(wc + t * ws + j) * GATHER(q, bc, j, t);
+        wstore(h + j, d);
+    }
+    hrow_tail(q, bc, wc, ws, kb, j, n, h);
+}
 
 /* A source row segment to f64 (exact for every source type). */
 #define DEFINE_CVT(T, SUF)                                                                         \
@@ -149,11 +166,9 @@ int KFN(gridr__rs_get_sep_base)(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k)
         [GRIDR_DT_U8] = cvt_u8,   [GRIDR_DT_U16] = cvt_u16, [GRIDR_DT_I16] = cvt_i16,
         [GRIDR_DT_U32] = cvt_u32, [GRIDR_DT_I32] = cvt_i32, [GRIDR_DT_F32] = cvt_f32,
     };
-    if (dt <= GRIDR_DT_UNKNOWN || dt >= GRIDR_DT_COUNT || kb < 2 || kb > 12 || kb % 2)
+    if (dt <= GRIDR_DT_UNKNOWN || dt >= GRIDR_DT_COUNT || kb < 2)
         return -1;
-    if (kb > 4 && dt != GRIDR_DT_F64)
-        return -1;
-    k->hrow = hrows[kb / 2 - 1];
+    k->hrow = kb <= 12 && kb % 2 == 0 ? hrows[kb / 2 - 1] : hrow_n;
     k->cvt = cvts[dt];
     k->vrow = vrow;
 #if defined(GRIDR__KERN_AVX2)

@@ -146,6 +146,10 @@ static int check_grid(const gridr_grid *g, gridr_rect ow)
 /* Output row i, columns [j0, j1), chunk by chunk: grid -> targets -> pass 1 -> pass 2 -> stores. */
 void gridr__rs_run_cols(const gridr__rs_run *r, long i, long j0, long j1, char *scr)
 {
+    if (r->wide.on) {
+        gridr__rs_wide_cols(r, i, j0, j1, scr);
+        return;
+    }
     gridr__rs_work *w = (gridr__rs_work *)scr;
     double *tr = (double *)(w + 1), *tc = tr + GRIDR__RS_CHUNK, *acc = tc + GRIDR__RS_CHUNK;
     uint8_t *gv = (uint8_t *)(acc + (size_t)GRIDR__RS_CHUNK * (size_t)r->s->bands);
@@ -180,6 +184,8 @@ static int run_rows(gridr__rs_run *r, int threads)
     r->per_thread = sizeof(gridr__rs_work) +
                     (2 + (size_t)r->s->bands) * GRIDR__RS_CHUNK * sizeof(double) +
                     2 * GRIDR__RS_CHUNK;
+    if (r->wide.on)
+        r->per_thread = GRIDR__MAX(r->per_thread, gridr__rs_wide_scratch(r));
     r->per_thread = (r->per_thread + 63) & ~(size_t)63;
     int rc = gridr__rs_run_separable(r, nt);
     if (rc != 0)
@@ -223,7 +229,11 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
     if (rc)
         return rc;
     gridr__rs_setup st;
-    rc = gridr__rs_setup_init(&st, o, src, o->threads);
+    gridr__rs_wide wide;
+    rc = gridr__rs_wide_init(o, g, &wide);
+    if (rc)
+        return rc;
+    rc = gridr__rs_setup_init(&st, o, src, o->threads, g);
     if (rc == 0) {
         gridr__rs_run run = {g,
                              out_win,
@@ -239,9 +249,17 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
                              0,
                              GRIDR_INTERP_NEAREST,
                              0,
-                             0};
+                             0,
+                             wide};
         set_renorm(&run, o, src);
-        if (gridr__rs_get_kernel(o->interp, st.s.dtype, &run.k) != 0)
+        if (wide.on && o->gdal_edges) {
+            run.wide.clip_r = src->raster_rows;
+            run.wide.clip_c = src->raster_cols;
+        }
+        if (wide.on) /* the scaled filters use the linear kernel's stores only */
+            run.kb = GRIDR__MAX(wide.nr, wide.nc) + (GRIDR__MAX(wide.nr, wide.nc) & 1);
+        if (gridr__rs_get_kernel(wide.on ? GRIDR_INTERP_LINEAR : o->interp, st.s.dtype, &run.k) !=
+            0)
             rc = gridr__fail(GRIDR_EINVAL, "resample: kernel %d cannot read %s samples",
                              (int)o->interp, gridr_dtype_name(st.s.dtype));
         else
@@ -309,7 +327,7 @@ int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid 
         cmin -= 16 * DBL_EPSILON * fabs(cmin) + 1e-12;
         cmax += 16 * DBL_EPSILON * fabs(cmax) + 1e-12;
     }
-    long h = gridr__rs_halo(o), r0, r1, c0, c1;
+    long h = gridr__rs_halo_grid(o, g), r0, r1, c0, c1;
     if (!axis_window(rmin, rmax, h, raster_rows, &r0, &r1) ||
         !axis_window(cmin, cmax, h, raster_cols, &c0, &c1))
         return 0;

@@ -90,9 +90,10 @@ typedef struct gridr__rs_setup {
 } gridr__rs_setup;
 
 /* Prepare `src` for the kernels (may write the padding band of src->data). threads: for the
- * B-spline prefilter. Returns 0, GRIDR_EINVAL or GRIDR_ENOMEM; free with _setup_free. */
+ * B-spline prefilter; g: the grid (scaled filters' halo). Returns 0, GRIDR_EINVAL or
+ * GRIDR_ENOMEM; free with _setup_free. */
 int gridr__rs_setup_init(gridr__rs_setup *st, const gridr_resample_opts *o, gridr_source *src,
-                         int threads);
+                         int threads, const gridr_grid *g);
 void gridr__rs_setup_free(gridr__rs_setup *st);
 
 /* Halo of the availability rule and of source windows (B-splines: also the mask dilation). */
@@ -119,7 +120,7 @@ void gridr__rs_store_avx2(void *dst, gridr_dtype dt, const double *acc, long n);
 /* h[j] = column dot product of f64 source row q at box start bc[j] with weights wc[t * ws + j]
  * (t < kb), for j in [0, n). */
 typedef void (*gridr__rs_hrow_fn)(const double *q, const int32_t *bc, const double *wc, long ws,
-                                  long n, double *h);
+                                  int kb, long n, double *h);
 
 /* n samples of the source type to f64 (exact). */
 typedef void (*gridr__rs_cvt_fn)(const void *src, long n, double *dst);
@@ -143,6 +144,25 @@ int gridr__rs_get_sep_base(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k);
 int gridr__rs_get_sep_base_avx2(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k);
 #endif
 
+/* ---- scaled filters: antialiased linear / cubic, lanczos, average, mode (kern_wide.c) -------- */
+
+/* A window's scaled filter: the kind, the scale and taps per source axis (constant over an
+ * affine grid; an array grid gives scale 1). */
+typedef struct gridr__rs_wide {
+    int on; /* the window takes the scaled-filter kernels */
+    gridr_interp_kind kind;
+    double sr, sc;
+    int nr, nc;
+    long clip_r, clip_c; /* gdal_edges: the raster's rows and columns, else 0 */
+} gridr__rs_wide;
+
+/* The scaled filter of options o on grid g (on = 0 when the kernel is a point kernel). Returns
+ * 0, or GRIDR_EINVAL when a reduction needs more than GRIDR_INTERP_MAX_SCALED taps. */
+int gridr__rs_wide_init(const gridr_resample_opts *o, const gridr_grid *g, gridr__rs_wide *w);
+
+/* Halo of options o on grid g: gridr__rs_halo, or the scaled filter's when larger. */
+long gridr__rs_halo_grid(const gridr_resample_opts *o, const gridr_grid *g);
+
 /* One window's resampling run (src/resample.c). */
 typedef struct gridr__rs_run {
     const gridr_grid *g;
@@ -158,6 +178,7 @@ typedef struct gridr__rs_run {
     int renorm;                    /* GRIDR_NODATA_RENORMALIZE with a direct kernel */
     gridr_interp_kind interp;      /* the kernel's kind */
     long raster_rows, raster_cols; /* the raster's extent */
+    gridr__rs_wide wide;           /* scaled filters (kb = max(nr, nc) rounded up to even) */
 } gridr__rs_run;
 
 /* Pixels of a chunk (n <= GRIDR__RS_CHUNK) that pass 2 left invalid (m[j] == 0) though their
@@ -166,6 +187,13 @@ typedef struct gridr__rs_run {
 void gridr__rs_renorm(const gridr__rs_run *r, const gridr__rs_work *w, const double *tr,
                       const double *tc, const uint8_t *gv, long n, double *acc, long bs,
                       uint8_t *m);
+
+/* Bytes of per-thread scratch gridr__rs_wide_cols needs. */
+size_t gridr__rs_wide_scratch(const gridr__rs_run *r);
+
+/* Output row i, columns [j0, j1), through the scaled filters' generic path (per pixel weights;
+ * the same operations, in the same order, as the separable path). */
+void gridr__rs_wide_cols(const gridr__rs_run *r, long i, long j0, long j1, char *scr);
 
 /* Output row i (window-local), columns [j0, j1), through the generic path; scr: per_thread
  * bytes, 64-aligned. */

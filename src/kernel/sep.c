@@ -45,6 +45,8 @@ static int env_off(void)
 static int eligible(const gridr__rs_run *r)
 {
     const gridr_grid *g = r->g;
+    if (r->wide.on && r->wide.kind == GRIDR_INTERP_MODE)
+        return 0;
     return r->kb >= 2 && g->kind == GRIDR_GRID_AFFINE && g->affine[2] == 0 && g->affine[4] == 0 &&
            !r->s->map && r->ow.rows > 0 && r->ow.cols >= 8 && !env_off();
 }
@@ -88,6 +90,23 @@ static void axis_pass1(const sep_ctx *c, const double *t, double other, int rows
             for (int q = 0; q < kb; q++)
                 tab->w[q * tab->n + x0 + k] = rows ? w->wr[q][k] : w->wc[q][k];
         }
+    }
+}
+
+/* Scaled filters: the axis's box starts and weights from gridr_interp_scaled_weights (the
+ * generic path's very function), n taps padded with zero weights to kb. */
+static void axis_wide(const sep_ctx *c, const double *t, int rows, axis_tab *tab)
+{
+    const gridr__rs_wide *k = &c->r->wide;
+    const int kb = c->r->kb, n = rows ? k->nr : k->nc;
+    const long org = rows ? c->r->s->org_r : c->r->s->org_c;
+    double w[GRIDR_INTERP_MAX_SCALED + 1];
+    for (long x = 0; x < tab->n; x++) {
+        long k0 = gridr_interp_scaled_weights(k->kind, rows ? k->sr : k->sc, t[x],
+                                              rows ? k->clip_r : k->clip_c, w);
+        tab->b[x] = (int32_t)(k0 - org);
+        for (int q = 0; q < kb; q++)
+            tab->w[q * tab->n + x] = q < n ? w[q] : 0;
     }
 }
 
@@ -170,9 +189,14 @@ static int tables(sep_ctx *c)
         rc = axis_alloc(&c->rows, r->ow.rows, r->kb);
     if (rc == 0)
         rc = axis_alloc(&c->cols, r->ow.cols, r->kb);
-    if (rc == 0) {
+    if (rc == 0 && r->wide.on) {
+        axis_wide(c, tr, 1, &c->rows);
+        axis_wide(c, tc, 0, &c->cols);
+    } else if (rc == 0) {
         axis_pass1(c, tr, tc[0], 1, &c->rows, w);
         axis_pass1(c, tc, tr[0], 0, &c->cols, w);
+    }
+    if (rc == 0) {
         axis_fast(tr, s->tlo_r, s->thi_r, s->a_r0, s->a_r1, r->kb, &c->rows);
         axis_fast(tc, s->tlo_c, s->thi_c, s->a_c0, s->a_c1, r->kb, &c->cols);
         rc = fast_range(c);
@@ -190,11 +214,13 @@ static int tables(sep_ctx *c)
 /* Per thread: for each band kb + 1 cached source rows of column dot products, their tags
  * (window row, -1 empty), the band accumulators, and the generic path's scratch. */
 typedef struct sep_thread {
-    double *h;   /* bands x (kb + 1) x len */
-    long *tag;   /* bands x (kb + 1) */
-    double *acc; /* bands x len */
-    double *row; /* one converted source row segment */
-    char *scr;   /* generic scratch */
+    double *h;         /* bands x (kb + 1) x len */
+    long *tag;         /* bands x (kb + 1) */
+    double *acc;       /* bands x len */
+    double *row;       /* one converted source row segment */
+    char *scr;         /* generic scratch */
+    const double **hp; /* kb row pointers and */
+    double *wr;        /* kb row weights of the output row */
 } sep_thread;
 
 static size_t up64(size_t n)
@@ -208,16 +234,20 @@ static size_t thread_bytes(const sep_ctx *c, size_t *hb, size_t *ab)
     const size_t slots = nb * (size_t)(c->r->kb + 1);
     *hb = up64(slots * len * sizeof(double));
     *ab = up64(nb * len * sizeof(double)) + up64((size_t)c->seg * sizeof(double));
-    return *hb + *ab + up64(slots * sizeof(long)) + c->r->per_thread;
+    return *hb + *ab + up64(slots * sizeof(long)) + c->r->per_thread +
+           2 * up64((size_t)c->r->kb * sizeof(double));
 }
 
 static sep_thread thread_at(const sep_ctx *c, char *base)
 {
     size_t hb, ab, tb = thread_bytes(c, &hb, &ab);
     const size_t slots = (size_t)c->r->s->bands * (size_t)(c->r->kb + 1);
-    sep_thread t = {(double *)base, (long *)(base + hb + ab), (double *)(base + hb), NULL, NULL};
+    sep_thread t = {
+        (double *)base, (long *)(base + hb + ab), (double *)(base + hb), NULL, NULL, NULL, NULL};
     t.row = (double *)(void *)((char *)t.acc + (ab - up64((size_t)c->seg * sizeof(double))));
     t.scr = base + tb - c->r->per_thread;
+    t.wr = (double *)(void *)(t.scr - up64((size_t)c->r->kb * sizeof(double)));
+    t.hp = (const double **)(void *)((char *)t.wr - up64((size_t)c->r->kb * sizeof(double)));
     for (size_t k = 0; k < slots; k++)
         t.tag[k] = -1;
     return t;
@@ -246,7 +276,7 @@ static const double *hrow_get(const sep_ctx *c, sep_thread *t, int b, long row, 
         c->k.cvt(src + (size_t)c->seg0 * es, c->seg, t->row);
         q = t->row;
     }
-    c->k.hrow(q, c->cols.b + c->jf0, c->cols.w + c->jf0, c->cols.n, len, h);
+    c->k.hrow(q, c->cols.b + c->jf0, c->cols.w + c->jf0, c->cols.n, c->r->kb, len, h);
     tag[victim] = row;
     return h;
 }
@@ -266,8 +296,8 @@ static int sep_row(const sep_ctx *c, sep_thread *t, long i)
 {
     const gridr__rs_run *r = c->r;
     const long len = c->jf1 - c->jf0, br = c->rows.b[i];
-    const double *h[GRIDR__RS_KBMAX];
-    double wr[GRIDR__RS_KBMAX];
+    const double **h = t->hp;
+    double *wr = t->wr;
     for (int k = 0; k < r->kb; k++)
         wr[k] = c->rows.w[k * c->rows.n + i];
     for (int b = 0; b < r->s->bands; b++) {

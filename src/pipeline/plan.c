@@ -283,7 +283,7 @@ static int resolve(const gridr_plan_opts *o, ctx *c)
     c->in_flight = o->workers + o->prefetch;
     c->block = o->block;
     c->min_windows = o->min_windows;
-    c->halo = gridr_interp_halo(c->ropts.interp, c->ropts.bspline_eps);
+    c->halo = (int)gridr_resample_halo(&c->ropts, o->grid); /* scaled filters: issue 14 */
     return c->halo < 0 ? c->halo : resolve_enc(o, c);
 }
 

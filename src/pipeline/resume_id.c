@@ -72,7 +72,8 @@ static void put_job(FILE *f, const gridr_job *j)
     put_str(f, "src-mask", j->src_mask);
     fprintf(f, "job nodata-none=%d\njob src-nodata-none=%d\njob nodata-policy=%d\n", j->nodata_none,
             j->src_nodata_none, j->nodata_policy);
-    fprintf(f, "job dst-alpha=%d\njob mask-bands=%d\n", j->dst_alpha, j->src_mask_bands);
+    fprintf(f, "job dst-alpha=%d\njob mask-bands=%d\njob antialias=%d\n", j->dst_alpha,
+            j->src_mask_bands, j->antialias);
 }
 
 int gridr__resume_identity(const gridr__pipeline_ctx *c, const gridr_job *j, char **text)

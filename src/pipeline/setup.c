@@ -86,6 +86,8 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     o->boundary_value = j->boundary_value;
     o->trust_padding = j->trust_padding;
     o->threads = j->threads;
+    o->antialias = j->antialias < 0 ? j->kind == GRIDR_JOB_ZOOM : j->antialias;
+    o->gdal_edges = j->kind == GRIDR_JOB_ZOOM && j->boundary == GRIDR_BC_NONE; /* issue 14 */
     o->has_src_nodata = j->has_src_nodata || has;
     o->src_nodata = j->has_src_nodata ? j->src_nodata : v;
     if (o->interp != GRIDR_INTERP_NEAREST && gridr_raster_band_categorical(c->src, c->bands[0]))

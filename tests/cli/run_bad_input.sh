@@ -68,8 +68,8 @@ bad 1 "source mask srcmask511.tif is 511x512, source .*sample.tif is 512x512" \
     -- zoom --factor 2 --src-mask srcmask511.tif "$SRC" out/o.tif
 bad 1 "band 4 does not exist in .*sample.tif \(3 bands\)" -- zoom --factor 2 -b 4 "$SRC" out/o.tif
 # Usage errors.
-bad 2 "bad value 'lanczos' for key 'resampling' \(expected nearest, linear, cubic, bspline3" \
-    -- zoom -r lanczos --factor 2 "$SRC" out/o.tif
+bad 2 "bad value 'lanczos4' for key 'resampling' \(expected nearest, linear, cubic, bspline3" \
+    -- zoom -r lanczos4 --factor 2 "$SRC" out/o.tif
 bad 2 "bad.json:3:0: invalid JSON" -- bad.json
 bad 2 "badkey.json: job 1: bad value 'cubik' for key 'resampling'" -- badkey.json
 # A 100000-character value is too long, and said so (it was "expected a string, got a string").

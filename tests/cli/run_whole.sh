@@ -53,6 +53,12 @@ grep -q '^band 1 row [0-9]* col [0-9]*: .* has [0-9.]*, the whole-image resampli
 expect_exit 0 gr zoom -q -r cubic --factor 1.5 --tile 64x64 -j 2 --report "$tmp/zoom.json" \
     "$SRC" "$tmp/zoom.tif"
 "$whole" cubic "$SRC" zoom:1.5 - "$tmp/zoom.tif" >/dev/null || fail "zoom x1.5 differs"
+# Zooms out with the scaled filters (antialiased cubic, lanczos, average, mode), cut in windows
+# of 32x32 (the filters' halo is several output pixels wide), equal the whole zoom too.
+for k in cubic lanczos average mode; do
+    expect_exit 0 gr zoom -q -r $k --factor 0.3 --tile 32x32 -j 2 "$SRC" "$tmp/out_$k.tif"
+    "$whole" $k "$SRC" zoom:0.3 - "$tmp/out_$k.tif" >/dev/null || fail "zoom /3.3 $k differs"
+done
 
 # The grid's two bands as two files (--grid-col): the nodes are read per window from both.
 if command -v gdal_translate >/dev/null 2>&1; then

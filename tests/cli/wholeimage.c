@@ -164,6 +164,8 @@ int main(int argc, char **argv)
     o.src_nodata = nd;
     o.out_nodata = o.has_src_nodata ? nd : 0;
     o.threads = 1;
+    o.antialias = strncmp(argv[3], "zoom:", 5) == 0; /* gridr-run's defaults per job kind */
+    o.gdal_edges = o.antialias;
 
     gridr_grid g;
     long rows = 0, cols = 0;

@@ -38,6 +38,7 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(j.bspline_eps, GRIDR_BSPLINE_DEFAULT_EPS);
     CU_ASSERT_EQUAL(j.mask_influence, 1.0);
     CU_ASSERT_EQUAL(j.boundary, GRIDR_BC_NONE);
+    CU_ASSERT_EQUAL(j.antialias, -1);
     CU_ASSERT(!j.has_src_nodata && !j.has_nodata && !j.has_grid_nodata);
     CU_ASSERT_EQUAL(j.out_dtype, GRIDR_DT_UNKNOWN);
     CU_ASSERT_PTR_NULL(j.format);
@@ -81,6 +82,7 @@ static void test_every_key(void)
         {"src-mask", "sm.tif"},   {"resume", "yes"},
         {"overwrite", "yes"},     {"nodata-policy", "renormalize"},
         {"dst-alpha", "true"},    {"mask-bands", "false"},
+        {"antialias", "false"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         ASSERT_OK(gridr_job_set(&j, kv[i][0], kv[i][1]));
@@ -119,6 +121,7 @@ static void test_every_key(void)
     CU_ASSERT_EQUAL(j.overwrite, 1);
     CU_ASSERT(j.nodata_policy == GRIDR_NODATA_RENORMALIZE && j.dst_alpha && !j.src_mask_bands);
     CU_ASSERT(!j.nodata_none && !j.src_nodata_none);
+    CU_ASSERT_EQUAL(j.antialias, 0);
     /* Every key in the table was exercised above. */
     size_t nkeys = 0;
     for (const char *const *k = gridr_job_keys(); *k; k++, nkeys++) {
@@ -127,7 +130,7 @@ static void test_every_key(void)
             seen |= strcmp(kv[i][0], *k) == 0;
         CU_ASSERT(seen);
     }
-    CU_ASSERT_EQUAL(nkeys, 40);
+    CU_ASSERT_EQUAL(nkeys, 41);
     /* A copy is deep; NULL restores defaults. */
     gridr_job c;
     ASSERT_OK(gridr_job_copy(&c, &j));
@@ -307,6 +310,8 @@ static void test_file_errors(void)
     expect_load_error("{\"kind\": \"zoom\", \"factor\": 2, " GOOD "}", GRIDR_EINVAL, "'grid'",
                       "zoom job", NULL);
     expect_load_error("{" GOOD ", \"trust-padding\": true}", GRIDR_EINVAL, "'boundary'", NULL,
+                      NULL);
+    expect_load_error("{" GOOD ", \"antialias\": true}", GRIDR_EINVAL, "'antialias'", "grid jobs",
                       NULL);
     expect_load_error("[{" GOOD "}, {" GOOD "}]", GRIDR_EINVAL, "jobs 1 and 2", NULL, NULL);
     expect_load_error("[{" GOOD "}, 3]", GRIDR_EFORMAT, "job 2", "expected an object", NULL);

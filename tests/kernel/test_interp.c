@@ -519,7 +519,73 @@ static void test_masks(void)
                   GRIDR_EINVAL);
 }
 
+/* Scaled filters: tap counts, halos, weights against their definitions, clipping. */
+static void test_scaled_filters(void)
+{
+    gridr_interp_kind k;
+    ASSERT_OK(gridr_interp_parse("Lanczos", &k));
+    CU_ASSERT_EQUAL(k, GRIDR_INTERP_LANCZOS);
+    ASSERT_OK(gridr_interp_parse("average", &k));
+    CU_ASSERT_STRING_EQUAL(gridr_interp_name(GRIDR_INTERP_MODE), "mode");
+    CU_ASSERT(gridr_interp_is_filter(GRIDR_INTERP_CUBIC) &&
+              !gridr_interp_is_filter(GRIDR_INTERP_NEAREST));
+    CU_ASSERT_EQUAL(gridr_interp_scaled_taps(GRIDR_INTERP_LINEAR, 2), 4);
+    CU_ASSERT_EQUAL(gridr_interp_scaled_taps(GRIDR_INTERP_CUBIC, 7.5), 30);
+    CU_ASSERT_EQUAL(gridr_interp_scaled_taps(GRIDR_INTERP_CUBIC, 0.5), 4);
+    CU_ASSERT_EQUAL(gridr_interp_scaled_taps(GRIDR_INTERP_LANCZOS, 1), 6);
+    CU_ASSERT_EQUAL(gridr_interp_scaled_taps(GRIDR_INTERP_AVERAGE, 2), 3);
+    CU_ASSERT_EQUAL(gridr_interp_scaled_taps(GRIDR_INTERP_NEAREST, 2), 0);
+    CU_ASSERT_EQUAL(gridr_interp_scaled_taps(GRIDR_INTERP_CUBIC, NAN), 0);
+    CU_ASSERT_EQUAL(gridr_interp_scaled_halo(GRIDR_INTERP_CUBIC, 7.5), 16);
+    double w[64];
+    static const gridr_interp_kind ks[] = {GRIDR_INTERP_LINEAR, GRIDR_INTERP_CUBIC,
+                                           GRIDR_INTERP_LANCZOS, GRIDR_INTERP_AVERAGE};
+    for (size_t q = 0; q < 4; q++)
+        for (int i = 0; i < 200; i++) {
+            double s = 0.3 + 9.7 * (rnd() + 1) / 2, t = 50 + 10 * rnd(), sum = 0, L;
+            int n = gridr_interp_scaled_taps(ks[q], s);
+            long k0 = gridr_interp_scaled_weights(ks[q], s, t, 0, w);
+            L = ks[q] == GRIDR_INTERP_AVERAGE
+                    ? (s + 1) / 2
+                    : (ks[q] == GRIDR_INTERP_LANCZOS ? 3 : (int)ks[q]) * (s > 1 ? s : 1);
+            CU_ASSERT(k0 > t - L && k0 - 1 <= t - L + 1e-9);
+            for (int j = 0; j < n; j++) {
+                sum += w[j];
+                if (fabs(k0 + j - t) >= L)
+                    CU_ASSERT_EQUAL(w[j], 0);
+            }
+            CU_ASSERT_DOUBLE_EQUAL(sum, 1, 1e-12);
+        }
+    /* Cubic /2 at t = 10.5: Keys at distances 0.25, 0.75 (x2 both sides), normalised. */
+    long k0 = gridr_interp_scaled_weights(GRIDR_INTERP_CUBIC, 2, 10.5, 0, w);
+    double e[8], es = 0;
+    for (int j = 0; j < 8; j++)
+        es += e[j] = keys((k0 + j - 10.5) / 2);
+    CU_ASSERT_EQUAL(k0, 7);
+    for (int j = 0; j < 8; j++)
+        CU_ASSERT_DOUBLE_EQUAL(w[j], e[j] / es, 1e-15);
+    /* Lanczos at scale 1, t = 0.25: sinc(x) sinc(x / 3) at x = k - 0.25. */
+    k0 = gridr_interp_scaled_weights(GRIDR_INTERP_LANCZOS, 1, 0.25, 0, w);
+    CU_ASSERT_EQUAL(k0, -2);
+    es = 0;
+    for (int j = 0; j < 6; j++) {
+        double x = M_PI * (k0 + j - 0.25);
+        es += e[j] = sin(x) / x * sin(x / 3) / (x / 3);
+    }
+    for (int j = 0; j < 6; j++)
+        CU_ASSERT_DOUBLE_EQUAL(w[j], e[j] / es, 1e-14);
+    /* Average /2.5 at t = 4.5: footprint [3.25, 5.75]: overlaps 0.25, 1, 1, 0.25 of 2.5. */
+    k0 = gridr_interp_scaled_weights(GRIDR_INTERP_AVERAGE, 2.5, 4.5, 0, w);
+    CU_ASSERT_EQUAL(k0, 3);
+    CU_ASSERT(fabs(w[0] - 0.1) < 1e-15 && fabs(w[1] - 0.4) < 1e-15);
+    CU_ASSERT(fabs(w[2] - 0.4) < 1e-15 && fabs(w[3] - 0.1) < 1e-15);
+    /* Clipped to a raster of 6: the tap 6 drops out, the others renormalised. */
+    k0 = gridr_interp_scaled_weights(GRIDR_INTERP_AVERAGE, 2.5, 4.5, 6, w);
+    CU_ASSERT(fabs(w[0] - 1.0 / 9) < 1e-15 && fabs(w[2] - 4.0 / 9) < 1e-15 && w[3] == 0);
+}
+
 static CU_TestInfo tests[] = {{"names, taps, halos", test_names},
+                              {"scaled filters", test_scaled_filters},
                               {"weights sum to 1 (n! for B-splines)", test_weights_sum},
                               {"linear and Keys values", test_linear_keys_values},
                               {"Keys reproduces quadratics", test_keys_quadratic},

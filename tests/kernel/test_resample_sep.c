@@ -226,12 +226,139 @@ static void test_zoom_ramp_values(void)
     free(d);
 }
 
+/* Output window ow of a case equals the same pixels of the whole output (window independence). */
+static void same_as_whole(const scase *t, const unsigned char *whole, const uint8_t *wm,
+                          gridr_rect ow)
+{
+    const size_t es = gridr_dtype_size(t->odt), n = (size_t)(ow.rows * ow.cols);
+    const long W = t->g.out_cols, H = t->g.out_rows;
+    unsigned char *o = malloc(n * (size_t)t->bands * es);
+    uint8_t *m = malloc(n);
+    ASSERT_OK(run_window(t, ow, o, m));
+    int diff = 0;
+    for (int b = 0; b < t->bands; b++)
+        for (long i = 0; i < ow.rows; i++) {
+            long r = ow.row0 + i;
+            diff |= memcmp(o + ((size_t)b * n + (size_t)(i * ow.cols)) * es,
+                           whole + ((size_t)b * (size_t)(H * W) + (size_t)(r * W + ow.col0)) * es,
+                           (size_t)ow.cols * es) != 0;
+            diff |= b == 0 && memcmp(m + i * ow.cols, wm + r * W + ow.col0, (size_t)ow.cols) != 0;
+        }
+    CU_ASSERT_EQUAL(diff, 0);
+    free(o);
+    free(m);
+}
+
+/* The 4 x 3 split of the output equals the whole output, byte for byte. */
+static void tiles_match_whole(const scase *t)
+{
+    const long H = t->g.out_rows, W = t->g.out_cols;
+    const size_t n = (size_t)(H * W), es = gridr_dtype_size(t->odt);
+    unsigned char *whole = malloc(n * (size_t)t->bands * es);
+    uint8_t *wm = malloc(n);
+    ASSERT_OK(run_window(t, (gridr_rect){0, 0, H, W}, whole, wm));
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 3; b++) {
+            long r0 = H * a / 4, r1 = H * (a + 1) / 4, c0 = W * b / 3, c1 = W * (b + 1) / 3;
+            same_as_whole(t, whole, wm, (gridr_rect){r0, c0, r1 - r0, c1 - c0});
+        }
+    free(whole);
+    free(wm);
+}
+
+/* A scaled filter over a zoom by (fy, fx): separable = generic, tiles = whole. */
+static void aa_case(gridr_interp_kind k, gridr_dtype dt, int bands, double fy, double fx,
+                    gridr_boundary bc, int nans, int edges)
+{
+    scase t = {.dt = dt, .odt = dt, .bands = bands, .R = 181, .C = 199};
+    gridr_resample_opts_init(&t.o);
+    t.o.interp = k;
+    t.o.antialias = 1;
+    t.o.boundary = bc;
+    t.o.trust_padding = bc != GRIDR_BC_NONE;
+    t.o.gdal_edges = edges;
+    t.data = make_data(dt, bands, t.R, t.C, nans);
+    if (k == GRIDR_INTERP_MODE) /* classes */
+        for (long q = 0; q < bands * t.R * t.C; q++)
+            gridr_dtype_set(t.data, dt, (size_t)q, floor(urand() * 5));
+    long rows = (long)floor(t.R * fy + 0.5), cols = (long)floor(t.C * fx + 0.5);
+    ASSERT_OK(gridr_grid_init_zoom(&t.g, fy, fx, rows, cols));
+    compare_tiled(&t);
+    tiles_match_whole(&t);
+    free(t.data);
+}
+
+/* Antialiased linear and cubic, lanczos, average, mode at reductions by 2, 3, 7.5, 1/0.6 and
+ * anisotropic ones; several source types, 1 and 2 bands, boundary conditions, NaN samples. */
+static void test_scaled_filters(void)
+{
+    static const gridr_interp_kind ks[] = {GRIDR_INTERP_LINEAR, GRIDR_INTERP_CUBIC,
+                                           GRIDR_INTERP_LANCZOS, GRIDR_INTERP_AVERAGE,
+                                           GRIDR_INTERP_MODE};
+    static const double f[][2] = {{0.5, 0.5}, {1 / 3.0, 1 / 3.0}, {1 / 7.5, 1 / 7.5},
+                                  {0.6, 0.6}, {0.5, 1.3},         {0.37, 0.21}};
+    for (size_t k = 0; k < 5; k++)
+        for (size_t q = 0; q < 6; q++) {
+            aa_case(ks[k], GRIDR_DT_U16, 1, f[q][0], f[q][1], GRIDR_BC_NONE, 0, 0);
+            aa_case(ks[k], q % 2 ? GRIDR_DT_U8 : GRIDR_DT_F64, 2, f[q][0], f[q][1], GRIDR_BC_EDGE,
+                    0, 0);
+            aa_case(ks[k], GRIDR_DT_I16, 1, f[q][0], f[q][1], GRIDR_BC_NONE, 0, 1);
+        }
+    aa_case(GRIDR_INTERP_CUBIC, GRIDR_DT_F32, 2, 0.4, 0.3, GRIDR_BC_NONE, 1, 0);
+    aa_case(GRIDR_INTERP_AVERAGE, GRIDR_DT_I16, 1, 0.25, 0.25, GRIDR_BC_REFLECT, 0, 0);
+    /* GDAL's edges also zooming in: linear and cubic through the scaled filters at scale 1. */
+    aa_case(GRIDR_INTERP_LINEAR, GRIDR_DT_U16, 2, 1.5, 2.25, GRIDR_BC_NONE, 0, 1);
+    aa_case(GRIDR_INTERP_CUBIC, GRIDR_DT_F32, 1, 3, 0.7, GRIDR_BC_NONE, 1, 1);
+}
+
+/* Antialiased values: a reduction by 4 of a ramp is the ramp at the output pixel centres (the
+ * stretched kernels are symmetric and normalised), and average of a checkerboard by 2 is flat. */
+static void test_scaled_values(void)
+{
+    scase t = {.dt = GRIDR_DT_F64, .odt = GRIDR_DT_F64, .bands = 1, .R = 64, .C = 80};
+    double *d = malloc((size_t)(t.R * t.C) * sizeof *d);
+    double *out = malloc(16 * 20 * sizeof *out);
+    uint8_t *om = malloc(16 * 20);
+    t.data = d;
+    for (int k = 0; k < 3; k++) {
+        gridr_resample_opts_init(&t.o);
+        t.o.interp = k == 0   ? GRIDR_INTERP_LINEAR
+                     : k == 1 ? GRIDR_INTERP_CUBIC
+                              : GRIDR_INTERP_AVERAGE;
+        t.o.antialias = 1;
+        for (long r = 0; r < t.R; r++)
+            for (long c = 0; c < t.C; c++)
+                d[r * t.C + c] = 3.0 * r + 0.5 * c;
+        ASSERT_OK(gridr_grid_init_zoom(&t.g, 0.25, 0.25, 16, 20));
+        ASSERT_OK(run_window(&t, (gridr_rect){0, 0, 16, 20}, (unsigned char *)out, om));
+        for (long i = 2; i < 14; i++)
+            for (long j = 2; j < 18; j++) {
+                double y = (i + 0.5) * 4 - 0.5, x = (j + 0.5) * 4 - 0.5;
+                CU_ASSERT(om[i * 20 + j] == 1);
+                CU_ASSERT_DOUBLE_EQUAL(out[i * 20 + j], 3.0 * y + 0.5 * x, 1e-9);
+            }
+        /* Point sampling would give the checkerboard's 0 or 100; the filters give 50. */
+        for (long r = 0; r < t.R; r++)
+            for (long c = 0; c < t.C; c++)
+                d[r * t.C + c] = (r + c) % 2 ? 100 : 0;
+        ASSERT_OK(run_window(&t, (gridr_rect){0, 0, 16, 20}, (unsigned char *)out, om));
+        for (long i = 2; i < 14; i++)
+            for (long j = 2; j < 18; j++)
+                CU_ASSERT_DOUBLE_EQUAL(out[i * 20 + j], 50, k == 1 ? 1.0 : 1e-9);
+    }
+    free(out);
+    free(om);
+    free(d);
+}
+
 static CU_TestInfo tests[] = {
     {"zoom: separable equals generic", test_zoom_identical},
     {"affine and boundaries: identical", test_affine_and_boundaries},
     {"NaN rows and masks: identical", test_nan_and_mask},
     {"OpenMP threads: identical", test_threads},
     {"zoom of a ramp", test_zoom_ramp_values},
+    {"scaled filters: separable = generic, tiles = whole", test_scaled_filters},
+    {"scaled filters: values", test_scaled_values},
     CU_TEST_INFO_NULL,
 };
 

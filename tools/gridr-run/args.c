@@ -61,6 +61,9 @@ static const cli_opt opts[] = {
     {"nodata-policy", NULL, "nodata-policy", 1},
     {"dst-alpha", "dstalpha", "dst-alpha", 0},
     {"mask-bands", NULL, "mask-bands", 1},
+    /* antialiasing (issue 14) */
+    {"antialias", NULL, "antialias", 0},
+    {"no-antialias", NULL, "antialias", 0}, /* "no-" options set their key to false */
     {"help", "h", NULL, 0},
     {"version", "V", NULL, 0},
 };
@@ -132,7 +135,7 @@ static int add_setting(cli_args *a, const cli_opt *o, const char *v)
     if (a->nsettings >= CLI_MAX_SETTINGS)
         return usage_error("too many options at", o->lng);
     a->settings[a->nsettings][0] = o->key;
-    a->settings[a->nsettings][1] = v ? v : "true";
+    a->settings[a->nsettings][1] = v ? v : strncmp(o->lng, "no-", 3) == 0 ? "false" : "true";
     a->nsettings++;
     if (strcmp(o->key, "dry-run") == 0)
         a->dry_run = 1;
