@@ -50,6 +50,13 @@ typedef struct gridr_pipeline_report {
     double seconds_setup, seconds_run, seconds_commit, seconds_total;
     char warning[512]; /* "" or what the user should know of a complete output: its directory
                           not synced, or every pixel nodata */
+    /* warp jobs: the generated grids */
+    double warp_max_error; /* largest distance, source pixels, between the densified grid and the
+                              exact transform at the check points (cell midpoints) */
+    long warp_nodes;       /* nodes of the grids used */
+    long warp_cells;       /* output cells generated (a cell cut by windows counts per window) */
+    long warp_points;      /* points transformed in the workers (nodes and check points) */
+    double warp_margin;    /* source pixels the planner grew the source windows by */
 } gridr_pipeline_report;
 
 /** The scheduler work function that resamples one window of a job: pass it as

@@ -82,6 +82,10 @@ typedef struct gridr_plan_opts {
                                           one row of windows' nodes at a time; set grid_mask
                                           0 or 1 (-1 means 0). */
     void *load_user;                   /* passed to load_nodes */
+    /* warp: the grid is an approximation of the positions the workers will use, within this
+       many source pixels: every window's source window is grown by it (and a window is empty
+       only if no target comes within it of the raster's padding band). Default 0. */
+    double src_margin;
 } gridr_plan_opts;
 
 /** Defaults listed above (grid NULL, dtypes unknown, raster size 0). */

@@ -44,9 +44,9 @@ int gridr_pipeline_work(void *ctx, const void *run_params, const void *win_param
     const gridr__pipeline_win *w = win_params;
     gridr_grid g = p->grid;
     (void)ctx;
-    if (narrays != GRIDR_PLAN_NARRAYS || p->magic != GRIDR__PIPELINE_MAGIC)
+    if (p->magic != GRIDR__PIPELINE_MAGIC || narrays != GRIDR_PLAN_NARRAYS + (p->warp != 0))
         return gridr_set_error(GRIDR_EINVAL, "window %ld: not a gridr job window", window);
-    if (g.kind == GRIDR_GRID_ARRAY) {
+    if (g.kind == GRIDR_GRID_ARRAY && !p->warp) {
         g.nodes = arrays[GRIDR_PLAN_GRID];
         g.node_row0 = w->nodes.row0;
         g.node_col0 = w->nodes.col0;
@@ -61,7 +61,10 @@ int gridr_pipeline_work(void *ctx, const void *run_params, const void *win_param
     int rc = worker_read(p, w, &arrays[GRIDR_PLAN_SRC]);
     if (rc)
         return rc;
-    rc = gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
+    if (p->warp) /* the grid generated cell by cell (src/pipeline/warp_work.c) */
+        rc = gridr__warp_resample(p, w, &src, arrays, omask);
+    else
+        rc = gridr_resample_window(&p->ropts, &g, w->out, &src, &arrays[GRIDR_PLAN_OUT], omask);
     if (rc)
         return rc;
     size_t used;
@@ -158,7 +161,7 @@ static int prepare_inputs(gridr__pipeline_ctx *c, const gridr_plan_window *w, gr
             gridr_array_make(a[GRIDR_PLAN_SRC_MASK].data, GRIDR_DT_U8, 1, w->src.rows, w->src.cols);
         rc = read_source(c, w, &a[GRIDR_PLAN_SRC_MASK], c->src_mask, &one, 1);
     }
-    if (rc == 0 && p->grid.kind == GRIDR_GRID_ARRAY) {
+    if (rc == 0 && p->grid.kind == GRIDR_GRID_ARRAY && !p->warp) {
         a[GRIDR_PLAN_GRID] = gridr_array_make(a[GRIDR_PLAN_GRID].data, p->grid_dtype, 2,
                                               w->nodes.rows, w->nodes.cols);
         if (p->has_grid_mask)
@@ -177,6 +180,8 @@ static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, voi
     const gridr_plan_window *w = gridr_plan_window_at(c->plan, k);
     (void)narrays;
     prepare_tiles(c, w, arrays);
+    if (p->warp)
+        gridr__warp_prepare(c, arrays);
     if (w->empty)
         return prepare_empty(c, w, arrays);
     int rc = prepare_inputs(c, w, arrays);
@@ -199,6 +204,8 @@ static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
     const gridr_array *t = &arrays[GRIDR_PLAN_TILES];
     (void)narrays;
     int rc;
+    if (c->params.warp)
+        gridr__warp_finish(c, arrays);
     if (c->params.out_path == GRIDR__OUT_GDAL || w->empty) /* pixels; in a tiles mode, whole */
         rc = gridr_raster_write(c->dst, w->out, &arrays[GRIDR_PLAN_OUT]); /* tiles laid out */
     else /* what the worker placed (marked) or encoded (written raw) */
@@ -228,6 +235,10 @@ static void run_desc_fill(gridr__pipeline_ctx *c, gridr_sched_run_desc *d,
         /* Slots are sized in bytes: a flat u8 array of the plan's largest size of each kind. */
         size_t bytes = gridr_plan_max_bytes(c->plan, (gridr_plan_array)i);
         d->arrays[i] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, bytes ? 1 : 0, (long)bytes};
+    }
+    if (p->warp) { /* the transform's description and the workers' figures */
+        size_t bytes = gridr__warp_array_bytes(c);
+        d->arrays[d->narrays++] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, 1, (long)bytes};
     }
     d->run_params = p;
     d->run_params_size = sizeof *p;
@@ -361,6 +372,11 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
     rep->bands = c.params.bands;
     rep->bytes_read = c.bytes_read;
     rep->bytes_written = c.bytes_written;
+    rep->warp_max_error = c.warp_max_err;
+    rep->warp_nodes = c.warp_nodes_count;
+    rep->warp_cells = c.warp_cells;
+    rep->warp_points = c.warp_points;
+    rep->warp_margin = c.warp_margin;
     rep->seconds_total = now_s() - t0;
     gridr__pipeline_close(&c);
     return rc ? gridr__pipeline_fail(j, rc) : 0;

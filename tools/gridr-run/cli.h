@@ -20,6 +20,8 @@ typedef struct cli_args {
     const char *settings[CLI_MAX_SETTINGS][2];
     int nsettings;
     int help, version, dry_run, quiet;
+    char joined[16][512]; /* values of options taking several arguments (-te), joined by ',' */
+    int njoined;
 } cli_args;
 
 /* Terminal progress state. */

@@ -19,6 +19,7 @@ static const char usage_text[] =
     "  gridr-run [OPTIONS] JOB.json [JOB.json ...]       run job files (one job or a list each)\n"
     "  gridr-run zoom [OPTIONS] (--factor F[,FY] | --size COLSxROWS) SRC DST\n"
     "  gridr-run grid [OPTIONS] --grid GRID [--grid-col GRID2] [--grid-res RR[,RC]] SRC DST\n"
+    "  gridr-run warp [OPTIONS] [-t_srs SRS] [-tr XRES YRES] [-te XMIN YMIN XMAX YMAX] SRC DST\n"
     "  gridr-run cleanup [--dry-run]                    remove what killed runs left behind\n"
     "\n"
     "Zoom jobs:\n"
@@ -28,6 +29,15 @@ static const char usage_text[] =
     "  --grid FILE          localisation grid: band 1 source row, band 2 source column\n"
     "  --grid-col FILE      the source columns in a second file (then --grid holds the rows)\n"
     "  --grid-res RR[,RC]   grid oversampling (default: the grid's GRIDR_RES_* metadata, else 1)\n"
+    "Warp jobs (gdalwarp's options and meanings; output grid as gdalwarp's):\n"
+    "  -t_srs SRS           output CRS (default: the source's);  -s_srs SRS  source CRS\n"
+    "  -tr XRES YRES        output resolution;  -tap  align the extent on it\n"
+    "  -te XMIN YMIN XMAX YMAX  output extent (in -te_srs SRS, default the output CRS)\n"
+    "  -ts W H              output size (one may be 0)\n"
+    "  -et ERROR            largest position error of the generated grid, source pixels\n"
+    "                       (default 0.01; measured at every grid cell's midpoints)\n"
+    "  -to KEY=VALUE        GDAL transformer option (repeatable); -rpc_dem FILE,\n"
+    "                       -rpc_height H (RPC sources), -order 1..3, -tps (GCP sources)\n"
     "\n"
     "Options (options on the command line override the same keys in job files):\n"
     "  --src FILE, --dst FILE  source and output of a job file holding one job\n"
@@ -107,7 +117,7 @@ static const char *path_option(const cli_args *a)
     return NULL;
 }
 
-/* Build the job of a `zoom` or `grid` subcommand. */
+/* Build the job of a `zoom`, `grid` or `warp` subcommand. */
 static int jobs_from_command(const cli_args *a, gridr_job **jobs, size_t *n)
 {
     const char *kind = a->pos[0];
@@ -252,8 +262,8 @@ static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
 
 /* ---- report ------------------------------------------------------------------------------- */
 
-static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, int rc,
-                          const char *msg)
+static json_t *report_job_common(const gridr_job *j, const gridr_pipeline_report *r, int rc,
+                                 const char *msg)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
                      "s:I, s:I, s:f, s:f, s:f, s:f, s:s}",
@@ -267,6 +277,25 @@ static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, in
                      "shm_peak_bytes", (json_int_t)r->shm_peak, "seconds_setup", r->seconds_setup,
                      "seconds_run", r->seconds_run, "seconds_commit", r->seconds_commit,
                      "seconds_total", r->seconds_total, "warning", r->warning);
+}
+
+/* A warp job's generated grids: the largest error measured (source pixels, at the midpoints of
+ * the grid cells), the nodes used, the cells generated, the points transformed, the margin. */
+static json_t *report_warp(const gridr_pipeline_report *r)
+{
+    return json_pack("{s:f, s:I, s:I, s:I, s:f}", "max_error", r->warp_max_error, "nodes",
+                     (json_int_t)r->warp_nodes, "cells", (json_int_t)r->warp_cells,
+                     "points_transformed", (json_int_t)r->warp_points, "plan_margin",
+                     r->warp_margin);
+}
+
+static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, int rc,
+                          const char *msg)
+{
+    json_t *o = report_job_common(j, r, rc, msg);
+    if (o && j->kind == GRIDR_JOB_WARP)
+        json_object_set_new(o, "warp", report_warp(r));
+    return o;
 }
 
 /* The file a report path names: a symbolic link's target (as for outputs), else the path. */
@@ -502,7 +531,7 @@ static int unknown_command(const char *arg)
     if (strpbrk(arg, "/.") || stat(arg, &st) == 0 || errno != ENOENT)
         return 0;
     fprintf(stderr,
-            "gridr-run: '%s' is not a command (zoom, grid, cleanup) nor a job file\n"
+            "gridr-run: '%s' is not a command (zoom, grid, warp, cleanup) nor a job file\n"
             "Try 'gridr-run --help'.\n",
             arg);
     return 1;
@@ -512,7 +541,8 @@ static int run_command(const cli_args *a)
 {
     gridr_job *jobs = NULL;
     size_t n = 0;
-    int is_cmd = strcmp(a->pos[0], "zoom") == 0 || strcmp(a->pos[0], "grid") == 0;
+    int is_cmd = strcmp(a->pos[0], "zoom") == 0 || strcmp(a->pos[0], "grid") == 0 ||
+                 strcmp(a->pos[0], "warp") == 0;
     if (!is_cmd && unknown_command(a->pos[0]))
         return GRIDR_CLI_USAGE;
     int rc = is_cmd ? jobs_from_command(a, &jobs, &n) : jobs_from_files(a, &jobs, &n);
