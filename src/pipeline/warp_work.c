@@ -55,7 +55,7 @@ typedef struct warp_ctx {
     gridr_transform *t;
     cell c;
     gridr__warp_stats st;
-    double band; /* positions farther than this outside the raster do not count */
+    double band; /* cells farther than this outside the raster do not count */
 } warp_ctx;
 
 static int grow(cell *c, long n)
@@ -92,13 +92,6 @@ static int transform_points(warp_ctx *x, long s, long rows, long cols)
     return gridr_transform_points(x->t, n, c->pr, c->pc, c->ok);
 }
 
-static int near_raster(const warp_ctx *x, double r, double c)
-{
-    const gridr__pipeline_params *p = x->p;
-    return r > -x->band && r < (double)p->raster_rows - 1 + x->band && c > -x->band &&
-           c < (double)p->raster_cols - 1 + x->band;
-}
-
 /* Error of the fine point (i, j) (one index odd) against the bilinear value of its coarse
  * neighbours (the mean of 2 or 4 of them: GridR's densification at a midpoint). Sets *bad when
  * some of the points involved failed and others did not. */
@@ -119,9 +112,23 @@ static double point_error(const warp_ctx *x, long cols, long i, long j, int *bad
         *bad |= valid != 0;
         return 0;
     }
-    if (!near_raster(x, c->pr[k], c->pc[k]) && !near_raster(x, r, q))
-        return 0;
     return hypot(c->pr[k] - r, c->pc[k] - q);
+}
+
+/* Whether the cell can matter: the bounding box of its transformed points, grown by twice the
+ * error measured and the kernel's band, meets the raster. A cell wholly outside is nodata
+ * whatever its spacing (its error is not counted). */
+static int cell_matters(const warp_ctx *x, long n, double e)
+{
+    const cell *c = &x->c;
+    double r0 = HUGE_VAL, r1 = -HUGE_VAL, c0 = HUGE_VAL, c1 = -HUGE_VAL, g = 2 * e + x->band;
+    for (long k = 0; k < n; k++)
+        if (c->ok[k]) {
+            r0 = GRIDR__MIN(r0, c->pr[k]), r1 = GRIDR__MAX(r1, c->pr[k]);
+            c0 = GRIDR__MIN(c0, c->pc[k]), c1 = GRIDR__MAX(c1, c->pc[k]);
+        }
+    return r0 - g < (double)x->p->raster_rows - 1 && r1 + g > 0 &&
+           c0 - g < (double)x->p->raster_cols - 1 && c1 + g > 0;
 }
 
 /* Largest error at the midpoints of the spacing-2 fine grid (rows x cols points); HUGE_VAL when
@@ -186,9 +193,10 @@ static int generate(warp_ctx *x)
         if (rc)
             return rc;
         double e = fine_error(x, 2 * rows - 1, 2 * cols - 1);
-        if (e <= x->p->warp_et) {
+        int matters = e == HUGE_VAL || cell_matters(x, (2 * rows - 1) * (2 * cols - 1), e);
+        if (e <= x->p->warp_et || !matters) {
             c->res = res;
-            c->err = e;
+            c->err = matters ? e : 0;
             return take_nodes(x, 2 * rows - 1, 2 * cols - 1, 2);
         }
     }

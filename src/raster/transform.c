@@ -135,7 +135,7 @@ static int create(gridr_transform *t)
 /* ---- gdalwarp's output grid -------------------------------------------------------------------
  */
 
-/* The extent (xmin ymin xmax ymax) of -te in the output CRS (-te_srs transformed). */
+/* The extent (xmin ymin xmax ymax) of -te in the output CRS (its corners from -te_srs). */
 static int target_extent(const gridr_transform *t, const gridr_transform_target *g, double e[4])
 {
     memcpy(e, g->te, 4 * sizeof *e);
@@ -154,8 +154,10 @@ static int target_extent(const gridr_transform *t, const gridr_transform_target 
         OSRSetAxisMappingStrategy(b, OAMS_TRADITIONAL_GIS_ORDER);
         ct = OCTNewCoordinateTransformation(a, b);
     }
-    int ok = ct && OCTTransformBounds(ct, g->te[0], g->te[1], g->te[2], g->te[3], &e[0], &e[1],
-                                      &e[2], &e[3], 21);
+    /* gdalwarp (GDAL 3.6) transforms the lower-left and upper-right corners only */
+    double x[2] = {g->te[0], g->te[2]}, y[2] = {g->te[1], g->te[3]};
+    int ok = ct && OCTTransform(ct, 2, x, y, NULL);
+    e[0] = x[0], e[1] = y[0], e[2] = x[1], e[3] = y[1];
     gridr__gdal_end(&cap);
     if (ct)
         OCTDestroyCoordinateTransformation(ct);
@@ -205,7 +207,12 @@ static int grid_ts(gridr_transform *t, const gridr_transform_target *g, const do
     if (rows == 0)
         rows = floor(cols * h / w + 0.5);
     int rc = check_size(cols, rows);
-    double gt[6] = {e[0], w / cols, 0, e[3], 0, -h / rows};
+    double rx = w / cols, ry = h / rows;
+    if (g->ts_cols == 0) /* one size given: square pixels of its resolution */
+        rx = ry;
+    if (g->ts_rows == 0)
+        ry = rx;
+    double gt[6] = {e[0], rx, 0, e[3], 0, -ry};
     memcpy(t->gt, gt, sizeof gt);
     t->cols = (long)cols;
     t->rows = (long)rows;

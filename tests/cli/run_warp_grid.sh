@@ -1,0 +1,83 @@
+#!/bin/sh
+# gridr-run warp's output grid and generated grid: size, geotransform and CRS equal gdalwarp's
+# for its defaults, -tr, -te (with -tr or -ts; -te alone: docs/usage.md), -te_srs, -ts and -tap (and a job file with the same keys); the -et
+# bound holds at every pixel of a dense check against the exact transform (and --report's
+# measured error stays under it); pixels where the transform fails are nodata; bad options are
+# refused. Data made here with GDAL; needs gdalwarp and numpy.
+. "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
+command -v gdalwarp >/dev/null 2>&1 || skip "gdalwarp not found (gdal-bin)"
+need_gdal_python
+cd "$tmp"
+"$PY" "$GRIDR_SRCDIR/tests/cli/warp_data.py" || fail "cannot make the test data"
+geom="$GRIDR_SRCDIR/tests/cli/warp_geometry.py"
+
+# Output grids: gridr-run (nearest, the cheapest) against gdalwarp's VRT (no warping done).
+i=0
+for o in "" "-tr 0.0003 0.0002" "-tr 0.0003 0.0002 -tap" "-ts 400 300" "-ts 250 0" \
+    "-te 2.2 45.05 2.33 45.15 -tr 0.0004 0.0004" \
+    "-te 441000 4992000 447000 4998000 -te_srs EPSG:32631 -tr 0.0003 0.0003" \
+    "-te 2.2 45.05 2.33 45.15 -ts 100 120"; do
+    i=$((i + 1))
+    # shellcheck disable=SC2086 # the options are words
+    expect_exit 0 gr warp -q -j 1 -r nearest -t_srs EPSG:4326 $o utm.tif "o$i.tif"
+    # shellcheck disable=SC2086
+    gdalwarp -q -of VRT -t_srs EPSG:4326 $o utm.tif "o$i.vrt"
+    "$PY" "$geom" "o$i.tif" "o$i.vrt" || fail "options '$o': output grid differs from gdalwarp's"
+done
+gdalwarp -q -of VRT -t_srs EPSG:2154 utm.tif l93.vrt
+expect_exit 0 gr warp -q -j 1 -r nearest -t_srs EPSG:2154 utm.tif l93.tif
+"$PY" "$geom" l93.tif l93.vrt || fail "EPSG:2154: output grid differs from gdalwarp's"
+
+# A job file with the same keys gives the same grid.
+cat >job.json <<JSON
+{"kind": "warp", "src": "utm.tif", "dst": "job.tif", "t-srs": "EPSG:4326",
+ "te": "2.2,45.05,2.33,45.15", "tr": [0.0004, 0.0004], "resampling": "nearest", "quiet": true}
+JSON
+expect_exit 0 gr -j 1 job.json
+"$PY" "$geom" job.tif o6.vrt || fail "job file: output grid differs from gdalwarp's"
+
+# The -et bound, on the ramps (bilinear of a ramp is the position itself).
+for et in 0.01 0.0001; do
+    expect_exit 0 gr warp -q -j 2 -t_srs EPSG:3857 -tr 40 40 -r linear -et "$et" --nodata 0 \
+        --report "b$et.json" ramps.tif "b$et.tif"
+    "$PY" "$GRIDR_SRCDIR/tests/cli/warp_bound.py" ramps.tif "b$et.tif" "$et" EPSG:3857 "b$et.json" ||
+        fail "-et $et: the generated grid is farther from the exact transform than -et"
+done
+
+# Where the transform fails (beyond the horizon of an orthographic view) pixels are nodata, and
+# the valid pixels agree with gdalwarp -et 0.
+ortho="+proj=ortho +lat_0=45 +lon_0=10 +datum=WGS84"
+expect_exit 0 gr warp -q -j 2 -t_srs "$ortho" -te -7000000 -7000000 7000000 7000000 -ts 200 200 \
+    -r linear --nodata 0 geo.tif or.tif
+gdalwarp -q -t_srs "$ortho" -te -7000000 -7000000 7000000 7000000 -ts 200 200 -r bilinear -et 0 \
+    geo.tif orw.tif
+"$PY" - <<'PYEOF' || fail "orthographic view: nodata where the transform fails, else gdalwarp's values"
+import sys
+import numpy as np
+from osgeo import gdal
+a = gdal.Open("or.tif").ReadAsArray().astype(float)
+b = gdal.Open("orw.tif").ReadAsArray().astype(float)
+i, j = np.mgrid[0:200, 0:200]
+x, y = -7e6 + (j + 0.5) * 7e4, 7e6 - (i + 0.5) * 7e4
+beyond = np.hypot(x, y) > 6.4e6  # off the globe: no inverse
+bad = []
+if (a[beyond] != 0).any():
+    bad.append("%d pixels off the globe are not nodata" % (a[beyond] != 0).sum())
+both = (a != 0) & (b != 0)
+if both.sum() < 20000 or np.abs(a - b)[both].max() > 1:
+    bad.append("%d pixels valid in both, max difference %g" % (both.sum(), np.abs(a - b)[both].max()))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PYEOF
+
+# Refusals: -tap without -tr, -tr with -ts, no CRS to reproject from, an unknown CRS.
+expect_exit 2 gr warp -q -tap -t_srs EPSG:4326 utm.tif x.tif
+expect_exit 2 gr warp -q -tr 1 1 -ts 10 10 -t_srs EPSG:4326 utm.tif x.tif
+expect_exit 2 gr warp -q -te 1 2 3 utm.tif x.tif
+expect_exit 2 gr warp -q --grid g.tif -t_srs EPSG:4326 utm.tif x.tif
+"$PY" -c "from osgeo import gdal; gdal.GetDriverByName('GTiff').Create('bare.tif', 8, 8, 1)"
+expect_exit 1 gr warp -q -t_srs EPSG:4326 bare.tif x.tif
+expect_err "no transform from .bare.tif."
+expect_exit 1 gr warp -q -t_srs EPSG:999999 utm.tif x.tif
+expect_err "EPSG:999999"
+[ ! -e x.tif ] || fail "a refused warp left x.tif"
