@@ -103,6 +103,12 @@ typedef struct gridr_job {
     double rpc_height;
     int gcp_order; /* "order": GCP polynomial order 1..3; 0 = GDAL's choice */
     int tps;       /* "tps": thin-plate spline through the GCPs */
+    /* georeferenced grid outputs (grid jobs) */
+    int has_dst_geotransform; /* "dst-geotransform": the output's geotransform, 6 numbers */
+    double dst_geotransform[6];
+    char *dst_srs; /* "dst-srs": the output's CRS (any GDAL user input) */
+    /* warp */
+    char *keep_grid; /* "keep-grid": also write the generated grid there (GridR's format) */
 } gridr_job;
 
 /** Defaults (listed above); no allocation. workers = the cores this process may run on. */

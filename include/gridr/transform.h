@@ -59,6 +59,10 @@ GRIDR_API const char *gridr_transform_wkt(const gridr_transform *t);
 GRIDR_API int gridr_transform_points(gridr_transform *t, long n, double *row, double *col,
                                      uint8_t *ok);
 
+/** `text` (any CRS GDAL reads: EPSG:4326, WKT, PROJ string) as WKT into *wkt; `what` names it in
+ *  messages (GRIDR_EINVAL). Ownership: *wkt is the caller's (free). */
+GRIDR_API int gridr_transform_srs_wkt(const char *text, const char *what, char **wkt);
+
 /** Release. Accepts NULL. */
 GRIDR_API void gridr_transform_free(gridr_transform *t);
 

@@ -440,6 +440,27 @@ static int set_te(gridr_job *j, const key_def *k, const char *v)
     return 0;
 }
 
+/* "dst-geotransform": six numbers separated by commas or spaces. */
+static int set_dst_gt(gridr_job *j, const key_def *k, const char *v)
+{
+    double g[6] = {0, 1, 0, 0, 0, 1};
+    const char *p = v;
+    for (int i = 0; v && i < 6; i++) {
+        char *end = NULL;
+        while (*p == ',' || *p == ' ')
+            p++;
+        g[i] = strtod(p, &end);
+        if (end == p || !isfinite(g[i]))
+            return bad_value(k->name, v, "six numbers X0,DX,RX,Y0,RY,DY (GDAL's order)");
+        p = end;
+    }
+    if (v && (*p || g[1] * g[5] - g[2] * g[4] == 0))
+        return bad_value(k->name, v, "six numbers X0,DX,RX,Y0,RY,DY of an invertible transform");
+    j->has_dst_geotransform = v != NULL;
+    memcpy(j->dst_geotransform, g, sizeof g);
+    return 0;
+}
+
 /* "ts" W,H or WxH; one of them may be 0 (from the extent's aspect). */
 static int set_ts(gridr_job *j, const key_def *k, const char *v)
 {
@@ -538,6 +559,10 @@ static const key_def keys[] = {
     {"rpc-height", GRIDR__J_NODATA, set_nodata, OFF(has_rpc_height), OFF(rpc_height), NOLIM},
     {"order", GRIDR__J_INT, set_int, OFF(gcp_order), 0, 0, 3, 0},
     {"tps", GRIDR__J_BOOL, set_bool, OFF(tps), 0, NOLIM},
+    /* georeferenced grid outputs */
+    {"dst-geotransform", GRIDR__J_STRING, set_dst_gt, 0, 0, NOLIM},
+    {"dst-srs", GRIDR__J_STRING, set_string, OFF(dst_srs), 0, NOLIM},
+    {"keep-grid", GRIDR__J_PATH, set_string, OFF(keep_grid), 0, NOLIM},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -722,6 +747,8 @@ static int check_zoom(const gridr_job *j)
     rc = rc ? rc : forbid(j, j->grid_mask != NULL, "grid-mask");
     rc = rc ? rc : forbid(j, j->has_grid_nodata, "grid-nodata");
     rc = rc ? rc : forbid(j, j->grid_shift_row != 0 || j->grid_shift_col != 0, "grid-shift");
+    rc = rc ? rc : forbid(j, j->has_dst_geotransform, "dst-geotransform");
+    rc = rc ? rc : forbid(j, j->dst_srs != NULL, "dst-srs");
     return rc;
 }
 
@@ -739,6 +766,7 @@ static int forbid_warp(const gridr_job *j)
     rc = rc ? rc : forbid(j, j->rpc_dem != NULL, "rpc-dem");
     rc = rc ? rc : forbid(j, j->has_rpc_height, "rpc-height");
     rc = rc ? rc : forbid(j, j->gcp_order != 0, "order");
+    rc = rc ? rc : forbid(j, j->keep_grid != NULL, "keep-grid");
     return rc ? rc : forbid(j, j->tps, "tps");
 }
 
@@ -746,6 +774,8 @@ static int check_warp(const gridr_job *j)
 {
     int rc = forbid(j, j->zoom_fx != 0, "factor");
     rc = rc ? rc : forbid(j, j->size_rows != 0, "size");
+    rc = rc ? rc : forbid(j, j->has_dst_geotransform, "dst-geotransform");
+    rc = rc ? rc : forbid(j, j->dst_srs != NULL, "dst-srs");
     rc = rc ? rc : forbid(j, j->grid != NULL, "grid");
     rc = rc ? rc : forbid(j, j->grid_col != NULL, "grid-col");
     rc = rc ? rc : forbid(j, j->grid_res_row != 0, "grid-res");
@@ -758,6 +788,9 @@ static int check_warp(const gridr_job *j)
         rc = gridr__fail(GRIDR_EINVAL, "%s: keys 'tr' and 'ts' exclude each other", origin_of(j));
     if (!rc && j->te_srs && !j->has_te)
         rc = gridr__fail(GRIDR_EINVAL, "%s: key 'te-srs' needs key 'te'", origin_of(j));
+    if (!rc && j->keep_grid && strcmp(j->keep_grid, j->dst) == 0)
+        rc = gridr__fail(GRIDR_EINVAL, "%s: key 'keep-grid' names the output '%s'", origin_of(j),
+                         j->dst);
     if (!rc && j->tps && j->gcp_order)
         rc = gridr__fail(GRIDR_EINVAL, "%s: keys 'tps' and 'order' exclude each other",
                          origin_of(j));

@@ -68,6 +68,7 @@ typedef struct gridr__pipeline_ctx {
     double warp_margin;      /* warp jobs: source pixels the plan's windows are grown by */
     double warp_max_err;     /* warp jobs: largest error the workers measured */
     long warp_nodes_count, warp_cells, warp_points;
+    long warp_min_res; /* warp jobs: the smallest node spacing of a cell that matters (0: none) */
     size_t bytes_read, bytes_written;
 } gridr__pipeline_ctx;
 
@@ -95,6 +96,10 @@ int gridr__pipeline_fail(const gridr_job *j, int rc);
 /* Release everything the context holds (aborts an output still open). */
 GRIDR_API void gridr__pipeline_close(gridr__pipeline_ctx *c);
 
+/* A grid job's output georeferencing (src/pipeline/georef.c): the job's dst-geotransform and
+ * dst-srs, else the grid file's GRIDR_DST_GEOTRANSFORM and GRIDR_DST_SRS metadata. */
+int gridr__pipeline_grid_georef(gridr__pipeline_ctx *c, const gridr_job *j);
+
 /* ---- warp jobs (src/pipeline/warp.c, warp_work.c) ---- */
 
 /* The window array of a warp job after the plan's arrays: gridr__warp_stats, then the transform's
@@ -108,11 +113,20 @@ GRIDR_API void gridr__pipeline_close(gridr__pipeline_ctx *c);
 
 /* What a worker measured on a window, written at the start of its warp array. */
 typedef struct gridr__warp_stats {
-    double max_err; /* largest error at the check points of the accepted spacings */
-    int64_t nodes;  /* nodes of the accepted grids */
-    int64_t cells;  /* cells generated */
-    int64_t points; /* points transformed (nodes and check points) */
+    double max_err;  /* largest error at the check points of the accepted spacings */
+    int64_t nodes;   /* nodes of the accepted grids */
+    int64_t cells;   /* cells generated */
+    int64_t points;  /* points transformed (nodes and check points) */
+    int64_t min_res; /* smallest spacing of a cell near the raster (0: none) */
 } gridr__warp_stats;
+
+/* Value of the nodes of a kept grid (--keep-grid) where the transform fails (also the bands'
+ * nodata: gridr-run grid --grid-nodata -1e9). */
+#define GRIDR__WARP_GRID_NODATA -1e9
+
+/* Write the job's keep-grid file: the grid at the smallest spacing the workers used, in GridR's
+ * two-band format (GRIDR_RES_*, GRIDR_DST_* metadata), journaled in `reg`, committed. */
+int gridr__warp_keep_grid(gridr__pipeline_ctx *c, const gridr_job *j, gridr_registry *reg);
 
 /* Open the transform, the output grid and the planner's coarse grid (parent). */
 int gridr__warp_setup(gridr__pipeline_ctx *c, const gridr_job *j);

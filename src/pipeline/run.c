@@ -354,6 +354,8 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
     if (rc == 0) {
         double t1 = now_s();
         rc = run_windows(&c, s, progress, progress_arg, rep);
+        if (rc == 0 && j->kind == GRIDR_JOB_WARP && j->keep_grid) /* before the output's commit */
+            rc = gridr__warp_keep_grid(&c, j, reg);
         rep->seconds_run = now_s() - t1;
         double t2 = now_s();
         gridr_clear_warning();

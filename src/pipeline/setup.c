@@ -433,8 +433,10 @@ static int set_georef(gridr__pipeline_ctx *c, const gridr_job *j)
     int rc = gridr_raster_set_nodata(c->dst, 0, c->params.ropts.out_nodata);
     if (rc == 0 && j->kind == GRIDR_JOB_WARP)
         return gridr__warp_georef(c);
-    if (rc || j->kind != GRIDR_JOB_ZOOM)
-        return rc; /* a grid job's output carries no georeferencing */
+    if (rc == 0 && j->kind == GRIDR_JOB_GRID) /* when the job or the grid gives it */
+        return gridr__pipeline_grid_georef(c, j);
+    if (rc)
+        return rc;
     gridr_raster_get_info(c->src, &in);
     if (in.has_geotransform) {
         gridr_pipeline_zoom_geotransform(in.geotransform, c->zoom_fy, c->zoom_fx, gt);

@@ -209,6 +209,8 @@ void gridr__warp_finish(gridr__pipeline_ctx *c, gridr_array *arrays)
     c->warp_nodes_count += (long)s.nodes;
     c->warp_cells += (long)s.cells;
     c->warp_points += (long)s.points;
+    if (s.min_res > 0 && (c->warp_min_res == 0 || s.min_res < c->warp_min_res))
+        c->warp_min_res = (long)s.min_res;
 }
 
 int gridr__warp_georef(gridr__pipeline_ctx *c)

@@ -47,6 +47,7 @@ typedef struct cell {
     uint8_t *mask; /* nr x nc */
     long cap, ncap;
     int any_bad;
+    int matters; /* near the raster: its spacing counts */
     double err;
 } cell;
 
@@ -187,6 +188,7 @@ static int generate(warp_ctx *x)
             int rc = transform_points(x, 1, rows, cols);
             c->res = 1;
             c->err = 0;
+            c->matters = 1;
             return rc ? rc : take_nodes(x, rows, cols, 1);
         }
         int rc = transform_points(x, res / 2, 2 * rows - 1, 2 * cols - 1);
@@ -197,6 +199,7 @@ static int generate(warp_ctx *x)
         if (e <= x->p->warp_et || !matters) {
             c->res = res;
             c->err = matters ? e : 0;
+            c->matters = matters;
             return take_nodes(x, 2 * rows - 1, 2 * cols - 1, 2);
         }
     }
@@ -298,6 +301,8 @@ static int do_cell(warp_ctx *x, const gridr__pipeline_win *w, long ci, long cj, 
     x->st.cells++;
     x->st.nodes += c->nr * c->nc;
     x->st.max_err = GRIDR__MAX(x->st.max_err, c->err);
+    if (c->matters && (x->st.min_res == 0 || c->res < x->st.min_res))
+        x->st.min_res = c->res;
     gridr_rect whole = {c->row0, c->col0, c->rows, c->cols};
     return resample_part(x, w, intersect(whole, w->out), src, out, omask);
 }

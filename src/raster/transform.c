@@ -73,6 +73,12 @@ static int to_wkt(const char *text, const char *what, char **wkt)
     return *wkt ? 0 : gridr__fail(GRIDR_ENOMEM, "out of memory");
 }
 
+int gridr_transform_srs_wkt(const char *text, const char *what, char **wkt)
+{
+    gridr__gdal_init();
+    return to_wkt(text, what, wkt);
+}
+
 /* The source's own CRS (of its geotransform, else of its GCPs) or "". */
 static const char *source_srs(GDALDatasetH ds)
 {

@@ -3,7 +3,7 @@
 # for its defaults, -tr, -te (with -tr or -ts; -te alone: docs/usage.md), -te_srs, -ts and -tap (and a job file with the same keys); the -et
 # bound holds at every pixel of a dense check against the exact transform (and --report's
 # measured error stays under it); pixels where the transform fails are nodata; bad options are
-# refused. Data made here with GDAL; needs gdalwarp and numpy.
+# refused. Also: a grid job's output georeferencing (grid metadata, --dst-geotransform/--dst-srs). Data made here with GDAL; needs gdalwarp and numpy.
 . "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
 command -v gdalwarp >/dev/null 2>&1 || skip "gdalwarp not found (gdal-bin)"
 need_gdal_python
@@ -69,6 +69,57 @@ if both.sum() < 20000 or np.abs(a - b)[both].max() > 1:
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PYEOF
+
+# --keep-grid: GridR's format; a grid job through it gives the warp's pixels (its output is
+# (n - 1) x res + 1 wide: the warp's is its top-left part), georeferenced alike.
+expect_exit 0 gr warp -q -j 2 -t_srs EPSG:4326 -tr 0.0002 0.0002 -r linear --keep-grid kg.tif utm.tif kw.tif
+expect_exit 0 gr grid -q -j 2 -r linear --grid kg.tif --grid-nodata -1e9 utm.tif kgo.tif
+"$PY" - <<'PYEOF' || fail "keep-grid: a grid job through the kept grid differs from the warp"
+import sys
+import numpy as np
+from osgeo import gdal
+k, w, g = gdal.Open("kgo.tif"), gdal.Open("kw.tif"), gdal.Open("kg.tif")
+W = w.ReadAsArray().astype(float)
+K = k.ReadAsArray()[:W.shape[0], :W.shape[1]].astype(float)
+both = (K > 0) & (W > 0)
+bad = []
+if g.GetMetadataItem("GRIDR_RES_ROW") is None or g.RasterCount != 2:
+    bad.append("not a GridR grid")
+if k.GetGeoTransform() != w.GetGeoTransform():
+    bad.append("geotransform %s, the warp's %s" % (k.GetGeoTransform(), w.GetGeoTransform()))
+if both.sum() < 0.99 * (W > 0).sum() or np.abs(K - W)[both].max() > 1:
+    bad.append("%d pixels in both, max difference %g" % (both.sum(), np.abs(K - W)[both].max()))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PYEOF
+
+# Georeferenced grid outputs: from the grid's GRIDR_DST_* metadata, or from the job's keys.
+"$PY" - <<'PYEOF' || fail "cannot make the georeferenced grid"
+import numpy as np
+from osgeo import gdal
+d = gdal.GetDriverByName("GTiff").Create("g.tif", 31, 31, 2, gdal.GDT_Float64)
+r, c = np.mgrid[0:31, 0:31].astype(float) * 10
+d.GetRasterBand(1).WriteArray(r)
+d.GetRasterBand(2).WriteArray(c)
+d.SetMetadata({"GRIDR_RES_ROW": "10", "GRIDR_RES_COL": "10",
+               "GRIDR_DST_GEOTRANSFORM": "440000,30,0,5000000,0,-30", "GRIDR_DST_SRS": "EPSG:32631"})
+d = None
+PYEOF
+expect_exit 0 gr grid -q -j 1 --grid g.tif utm.tif gm.tif
+expect_exit 0 gr grid -q -j 1 --grid g.tif --dst-geotransform 1,2,0,3,0,-2 --dst-srs EPSG:4326 utm.tif gk.tif
+"$PY" - <<'PYEOF' || fail "grid outputs: georeferencing not written as given"
+import sys
+from osgeo import gdal, osr
+bad = []
+m, k = gdal.Open("gm.tif"), gdal.Open("gk.tif")
+if m.GetGeoTransform() != (440000, 30, 0, 5000000, 0, -30) or osr.SpatialReference(wkt=m.GetProjection()).GetAuthorityCode(None) != "32631":
+    bad.append("from metadata: %s %s" % (m.GetGeoTransform(), m.GetProjection()[:40]))
+if k.GetGeoTransform() != (1, 2, 0, 3, 0, -2) or osr.SpatialReference(wkt=k.GetProjection()).GetAuthorityCode(None) != "4326":
+    bad.append("from the keys: %s %s" % (k.GetGeoTransform(), k.GetProjection()[:40]))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PYEOF
+expect_exit 2 gr grid -q --grid g.tif --dst-geotransform 1,2,3 utm.tif x.tif
 
 # Refusals: -tap without -tr, -tr with -ts, no CRS to reproject from, an unknown CRS.
 expect_exit 2 gr warp -q -tap -t_srs EPSG:4326 utm.tif x.tif

@@ -67,6 +67,10 @@ static const cli_opt opts[] = {
     {"rpc-height", "rpc_height", "rpc-height", 1},
     {"order", "order", "order", 1},
     {"tps", "tps", "tps", 0},
+    {"keep-grid", NULL, "keep-grid", 1},
+    /* georeferenced grid outputs */
+    {"dst-geotransform", NULL, "dst-geotransform", 1},
+    {"dst-srs", NULL, "dst-srs", 1},
     {"help", "h", NULL, 0},
     {"version", "V", NULL, 0},
 };
