@@ -126,6 +126,10 @@ expect_exit 2 gr warp -q -tap -t_srs EPSG:4326 utm.tif x.tif
 expect_exit 2 gr warp -q -tr 1 1 -ts 10 10 -t_srs EPSG:4326 utm.tif x.tif
 expect_exit 2 gr warp -q -te 1 2 3 utm.tif x.tif
 expect_exit 2 gr warp -q --grid g.tif -t_srs EPSG:4326 utm.tif x.tif
+cp utm.tif utm_copy.tif
+expect_exit 2 gr warp -q -t_srs EPSG:4326 --keep-grid utm_copy.tif utm_copy.tif x.tif
+expect_err "keep-grid"
+cmp -s utm.tif utm_copy.tif || fail "--keep-grid replaced the warp's source"
 "$PY" -c "from osgeo import gdal; gdal.GetDriverByName('GTiff').Create('bare.tif', 8, 8, 1)"
 expect_exit 1 gr warp -q -t_srs EPSG:4326 bare.tif x.tif
 expect_err "no transform from .bare.tif."

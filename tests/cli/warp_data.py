@@ -23,6 +23,15 @@ scene = 1000 + 500 * np.sin(x / 7.0) * np.cos(y / 11.0) + 3 * x + 2 * y
 utm = [440000, 30, 0, 5000000, 0, -30]
 make("utm.tif", n, n, 1, gdal.GDT_UInt16, utm, 32631, [scene.astype(np.uint16)])
 make("ramps.tif", n, n, 2, gdal.GDT_Float64, utm, 32631, [y, x])
+# The scene again without geotransform: 25 GCPs (a 5 x 5 lattice, in EPSG:32631).
+d = gdal.GetDriverByName("GTiff").Create("gcps.tif", n, n, 1, gdal.GDT_UInt16)
+d.GetRasterBand(1).WriteArray(scene.astype(np.uint16))
+s = osr.SpatialReference()
+s.ImportFromEPSG(32631)
+gcps = [gdal.GCP(utm[0] + px * utm[1], utm[3] + ln * utm[5], 0, px, ln)
+        for ln in np.linspace(0, n, 5) for px in np.linspace(0, n, 5)]
+d.SetGCPs(gcps, s.ExportToWkt())
+d = None
 gy, gx = np.mgrid[0:170, 0:360]
 make("geo.tif", 360, 170, 1, gdal.GDT_UInt16, [-180, 1, 0, 85, 0, -1], 4326,
      [(1000 + 3 * gx + 2 * gy).astype(np.uint16)])

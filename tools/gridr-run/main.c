@@ -255,6 +255,8 @@ static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
         int rc = gridr_pipeline_check_dst(&jobs[i]);
         if (rc == 0 && report)
             rc = gridr_pipeline_check_output(&jobs[i], report, "report");
+        if (rc == 0 && jobs[i].keep_grid) /* a warp's grid file: never one of its inputs */
+            rc = gridr_pipeline_check_output(&jobs[i], jobs[i].keep_grid, "keep-grid");
         if (rc) {
             fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
             return rc == GRIDR_EINVAL ? GRIDR_CLI_USAGE : GRIDR_CLI_FAILED;
