@@ -28,6 +28,11 @@ gdalwarp -q -of VRT -t_srs EPSG:2154 utm.tif l93.vrt
 expect_exit 0 gr warp -q -j 1 -r nearest -t_srs EPSG:2154 utm.tif l93.tif
 "$PY" "$geom" l93.tif l93.vrt || fail "EPSG:2154: output grid differs from gdalwarp's"
 
+# A dry run plans the warp (windows of gdalwarp's output) and writes nothing.
+expect_exit 0 gr warp -j 2 -t_srs EPSG:4326 -tr 0.0002 0.0002 --dry-run utm.tif dry.tif
+grep -q "plan: output 409 x 577" "$tmp/stdout" || fail "dry run: no plan of the 577 x 409 output"
+[ ! -e dry.tif ] || fail "a dry run wrote its output"
+
 # A job file with the same keys gives the same grid.
 cat >job.json <<JSON
 {"kind": "warp", "src": "utm.tif", "dst": "job.tif", "t-srs": "EPSG:4326",
