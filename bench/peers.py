@@ -343,6 +343,28 @@ def grid_workloads(ctx):
     return wls
 
 
+def warp_workloads(ctx):
+    """W3: img1.tif (EPSG:32631) reprojected to EPSG:4326 with gdalwarp's output grid."""
+    d, o, t = ctx.d, ctx.o, str(ctx.threads)
+    src = os.path.join(d, "img1.tif")
+    wls = []
+    for kern in ("linear", "cubic"):
+        gk = "bilinear" if kern == "linear" else "cubic"
+        wl = Workload(f"W3_{kern}", "warp", N * N, "")
+        out = lambda tool: os.path.join(o, f"{wl.name}.{tool}.tif")  # noqa: E731
+        wl.add("gridr-run", "gridr",
+               gridr_argv(ctx, "warp", kern, ["-t_srs", "EPSG:4326"], out("gridr")), out("gridr"),
+               note="-et 0.01 (default)")
+        for name, et in (("gdalwarp", []), ("gdalwarp_et0", ["-et", "0"])):
+            wl.add(name, "peer",
+                   ["gdalwarp", "-q", "-overwrite", "--config", "GDAL_CACHEMAX", "1024", "-r", gk,
+                    "-t_srs", "EPSG:4326", *et, "-multi", "-wo", f"NUM_THREADS={t}", "-wm",
+                    "1024", *CO, src, out(name)], out(name), "gdal",
+                   note="default error 0.125 px" if not et else "exact transform")
+        wls.append(wl)
+    return wls
+
+
 def select(ctx, wls, have):
     """Keep the rows asked for; mark those that cannot run. Returns the non-empty workloads."""
     kept = []
@@ -422,6 +444,8 @@ def finish_row(ctx, wl, row):
     row.pixels = raster_pixels(row.out) or wl.pixels
     if ctx.check == "none" or (ctx.check == "gridr" and row.kind == "peer") or not wl.check:
         return  # no float64 reference for average (refcheck knows point kernels only)
+    if wl.check == "warp":  # refcheck knows no reprojection: tests/cli/run_warp.sh checks it
+        return
     argv = [PY, os.path.join(ctx.pb, "refcheck.py"), wl.check, os.path.join(ctx.d, "img1.tif"),
             row.out] + ([os.path.join(ctx.d, "grid_rc.tif")] if wl.check == "grid" else [])
     r = subprocess.run(argv, capture_output=True, text=True)
@@ -622,7 +646,7 @@ def main():
             f"set GRIDR_RUN). Timing the peers only; the table has no ratios.")
     ensure_data(ctx)
     have = availability(ctx)
-    wls = select(ctx, zoom_workloads(ctx) + grid_workloads(ctx), have)
+    wls = select(ctx, zoom_workloads(ctx) + grid_workloads(ctx) + warp_workloads(ctx), have)
     if not wls:
         sys.exit(f"peers.py: ONLY={ctx.only.pattern!r} selects no row")
     started, load0 = time.time(), os.getloadavg()

@@ -21,7 +21,7 @@ header_layer() {
     status.h | dtype.h | version.h | config.h) echo base ;;
     sma.h | registry.h) echo shm ;;
     grid.h | interp.h | resample.h) echo kernel ;;
-    raster.h) echo raster ;;
+    raster.h | transform.h) echo raster ;;
     sched.h) echo sched ;;
     job.h) echo job ;;
     plan.h | pipeline.h) echo pipeline ;;

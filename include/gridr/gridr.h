@@ -14,6 +14,7 @@
 #include "gridr/plan.h"
 #include "gridr/sched.h"
 #include "gridr/raster.h"
+#include "gridr/transform.h"
 #include "gridr/job.h"
 #include "gridr/pipeline.h"
 

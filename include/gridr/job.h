@@ -16,7 +16,8 @@ extern "C" {
 /** What a job does. */
 typedef enum gridr_job_kind {
     GRIDR_JOB_GRID = 0, /* resample through a localisation grid (default) */
-    GRIDR_JOB_ZOOM = 1  /* resample by constant factors, no grid file */
+    GRIDR_JOB_ZOOM = 1, /* resample by constant factors, no grid file */
+    GRIDR_JOB_WARP = 2  /* reproject: a grid generated from the exact transform (gdalwarp's keys) */
 } gridr_job_kind;
 
 /** Default memory budget of a run, MiB. */
@@ -103,6 +104,29 @@ typedef struct gridr_job {
     /* antialiasing (issue 14) */
     int antialias; /* "antialias": stretch linear/cubic/lanczos by the reduction; -1 (default)
                       = on for zoom jobs (as GDAL), off for grid jobs (GridR's point sampling) */
+    /* warp: gdalwarp's options (docs/jobs.md) */
+    char *t_srs;       /* "t-srs": output CRS; default the source's */
+    char *s_srs;       /* "s-srs": overrides the source's CRS */
+    double tr_x, tr_y; /* "tr" XRES,YRES: output resolution; 0 = gdalwarp's */
+    int has_te;        /* "te" XMIN,YMIN,XMAX,YMAX: output extent */
+    double te[4];
+    char *te_srs;             /* "te-srs": CRS of "te"; default t-srs */
+    long ts_cols, ts_rows;    /* "ts" W,H: output size (one may be 0); 0,0 = none */
+    int tap;                  /* "tap": align the extent on "tr" */
+    double et;                /* "et": largest position error of the grid, source pixels; 0.01 */
+    char **transform_options; /* "to": GDAL transformer options KEY=VALUE (NULL-terminated) */
+    size_t ntransform_options;
+    char *rpc_dem;      /* "rpc-dem": DEM for an RPC source's heights */
+    int has_rpc_height; /* "rpc-height": constant height for an RPC source */
+    double rpc_height;
+    int gcp_order; /* "order": GCP polynomial order 1..3; 0 = GDAL's choice */
+    int tps;       /* "tps": thin-plate spline through the GCPs */
+    /* georeferenced grid outputs (grid jobs) */
+    int has_dst_geotransform; /* "dst-geotransform": the output's geotransform, 6 numbers */
+    double dst_geotransform[6];
+    char *dst_srs; /* "dst-srs": the output's CRS (any GDAL user input) */
+    /* warp */
+    char *keep_grid; /* "keep-grid": also write the generated grid there (GridR's format) */
 } gridr_job;
 
 /** Defaults (listed above); no allocation. workers = the cores this process may run on. */
@@ -127,7 +151,7 @@ GRIDR_API const char *gridr_job_suggest(const char *key);
 /** Every key gridr_job_set() accepts, NULL-terminated. Ownership: static. */
 GRIDR_API const char *const *gridr_job_keys(void);
 
-/** Name of a kind ("grid", "zoom"). Ownership: static string. */
+/** Name of a kind ("grid", "zoom", "warp"). Ownership: static string. */
 GRIDR_API const char *gridr_job_kind_name(gridr_job_kind k);
 
 /** Load a JSON job file: one job (an object) or a list of jobs (an array of objects). Relative

@@ -53,6 +53,13 @@ typedef struct gridr_pipeline_report {
     long windows_resumed; /* windows taken from an interrupted run (job key "resume") */
     int already_done;     /* resume: the output exists and its record says this job wrote it:
                              nothing was run */
+    /* warp jobs: the generated grids */
+    double warp_max_error; /* largest distance, source pixels, between the densified grid and the
+                              exact transform at the check points (cell midpoints) */
+    long warp_nodes;       /* nodes of the grids used */
+    long warp_cells;       /* output cells generated (a cell cut by windows counts per window) */
+    long warp_points;      /* points transformed in the workers (nodes and check points) */
+    double warp_margin;    /* source pixels the planner grew the source windows by */
 } gridr_pipeline_report;
 
 /** The scheduler work function that resamples one window of a job: pass it as

@@ -84,6 +84,10 @@ typedef struct gridr_plan_opts {
     void *load_user;                   /* passed to load_nodes */
     /* an alpha band (issue 14) */
     int out_extra_bands; /* output bands beyond `bands` (an alpha band); default 0 */
+    /* warp: the grid is an approximation of the positions the workers will use, within this
+       many source pixels: every window's source window is grown by it (and a window is empty
+       only if no target comes within it of the raster's padding band). Default 0. */
+    double src_margin;
 } gridr_plan_opts;
 
 /** Defaults listed above (grid NULL, dtypes unknown, raster size 0). */

@@ -264,8 +264,10 @@ static int set_kind(gridr_job *j, const key_def *k, const char *v)
         j->kind = GRIDR_JOB_GRID;
     else if (strcasecmp(v, "zoom") == 0)
         j->kind = GRIDR_JOB_ZOOM;
+    else if (strcasecmp(v, "warp") == 0)
+        j->kind = GRIDR_JOB_WARP;
     else
-        return bad_value(k->name, v, "grid or zoom");
+        return bad_value(k->name, v, "grid, zoom or warp");
     return 0;
 }
 
@@ -445,6 +447,108 @@ static int set_grid_shift(gridr_job *j, const key_def *k, const char *v)
     return 0;
 }
 
+/* ---- warp keys (gdalwarp's names) ---- */
+
+/* "tr" XRES,YRES (one value: square pixels). */
+static int set_tr(gridr_job *j, const key_def *k, const char *v)
+{
+    char a[64], b[64];
+    double x = 0, y = 0;
+    const char *what = "XRES,YRES, resolutions > 0 in the output CRS's units";
+    if (v && (split_pair(k->name, v, a, b, sizeof a, what) || parse_double(k->name, a, 0, &x) ||
+              parse_double(k->name, b, 0, &y) || !(x > 0 && y > 0)))
+        return bad_value(k->name, v, what);
+    j->tr_x = x;
+    j->tr_y = y;
+    return 0;
+}
+
+/* "te" XMIN,YMIN,XMAX,YMAX (commas or spaces). */
+static int set_te(gridr_job *j, const key_def *k, const char *v)
+{
+    double e[4] = {0, 0, 0, 0};
+    const char *p = v;
+    for (int i = 0; v && i < 4; i++) {
+        char *end = NULL;
+        while (*p == ',' || *p == ' ')
+            p++;
+        e[i] = strtod(p, &end);
+        if (end == p || !isfinite(e[i]))
+            return bad_value(k->name, v, "XMIN,YMIN,XMAX,YMAX");
+        p = end;
+    }
+    if (v && (*p || !(e[2] > e[0] && e[3] > e[1])))
+        return bad_value(k->name, v, "XMIN,YMIN,XMAX,YMAX with XMIN < XMAX and YMIN < YMAX");
+    j->has_te = v != NULL;
+    memcpy(j->te, e, sizeof e);
+    return 0;
+}
+
+/* "dst-geotransform": six numbers separated by commas or spaces. */
+static int set_dst_gt(gridr_job *j, const key_def *k, const char *v)
+{
+    double g[6] = {0, 1, 0, 0, 0, 1};
+    const char *p = v;
+    for (int i = 0; v && i < 6; i++) {
+        char *end = NULL;
+        while (*p == ',' || *p == ' ')
+            p++;
+        g[i] = strtod(p, &end);
+        if (end == p || !isfinite(g[i]))
+            return bad_value(k->name, v, "six numbers X0,DX,RX,Y0,RY,DY (GDAL's order)");
+        p = end;
+    }
+    if (v && (*p || g[1] * g[5] - g[2] * g[4] == 0))
+        return bad_value(k->name, v, "six numbers X0,DX,RX,Y0,RY,DY of an invertible transform");
+    j->has_dst_geotransform = v != NULL;
+    memcpy(j->dst_geotransform, g, sizeof g);
+    return 0;
+}
+
+/* "ts" W,H or WxH; one of them may be 0 (from the extent's aspect). */
+static int set_ts(gridr_job *j, const key_def *k, const char *v)
+{
+    long w = 0, h = 0;
+    char *end = NULL;
+    const char *what = "W,H (or WxH), sizes >= 0, not both 0";
+    if (v) {
+        w = strtol(v, &end, 10);
+        if (end == v || (*end != ',' && *end != 'x' && *end != 'X'))
+            return bad_value(k->name, v, what);
+        const char *q = end + 1;
+        h = strtol(q, &end, 10);
+        if (end == q || *end || w < 0 || h < 0 || w > INT_MAX || h > INT_MAX || (w == 0 && h == 0))
+            return bad_value(k->name, v, what);
+    }
+    j->ts_cols = w;
+    j->ts_rows = h;
+    return 0;
+}
+
+/* "to": transformer options, a list like "co". */
+static int set_to(gridr_job *j, const key_def *k, const char *v)
+{
+    if (!v) {
+        for (size_t i = 0; i < j->ntransform_options; i++)
+            free(j->transform_options[i]);
+        free(j->transform_options);
+        j->transform_options = NULL;
+        j->ntransform_options = 0;
+        return 0;
+    }
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v)
+        return bad_value(k->name, v, "KEY=VALUE, e.g. RPC_HEIGHT=100");
+    char **to = realloc(j->transform_options, (j->ntransform_options + 2) * sizeof *to);
+    if (!to)
+        return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
+    j->transform_options = to;
+    if (!(to[j->ntransform_options] = strdup(v)))
+        return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
+    to[++j->ntransform_options] = NULL;
+    return 0;
+}
+
 #define OFF(f) offsetof(gridr_job, f)
 #define NOLIM 1, -1, 0
 
@@ -494,6 +598,24 @@ static const key_def keys[] = {
     {"mask-bands", GRIDR__J_BOOL, set_bool_on, OFF(src_mask_bands), 0, NOLIM},
     /* antialiasing (issue 14) */
     {"antialias", GRIDR__J_BOOL, set_antialias, 0, 0, NOLIM},
+    /* warp */
+    {"t-srs", GRIDR__J_STRING, set_string, OFF(t_srs), 0, NOLIM},
+    {"s-srs", GRIDR__J_STRING, set_string, OFF(s_srs), 0, NOLIM},
+    {"tr", GRIDR__J_PAIR, set_tr, 0, 0, NOLIM},
+    {"te", GRIDR__J_STRING, set_te, 0, 0, NOLIM},
+    {"te-srs", GRIDR__J_STRING, set_string, OFF(te_srs), 0, NOLIM},
+    {"ts", GRIDR__J_SIZE, set_ts, 0, 0, NOLIM},
+    {"tap", GRIDR__J_BOOL, set_bool, OFF(tap), 0, NOLIM},
+    {"et", GRIDR__J_NUM, set_double, OFF(et), 0, 0, 100, 0.01},
+    {"to", GRIDR__J_KV, set_to, 0, 0, NOLIM},
+    {"rpc-dem", GRIDR__J_PATH, set_string, OFF(rpc_dem), 0, NOLIM},
+    {"rpc-height", GRIDR__J_NODATA, set_nodata, OFF(has_rpc_height), OFF(rpc_height), NOLIM},
+    {"order", GRIDR__J_INT, set_int, OFF(gcp_order), 0, 0, 3, 0},
+    {"tps", GRIDR__J_BOOL, set_bool, OFF(tps), 0, NOLIM},
+    /* georeferenced grid outputs */
+    {"dst-geotransform", GRIDR__J_STRING, set_dst_gt, 0, 0, NOLIM},
+    {"dst-srs", GRIDR__J_STRING, set_string, OFF(dst_srs), 0, NOLIM},
+    {"keep-grid", GRIDR__J_PATH, set_string, OFF(keep_grid), 0, NOLIM},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -518,6 +640,12 @@ static void fill_key_names(void)
 {
     for (size_t i = 0; i < NKEYS; i++)
         key_names[i] = keys[i].name;
+}
+
+/* Keys whose setter owns memory (freed with a NULL value). */
+static int owns_memory(setter s)
+{
+    return s == set_string || s == set_bands || s == set_co || s == set_to;
 }
 
 const char *const *gridr_job_keys(void)
@@ -581,7 +709,7 @@ void gridr_job_init(gridr_job *j)
 {
     memset(j, 0, sizeof *j);
     for (size_t i = 0; i < NKEYS; i++)
-        if (keys[i].set != set_string && keys[i].set != set_bands && keys[i].set != set_co)
+        if (!owns_memory(keys[i].set))
             keys[i].set(j, &keys[i], NULL); /* defaults: no allocation, cannot fail */
 }
 
@@ -590,7 +718,7 @@ void gridr_job_clear(gridr_job *j)
     if (!j)
         return;
     for (size_t i = 0; i < NKEYS; i++)
-        if (keys[i].set == set_string || keys[i].set == set_bands || keys[i].set == set_co)
+        if (owns_memory(keys[i].set))
             keys[i].set(j, &keys[i], NULL);
     free(j->origin);
     gridr_job_init(j);
@@ -618,6 +746,10 @@ int gridr_job_copy(gridr_job *dst, const gridr_job *src)
     dst->ncreation_options = 0;
     for (size_t i = 0; !fail && i < src->ncreation_options; i++)
         fail |= set_co(dst, find_key("co"), src->creation_options[i]) != 0;
+    dst->transform_options = NULL;
+    dst->ntransform_options = 0;
+    for (size_t i = 0; !fail && i < src->ntransform_options; i++)
+        fail |= set_to(dst, find_key("to"), src->transform_options[i]) != 0;
     if (fail) {
         gridr_job_clear(dst);
         return gridr__fail(GRIDR_ENOMEM, "out of memory copying a job");
@@ -636,7 +768,7 @@ int gridr_job_set(gridr_job *j, const char *key, const char *value)
 
 const char *gridr_job_kind_name(gridr_job_kind k)
 {
-    return k == GRIDR_JOB_ZOOM ? "zoom" : "grid";
+    return k == GRIDR_JOB_ZOOM ? "zoom" : k == GRIDR_JOB_WARP ? "warp" : "grid";
 }
 
 /* ---- validation ----------------------------------------------------------------------------- */
@@ -668,6 +800,53 @@ static int check_zoom(const gridr_job *j)
     rc = rc ? rc : forbid(j, j->grid_mask != NULL, "grid-mask");
     rc = rc ? rc : forbid(j, j->has_grid_nodata, "grid-nodata");
     rc = rc ? rc : forbid(j, j->grid_shift_row != 0 || j->grid_shift_col != 0, "grid-shift");
+    rc = rc ? rc : forbid(j, j->has_dst_geotransform, "dst-geotransform");
+    rc = rc ? rc : forbid(j, j->dst_srs != NULL, "dst-srs");
+    return rc;
+}
+
+/* The keys of a warp job on another kind of job. */
+static int forbid_warp(const gridr_job *j)
+{
+    int rc = forbid(j, j->t_srs != NULL, "t-srs");
+    rc = rc ? rc : forbid(j, j->s_srs != NULL, "s-srs");
+    rc = rc ? rc : forbid(j, j->tr_x != 0, "tr");
+    rc = rc ? rc : forbid(j, j->has_te, "te");
+    rc = rc ? rc : forbid(j, j->te_srs != NULL, "te-srs");
+    rc = rc ? rc : forbid(j, j->ts_cols != 0 || j->ts_rows != 0, "ts");
+    rc = rc ? rc : forbid(j, j->tap, "tap");
+    rc = rc ? rc : forbid(j, j->ntransform_options != 0, "to");
+    rc = rc ? rc : forbid(j, j->rpc_dem != NULL, "rpc-dem");
+    rc = rc ? rc : forbid(j, j->has_rpc_height, "rpc-height");
+    rc = rc ? rc : forbid(j, j->gcp_order != 0, "order");
+    rc = rc ? rc : forbid(j, j->keep_grid != NULL, "keep-grid");
+    return rc ? rc : forbid(j, j->tps, "tps");
+}
+
+static int check_warp(const gridr_job *j)
+{
+    int rc = forbid(j, j->zoom_fx != 0, "factor");
+    rc = rc ? rc : forbid(j, j->size_rows != 0, "size");
+    rc = rc ? rc : forbid(j, j->has_dst_geotransform, "dst-geotransform");
+    rc = rc ? rc : forbid(j, j->dst_srs != NULL, "dst-srs");
+    rc = rc ? rc : forbid(j, j->grid != NULL, "grid");
+    rc = rc ? rc : forbid(j, j->grid_col != NULL, "grid-col");
+    rc = rc ? rc : forbid(j, j->grid_res_row != 0, "grid-res");
+    rc = rc ? rc : forbid(j, j->grid_mask != NULL, "grid-mask");
+    rc = rc ? rc : forbid(j, j->has_grid_nodata, "grid-nodata");
+    rc = rc ? rc : forbid(j, j->grid_shift_row != 0 || j->grid_shift_col != 0, "grid-shift");
+    if (!rc && j->tap && j->tr_x == 0)
+        rc = gridr__fail(GRIDR_EINVAL, "%s: key 'tap' needs key 'tr'", origin_of(j));
+    if (!rc && j->tr_x != 0 && (j->ts_cols || j->ts_rows))
+        rc = gridr__fail(GRIDR_EINVAL, "%s: keys 'tr' and 'ts' exclude each other", origin_of(j));
+    if (!rc && j->te_srs && !j->has_te)
+        rc = gridr__fail(GRIDR_EINVAL, "%s: key 'te-srs' needs key 'te'", origin_of(j));
+    if (!rc && j->keep_grid && strcmp(j->keep_grid, j->dst) == 0)
+        rc = gridr__fail(GRIDR_EINVAL, "%s: key 'keep-grid' names the output '%s'", origin_of(j),
+                         j->dst);
+    if (!rc && j->tps && j->gcp_order)
+        rc = gridr__fail(GRIDR_EINVAL, "%s: keys 'tps' and 'order' exclude each other",
+                         origin_of(j));
     return rc;
 }
 
@@ -685,7 +864,11 @@ int gridr__job_check_structure(const gridr_job *j)
         return gridr__fail(GRIDR_EINVAL, "%s: missing key 'src'", origin_of(j));
     if (!j->dst)
         return gridr__fail(GRIDR_EINVAL, "%s: missing key 'dst'", origin_of(j));
-    int rc = j->kind == GRIDR_JOB_ZOOM ? check_zoom(j) : check_grid(j);
+    int rc = j->kind == GRIDR_JOB_WARP   ? check_warp(j)
+             : j->kind == GRIDR_JOB_ZOOM ? check_zoom(j)
+                                         : check_grid(j);
+    if (!rc && j->kind != GRIDR_JOB_WARP)
+        rc = forbid_warp(j);
     if (!rc && j->trust_padding && j->boundary == GRIDR_BC_NONE)
         rc = gridr__fail(GRIDR_EINVAL, "%s: key 'trust-padding' needs a 'boundary' other than none",
                          origin_of(j));
@@ -731,10 +914,10 @@ int gridr_job_check_overwrite(const gridr_job *j)
 
 int gridr_job_validate(const gridr_job *j)
 {
-    const char *names[5] = {"src", "grid", "grid-col", "grid-mask", "src-mask"};
-    const char *paths[5] = {j->src, j->grid, j->grid_col, j->grid_mask, j->src_mask};
+    const char *names[6] = {"src", "grid", "grid-col", "grid-mask", "src-mask", "rpc-dem"};
+    const char *paths[6] = {j->src, j->grid, j->grid_col, j->grid_mask, j->src_mask, j->rpc_dem};
     int rc = gridr__job_check_structure(j);
-    for (int i = 0; !rc && i < 5; i++)
+    for (int i = 0; !rc && i < 6; i++)
         rc = check_input(j, names[i], paths[i], j->dst);
     if (!rc && (rc = gridr_raster_check_output(j->dst, j->format)) != 0)
         gridr__fail(rc, "%s: %s", origin_of(j), gridr_last_error());

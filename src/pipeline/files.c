@@ -216,11 +216,11 @@ static int add_input(gridr__fileset *s, gridr_raster **open, int *n, const char 
 /* Open the job's inputs and check `path` (with its side files: `sides`) against their files. */
 static int check_against_inputs(const gridr_job *j, const char *path, const char *what, int sides)
 {
-    const char *inputs[5] = {j->src, j->src_mask, j->grid, j->grid_col, j->grid_mask};
-    gridr_raster *open[5] = {NULL};
+    const char *inputs[6] = {j->src, j->src_mask, j->grid, j->grid_col, j->grid_mask, j->rpc_dem};
+    gridr_raster *open[6] = {NULL};
     gridr__fileset s = {NULL, 0, 0};
     int n = 0, rc = 0;
-    for (int i = 0; rc == 0 && i < 5; i++)
+    for (int i = 0; rc == 0 && i < 6; i++)
         rc = add_input(&s, open, &n, inputs[i]);
     if (rc == 0)
         rc = sides ? check_with_sides(&s, path, what) : gridr__fileset_check(&s, path, what);

@@ -10,6 +10,7 @@
 #include "gridr/job.h"
 #include "gridr/plan.h"
 #include "gridr/pipeline.h"
+#include "gridr/transform.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,11 @@ typedef struct gridr__pipeline_params {
     /* nodata, masks and edges like GDAL (issue 14) */
     int alpha;        /* the output has an alpha band after the `bands` resampled ones */
     double alpha_max; /* its value on valid pixels (255; 65535 for u16 outputs, as gdalwarp) */
+    /* warp jobs (src/pipeline/warp.c): the grid is generated per cell in the workers from the
+       transform described in the window's warp array (index GRIDR__WARP_ARRAY) */
+    int warp;
+    double warp_et;       /* largest position error of the generated grid, source pixels */
+    size_t warp_desc_len; /* bytes of the transform's description */
 } gridr__pipeline_params;
 
 /* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */
@@ -61,6 +67,12 @@ typedef struct gridr__pipeline_ctx {
     gridr_raster *grid_r, *grid_col_r, *grid_mask_r; /* array grids: node files */
     gridr_plan *plan;
     double zoom_fx, zoom_fy; /* zoom jobs: the factors used */
+    gridr_transform *xf;     /* warp jobs: the exact transform (parent) */
+    void *warp_nodes;        /* warp jobs: the planner's coarse grid (nodes, then mask) */
+    double warp_margin;      /* warp jobs: source pixels the plan's windows are grown by */
+    double warp_max_err;     /* warp jobs: largest error the workers measured */
+    long warp_nodes_count, warp_cells, warp_points;
+    long warp_min_res; /* warp jobs: the smallest node spacing of a cell that matters (0: none) */
     size_t bytes_read, bytes_written;
     struct gridr__resume *resume; /* a resumable run's record (j->resume), or NULL */
     struct gridr__order *order;   /* encoded tiles written in window order, or NULL */
@@ -97,6 +109,54 @@ GRIDR_API int gridr__pipeline_create_output(gridr__pipeline_ctx *c, const gridr_
 int gridr__pipeline_fail(const gridr_job *j, int rc);
 /* Release everything the context holds (aborts an output still open). */
 GRIDR_API void gridr__pipeline_close(gridr__pipeline_ctx *c);
+
+/* A grid job's output georeferencing (src/pipeline/georef.c): the job's dst-geotransform and
+ * dst-srs, else the grid file's GRIDR_DST_GEOTRANSFORM and GRIDR_DST_SRS metadata. */
+int gridr__pipeline_grid_georef(gridr__pipeline_ctx *c, const gridr_job *j);
+
+/* ---- warp jobs (src/pipeline/warp.c, warp_work.c) ---- */
+
+/* The window array of a warp job after the plan's arrays: gridr__warp_stats, then the transform's
+ * description (gridr_transform_desc). */
+#define GRIDR__WARP_ARRAY GRIDR_PLAN_NARRAYS
+
+/* Output cells of the generated grid: squares of this side at multiples of it, each with its own
+ * node spacing (a power of 2 up to the side), whatever the windows: outputs do not depend on the
+ * window size. */
+#define GRIDR__WARP_CELL 256
+
+/* What a worker measured on a window, written at the start of its warp array. */
+typedef struct gridr__warp_stats {
+    double max_err;  /* largest error at the check points of the accepted spacings */
+    int64_t nodes;   /* nodes of the accepted grids */
+    int64_t cells;   /* cells generated */
+    int64_t points;  /* points transformed (nodes and check points) */
+    int64_t min_res; /* smallest spacing of a cell near the raster (0: none) */
+} gridr__warp_stats;
+
+/* Value of the nodes of a kept grid (--keep-grid) where the transform fails (also the bands'
+ * nodata: gridr-run grid --grid-nodata -1e9). */
+#define GRIDR__WARP_GRID_NODATA -1e9
+
+/* Write the job's keep-grid file: the grid at the smallest spacing the workers used, in GridR's
+ * two-band format (GRIDR_RES_*, GRIDR_DST_* metadata), journaled in `reg`, committed. */
+int gridr__warp_keep_grid(gridr__pipeline_ctx *c, const gridr_job *j, gridr_registry *reg);
+
+/* Open the transform, the output grid and the planner's coarse grid (parent). */
+int gridr__warp_setup(gridr__pipeline_ctx *c, const gridr_job *j);
+/* Bytes of the warp array. */
+size_t gridr__warp_array_bytes(const gridr__pipeline_ctx *c);
+/* Fill a window's warp array (stats zeroed, the description). */
+void gridr__warp_prepare(const gridr__pipeline_ctx *c, gridr_array *arrays);
+/* Add a finished window's stats to the job's. */
+void gridr__warp_finish(gridr__pipeline_ctx *c, gridr_array *arrays);
+/* Set the output's geotransform and CRS. */
+int gridr__warp_georef(gridr__pipeline_ctx *c);
+/* Release the warp part of the context. */
+void gridr__warp_close(gridr__pipeline_ctx *c);
+/* Worker: resample window `w` of a warp job cell by cell through the generated grids. */
+int gridr__warp_resample(const gridr__pipeline_params *p, const gridr__pipeline_win *w,
+                         gridr_source *src, gridr_array *arrays, gridr_array *omask);
 
 /* ---- the files a job reads (src/pipeline/files.c) ---- */
 

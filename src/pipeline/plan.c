@@ -41,6 +41,7 @@ typedef struct ctx {
     int in_flight;
     long block;
     long min_windows;
+    double margin; /* opts.src_margin */
     int halo;
     long enc_rows, enc_cols; /* encoded output tiles (0: none) */
     size_t enc_tile, enc_head;
@@ -283,6 +284,7 @@ static int resolve(const gridr_plan_opts *o, ctx *c)
     c->in_flight = o->workers + o->prefetch;
     c->block = o->block;
     c->min_windows = o->min_windows;
+    c->margin = o->src_margin > 0 ? o->src_margin : 0;
     c->halo = (int)gridr_resample_halo(&c->ropts, o->grid); /* scaled filters: issue 14 */
     return c->halo < 0 ? c->halo : resolve_enc(o, c);
 }
@@ -347,6 +349,27 @@ static int window_bytes(const ctx *c, gridr_plan_window *w)
     return rc;
 }
 
+/* The source window of `out` with the margin: the kernel's rule (halo, padding band, mirrors)
+ * applied to the bounding box of its targets grown by the margin, through a 2 x 2 affine grid
+ * spanning that box. */
+static int margin_window(const ctx *c, const gridr_grid *g, gridr_rect out, gridr_rect *src,
+                         int *empty)
+{
+    double rmin, rmax, cmin, cmax, m = c->margin;
+    int any = 0;
+    gridr_grid box;
+    *empty = 1;
+    memset(src, 0, sizeof *src);
+    int rc = gridr_grid_metrics(g, out, &rmin, &rmax, &cmin, &cmax, &any);
+    if (rc || !any)
+        return rc;
+    double a[6] = {rmin - m, rmax - rmin + 2 * m, 0, cmin - m, 0, cmax - cmin + 2 * m};
+    rc = gridr_grid_init_affine(&box, a, 2, 2);
+    return rc ? rc
+              : gridr_resample_source_window(&c->ropts, &box, (gridr_rect){0, 0, 2, 2},
+                                             c->raster_rows, c->raster_cols, src, empty);
+}
+
 /* Fill window w for output rectangle out. */
 static int eval_window(const ctx *c, gridr_rect out, gridr_plan_window *w)
 {
@@ -356,8 +379,11 @@ static int eval_window(const ctx *c, gridr_rect out, gridr_plan_window *w)
     w->out = out;
     if (g->kind == GRIDR_GRID_ARRAY && (rc = gridr_grid_node_window(g, out, &w->nodes)))
         return rc;
-    rc = gridr_resample_source_window(&c->ropts, g, out, c->raster_rows, c->raster_cols, &w->src,
-                                      &empty);
+    if (c->margin > 0)
+        rc = margin_window(c, g, out, &w->src, &empty);
+    else
+        rc = gridr_resample_source_window(&c->ropts, g, out, c->raster_rows, c->raster_cols,
+                                          &w->src, &empty);
     if (rc)
         return rc;
     w->empty = empty != 0;

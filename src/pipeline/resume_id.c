@@ -74,6 +74,23 @@ static void put_job(FILE *f, const gridr_job *j)
             j->src_nodata_none, j->nodata_policy);
     fprintf(f, "job dst-alpha=%d\njob mask-bands=%d\njob antialias=%d\n", j->dst_alpha,
             j->src_mask_bands, j->antialias);
+    put_str(f, "t-srs", j->t_srs);
+    put_str(f, "s-srs", j->s_srs);
+    fprintf(f, "job tr=%.17g,%.17g\njob te=%d:%.17g,%.17g,%.17g,%.17g\n", j->tr_x, j->tr_y,
+            j->has_te, j->te[0], j->te[1], j->te[2], j->te[3]);
+    put_str(f, "te-srs", j->te_srs);
+    fprintf(f, "job ts=%ld,%ld\njob tap=%d\njob et=%.17g\njob to=", j->ts_cols, j->ts_rows, j->tap,
+            j->et);
+    for (size_t i = 0; i < j->ntransform_options; i++)
+        fprintf(f, "%s%s", i ? "," : "", j->transform_options[i]);
+    fprintf(f, "\n");
+    put_str(f, "rpc-dem", j->rpc_dem);
+    put_num(f, "rpc-height", j->has_rpc_height, j->rpc_height);
+    fprintf(f, "job order=%d\njob tps=%d\n", j->gcp_order, j->tps);
+    put_num(f, "dst-geotransform", j->has_dst_geotransform, j->dst_geotransform[0]);
+    for (int i = 1; i < 6; i++)
+        fprintf(f, "job dst-geotransform[%d]=%.17g\n", i, j->dst_geotransform[i]);
+    put_str(f, "dst-srs", j->dst_srs);
 }
 
 int gridr__resume_identity(const gridr__pipeline_ctx *c, const gridr_job *j, char **text)

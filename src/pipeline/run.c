@@ -68,9 +68,9 @@ int gridr_pipeline_work(void *ctx, const void *run_params, const void *win_param
     const gridr__pipeline_win *w = win_params;
     gridr_grid g = p->grid;
     (void)ctx;
-    if (narrays != GRIDR_PLAN_NARRAYS || p->magic != GRIDR__PIPELINE_MAGIC)
+    if (p->magic != GRIDR__PIPELINE_MAGIC || narrays != GRIDR_PLAN_NARRAYS + (p->warp != 0))
         return gridr_set_error(GRIDR_EINVAL, "window %ld: not a gridr job window", window);
-    if (g.kind == GRIDR_GRID_ARRAY) {
+    if (g.kind == GRIDR_GRID_ARRAY && !p->warp) {
         g.nodes = arrays[GRIDR_PLAN_GRID];
         g.node_row0 = w->nodes.row0;
         g.node_col0 = w->nodes.col0;
@@ -84,7 +84,11 @@ int gridr_pipeline_work(void *ctx, const void *run_params, const void *win_param
     int rc = worker_read(p, w, &arrays[GRIDR_PLAN_SRC]);
     if (rc)
         return rc;
-    rc = resample(p, &g, w, &src, arrays);
+    if (p->warp) /* the grid generated cell by cell (src/pipeline/warp_work.c) */
+        rc = gridr__warp_resample(p, w, &src, arrays,
+                                  p->has_out_mask ? &arrays[GRIDR_PLAN_OUT_MASK] : NULL);
+    else
+        rc = resample(p, &g, w, &src, arrays);
     if (rc)
         return rc;
     size_t used;
@@ -208,7 +212,7 @@ static int prepare_inputs(gridr__pipeline_ctx *c, const gridr_plan_window *w, gr
         rc = c->mask_gdal ? read_gdal_mask(c, w, &a[GRIDR_PLAN_SRC_MASK])
                           : read_source(c, w, &a[GRIDR_PLAN_SRC_MASK], c->src_mask, &one, 1);
     }
-    if (rc == 0 && p->grid.kind == GRIDR_GRID_ARRAY) {
+    if (rc == 0 && p->grid.kind == GRIDR_GRID_ARRAY && !p->warp) {
         a[GRIDR_PLAN_GRID] = gridr_array_make(a[GRIDR_PLAN_GRID].data, p->grid_dtype, 2,
                                               w->nodes.rows, w->nodes.cols);
         if (p->has_grid_mask)
@@ -229,6 +233,8 @@ static int job_prepare(void *user, long k, gridr_array *arrays, int narrays, voi
     if (gridr__resume_taken(c->resume, k))
         return GRIDR_SCHED_NO_WORK; /* written by the interrupted run */
     prepare_tiles(c, w, arrays);
+    if (p->warp)
+        gridr__warp_prepare(c, arrays);
     if (w->empty)
         return prepare_empty(c, w, arrays);
     int rc = prepare_inputs(c, w, arrays);
@@ -260,6 +266,8 @@ static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
     const gridr_array *t = &arrays[GRIDR_PLAN_TILES];
     (void)narrays;
     int rc;
+    if (c->params.warp)
+        gridr__warp_finish(c, arrays);
     if (gridr__resume_taken(c->resume, k)) /* nothing to write; its place in the order */
         return c->order ? gridr__order_put(c->order, k, NULL, 0) : 0;
     if (c->order) /* encoded (by a worker, or by prepare for an empty window) */
@@ -297,6 +305,10 @@ static void run_desc_fill(gridr__pipeline_ctx *c, gridr_sched_run_desc *d,
         /* Slots are sized in bytes: a flat u8 array of the plan's largest size of each kind. */
         size_t bytes = gridr_plan_max_bytes(c->plan, (gridr_plan_array)i);
         d->arrays[i] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, bytes ? 1 : 0, (long)bytes};
+    }
+    if (p->warp) { /* the transform's description and the workers' figures */
+        size_t bytes = gridr__warp_array_bytes(c);
+        d->arrays[d->narrays++] = (gridr_sched_array_desc){GRIDR_DT_U8, 1, 1, (long)bytes};
     }
     d->run_params = p;
     d->run_params_size = sizeof *p;
@@ -478,6 +490,8 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
     } else if (rc == 0) {
         double t1 = now_s();
         rc = run_windows(&c, s, progress, progress_arg, rep);
+        if (rc == 0 && j->kind == GRIDR_JOB_WARP && j->keep_grid) /* before the output's commit */
+            rc = gridr__warp_keep_grid(&c, j, reg);
         rep->seconds_run = now_s() - t1;
         double t2 = now_s();
         gridr_clear_warning();
@@ -497,6 +511,11 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
     rep->bands = c.params.bands;
     rep->bytes_read = c.bytes_read;
     rep->bytes_written = c.bytes_written;
+    rep->warp_max_error = c.warp_max_err;
+    rep->warp_nodes = c.warp_nodes_count;
+    rep->warp_cells = c.warp_cells;
+    rep->warp_points = c.warp_points;
+    rep->warp_margin = c.warp_margin;
     rep->seconds_total = now_s() - t0;
     gridr__pipeline_close(&c);
     return rc ? gridr__pipeline_fail(j, rc) : 0;

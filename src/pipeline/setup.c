@@ -314,10 +314,13 @@ int gridr__pipeline_open(gridr__pipeline_ctx *c, const gridr_job *j, int dry)
     if (rc == 0)
         rc = open_source_mask(c, j);
     if (rc == 0)
-        rc = j->kind == GRIDR_JOB_ZOOM ? setup_zoom(c, j) : setup_grid(c, j);
+        rc = j->kind == GRIDR_JOB_ZOOM   ? setup_zoom(c, j)
+             : j->kind == GRIDR_JOB_WARP ? gridr__warp_setup(c, j)
+                                         : setup_grid(c, j);
     if (rc)
         return rc;
-    gridr_grid_out_shape(&c->grid, &c->params.out_rows, &c->params.out_cols);
+    if (!c->params.warp) /* a warp's output is the transform's, within its coarse grid */
+        gridr_grid_out_shape(&c->grid, &c->params.out_rows, &c->params.out_cols);
     if (!dry &&
         (rc = gridr__pipeline_check_dst(c, j)) != 0) /* no input replaced through a VRT... */
         return rc;
@@ -452,7 +455,8 @@ int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers
     po.mem_budget = shm_budget(j);
     po.workers = workers > 0 ? workers : 1;
     po.min_windows = WINDOWS_PER_WORKER * po.workers;
-    if (c->grid.kind == GRIDR_GRID_ARRAY) {
+    po.src_margin = c->warp_margin;
+    if (c->grid.kind == GRIDR_GRID_ARRAY && !c->params.warp) {
         po.load_nodes = gridr__pipeline_load_nodes;
         po.load_user = c;
         po.grid_mask = c->params.has_grid_mask;
@@ -479,8 +483,12 @@ static int set_georef(gridr__pipeline_ctx *c, const gridr_job *j)
     gridr_raster_info in;
     double gt[6];
     int rc = c->out_has_nodata ? gridr_raster_set_nodata(c->dst, 0, c->params.ropts.out_nodata) : 0;
-    if (rc || j->kind != GRIDR_JOB_ZOOM)
-        return rc; /* a grid job's output carries no georeferencing */
+    if (rc == 0 && j->kind == GRIDR_JOB_WARP)
+        return gridr__warp_georef(c);
+    if (rc == 0 && j->kind == GRIDR_JOB_GRID) /* when the job or the grid gives it */
+        return gridr__pipeline_grid_georef(c, j);
+    if (rc)
+        return rc;
     gridr_raster_get_info(c->src, &in);
     if (in.has_geotransform) {
         gridr_pipeline_zoom_geotransform(in.geotransform, c->zoom_fy, c->zoom_fx, gt);
@@ -558,6 +566,7 @@ void gridr__pipeline_close(gridr__pipeline_ctx *c)
     gridr_raster_close(c->grid_r);
     gridr_raster_close(c->grid_col_r);
     gridr_raster_close(c->grid_mask_r);
+    gridr__warp_close(c);
     free(c->bands);
     memset(c, 0, sizeof *c);
 }

@@ -63,7 +63,7 @@ expect_err "gridr-run: --dst applies to a single job; the job files hold 2"
 rm "$tmp/two.json"
 # A word that is neither a subcommand nor a file is a mistyped subcommand, not a job file.
 expect_exit 2 gr frobnicate
-expect_err "^gridr-run: 'frobnicate' is not a command \\(zoom, grid, cleanup\\) nor a job file$" \
+expect_err "^gridr-run: 'frobnicate' is not a command \\(zoom, grid, warp, cleanup\\) nor a job file$" \
     "Try 'gridr-run --help'"
 grep -q "job file 'frobnicate'" "$tmp/stderr" && fail "frobnicate read as a job file"
 expect_exit 2 gr frobnicate --factor 2 "$SRC" out.tif

@@ -61,27 +61,65 @@ static void test_every_key(void)
     gridr_job j;
     gridr_job_init(&j);
     const char *kv[][2] = {
-        {"kind", "zoom"},         {"src", "in.tif"},
-        {"dst", "out.tif"},       {"band", "3"},
-        {"band", "1,2"},          {"resampling", "bspline5"},
-        {"bspline-eps", "1e-4"},  {"mask-influence", "0.5"},
-        {"boundary", "constant"}, {"boundary-value", "-2.5"},
-        {"trust-padding", "yes"}, {"src-nodata", "nan"},
-        {"nodata", "-9999"},      {"out-type", "Float32"},
-        {"format", "COG"},        {"co", "COMPRESS=DEFLATE"},
-        {"co", "LEVEL=9"},        {"tile", "512x256"},
-        {"mem", "2048"},          {"workers", "3"},
-        {"threads", "2"},         {"retries", "0"},
-        {"keep-going", "true"},   {"timeout", "2.5"},
-        {"dry-run", "1"},         {"quiet", "on"},
-        {"report", "r.json"},     {"factor", "2,0.5"},
-        {"size", "300x200"},      {"grid", "g.tif"},
-        {"grid-col", "gc.tif"},   {"grid-res", "10,5"},
-        {"grid-mask", "m.tif"},   {"grid-mask-valid", "255"},
-        {"grid-nodata", "-1e9"},  {"grid-shift", "-0.5,0.25"},
-        {"src-mask", "sm.tif"},   {"resume", "yes"},
-        {"overwrite", "yes"},     {"nodata-policy", "renormalize"},
-        {"dst-alpha", "true"},    {"mask-bands", "false"},
+        {"kind", "zoom"},
+        {"src", "in.tif"},
+        {"dst", "out.tif"},
+        {"band", "3"},
+        {"band", "1,2"},
+        {"resampling", "bspline5"},
+        {"bspline-eps", "1e-4"},
+        {"mask-influence", "0.5"},
+        {"boundary", "constant"},
+        {"boundary-value", "-2.5"},
+        {"trust-padding", "yes"},
+        {"src-nodata", "nan"},
+        {"nodata", "-9999"},
+        {"out-type", "Float32"},
+        {"format", "COG"},
+        {"co", "COMPRESS=DEFLATE"},
+        {"co", "LEVEL=9"},
+        {"tile", "512x256"},
+        {"mem", "2048"},
+        {"workers", "3"},
+        {"threads", "2"},
+        {"retries", "0"},
+        {"keep-going", "true"},
+        {"timeout", "2.5"},
+        {"dry-run", "1"},
+        {"quiet", "on"},
+        {"report", "r.json"},
+        {"factor", "2,0.5"},
+        {"size", "300x200"},
+        {"grid", "g.tif"},
+        {"grid-col", "gc.tif"},
+        {"grid-res", "10,5"},
+        {"grid-mask", "m.tif"},
+        {"grid-mask-valid", "255"},
+        {"grid-nodata", "-1e9"},
+        {"grid-shift", "-0.5,0.25"},
+        {"src-mask", "sm.tif"},
+        /* warp, georeferenced grid outputs */
+        {"t-srs", "EPSG:4326"},
+        {"s-srs", "EPSG:32631"},
+        {"tr", "10,20"},
+        {"te", "1,2,3,4"},
+        {"te-srs", "EPSG:3857"},
+        {"ts", "100,0"},
+        {"tap", "true"},
+        {"et", "0.5"},
+        {"to", "RPC_HEIGHT=10"},
+        {"rpc-dem", "dem.tif"},
+        {"rpc-height", "12.5"},
+        {"order", "2"},
+        {"tps", "false"},
+        {"dst-geotransform", "1,2,0,3,0,-2"},
+        {"dst-srs", "EPSG:2154"},
+        {"keep-grid", "kg.tif"},
+        {"resume", "yes"},
+        {"overwrite", "yes"},
+        {"nodata-policy", "renormalize"},
+        {"dst-alpha", "true"},
+        {"mask-bands", "false"},
         {"antialias", "false"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
@@ -122,6 +160,13 @@ static void test_every_key(void)
     CU_ASSERT(j.nodata_policy == GRIDR_NODATA_RENORMALIZE && j.dst_alpha && !j.src_mask_bands);
     CU_ASSERT(!j.nodata_none && !j.src_nodata_none);
     CU_ASSERT_EQUAL(j.antialias, 0);
+    CU_ASSERT(j.tr_x == 10 && j.tr_y == 20 && j.has_te && j.te[0] == 1 && j.te[3] == 4);
+    CU_ASSERT(j.ts_cols == 100 && j.ts_rows == 0 && j.tap && j.et == 0.5 && j.gcp_order == 2);
+    CU_ASSERT(j.has_rpc_height && j.rpc_height == 12.5 && !j.tps);
+    CU_ASSERT_FATAL(j.ntransform_options == 1);
+    CU_ASSERT_STRING_EQUAL(j.transform_options[0], "RPC_HEIGHT=10");
+    CU_ASSERT(j.has_dst_geotransform && j.dst_geotransform[5] == -2);
+    CU_ASSERT_STRING_EQUAL(j.keep_grid, "kg.tif");
     /* Every key in the table was exercised above. */
     size_t nkeys = 0;
     for (const char *const *k = gridr_job_keys(); *k; k++, nkeys++) {
@@ -130,7 +175,7 @@ static void test_every_key(void)
             seen |= strcmp(kv[i][0], *k) == 0;
         CU_ASSERT(seen);
     }
-    CU_ASSERT_EQUAL(nkeys, 41);
+    CU_ASSERT_EQUAL(nkeys, 57);
     /* A copy is deep; NULL restores defaults. */
     gridr_job c;
     ASSERT_OK(gridr_job_copy(&c, &j));
@@ -147,6 +192,9 @@ static void test_every_key(void)
     CU_ASSERT(c.nbands == 3 && c.bands[2] == 2 && c.ncreation_options == 2);
     CU_ASSERT_STRING_EQUAL(c.src, "in.tif");
     CU_ASSERT_STRING_EQUAL(c.creation_options[0], "COMPRESS=DEFLATE");
+    CU_ASSERT_FATAL(c.ntransform_options == 1 && c.transform_options != j.transform_options);
+    CU_ASSERT_STRING_EQUAL(c.transform_options[0], "RPC_HEIGHT=10");
+    CU_ASSERT_STRING_EQUAL(c.t_srs, "EPSG:4326");
     gridr_job_clear(&c);
     gridr_job_clear(&j);
 }
@@ -164,6 +212,10 @@ static void test_bad_values(void)
         {"factor", "0", "> 0"},
         {"factor", "2,", "FX,FY"},
         {"factor", "-1,2", "> 0"},
+        {"tr", "0,1", "XRES,YRES"},
+        {"te", "3,2,1,4", "XMIN < XMAX"},
+        {"ts", "0,0", "not both 0"},
+        {"dst-geotransform", "1,2,3", "X0,DX"},
         {"resampling", "foo", "bspline3"},
         {"boundary", "mirror", "reflect"},
         {"workers", "0", "[1, 512]"},
@@ -187,7 +239,7 @@ static void test_bad_values(void)
         {"nodata", "abc", "nan"},
         {"boundary-value", "inf", "finite"},
         {"out-type", "u17", "f64"},
-        {"kind", "affine", "grid or zoom"},
+        {"kind", "affine", "grid, zoom or warp"},
         {"src", "", "non-empty"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -15,7 +15,7 @@ typedef struct cli_opt {
     const char *lng;  /* "--name" without dashes */
     const char *shrt; /* "-x" or GDAL-style "-ot" without the dash, or NULL */
     const char *key;  /* gridr_job_set key */
-    int has_arg;
+    int has_arg;      /* arguments taken: 0, 1, or more (gdalwarp's -te: 4), joined by ',' */
 } cli_opt;
 
 static const cli_opt opts[] = {
@@ -64,6 +64,24 @@ static const cli_opt opts[] = {
     /* antialiasing (issue 14) */
     {"antialias", NULL, "antialias", 0},
     {"no-antialias", NULL, "antialias", 0}, /* "no-" options set their key to false */
+    /* warp: gdalwarp's spellings (-t_srs) and gridr's (--t-srs) */
+    {"t-srs", "t_srs", "t-srs", 1},
+    {"s-srs", "s_srs", "s-srs", 1},
+    {"tr", "tr", "tr", 2},
+    {"te", "te", "te", 4},
+    {"te-srs", "te_srs", "te-srs", 1},
+    {"ts", "ts", "ts", 2},
+    {"tap", "tap", "tap", 0},
+    {"et", "et", "et", 1},
+    {"to", "to", "to", 1},
+    {"rpc-dem", "rpc_dem", "rpc-dem", 1},
+    {"rpc-height", "rpc_height", "rpc-height", 1},
+    {"order", "order", "order", 1},
+    {"tps", "tps", "tps", 0},
+    {"keep-grid", NULL, "keep-grid", 1},
+    /* georeferenced grid outputs */
+    {"dst-geotransform", NULL, "dst-geotransform", 1},
+    {"dst-srs", NULL, "dst-srs", 1},
     {"help", "h", NULL, 0},
     {"version", "V", NULL, 0},
 };
@@ -144,6 +162,23 @@ static int add_setting(cli_args *a, const cli_opt *o, const char *v)
     return 0;
 }
 
+/* The n values of an option (-te XMIN YMIN XMAX YMAX) as one "a,b,c,d"; NULL when too long. */
+static const char *join_values(cli_args *a, char **v, int n)
+{
+    if (a->njoined >= (int)(sizeof a->joined / sizeof a->joined[0]))
+        return NULL;
+    char *buf = a->joined[a->njoined];
+    size_t at = 0;
+    for (int k = 0; k < n; k++) {
+        int w = snprintf(buf + at, sizeof a->joined[0] - at, "%s%s", k ? "," : "", v[k]);
+        if (w < 0 || (size_t)w >= sizeof a->joined[0] - at)
+            return NULL;
+        at += (size_t)w;
+    }
+    a->njoined++;
+    return buf;
+}
+
 int cli_parse(int argc, char **argv, cli_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -163,7 +198,13 @@ int cli_parse(int argc, char **argv, cli_args *a)
             a->pos[a->npos++] = arg;
             continue;
         }
-        if (o->has_arg && !val) {
+        if (o->has_arg > 1 && !val) {
+            if (i + o->has_arg >= argc)
+                return usage_error("missing values for option", arg);
+            if (!(val = join_values(a, argv + i + 1, o->has_arg)))
+                return usage_error("too many or too long values for option", arg);
+            i += o->has_arg;
+        } else if (o->has_arg && !val) {
             if (i + 1 >= argc)
                 return usage_error("missing value for option", arg);
             val = argv[++i];

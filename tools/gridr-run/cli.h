@@ -20,7 +20,9 @@ typedef struct cli_args {
     const char *settings[CLI_MAX_SETTINGS][2];
     int nsettings;
     int help, version, dry_run, quiet;
-    int all; /* cleanup --all */
+    int all;              /* cleanup --all */
+    char joined[16][512]; /* values of options taking several arguments (-te), joined by ',' */
+    int njoined;
 } cli_args;
 
 /* Terminal progress state. */

@@ -19,6 +19,7 @@ static const char usage_text[] =
     "  gridr-run [OPTIONS] JOB.json [JOB.json ...]       run job files (one job or a list each)\n"
     "  gridr-run zoom [OPTIONS] (--factor F[,FY] | --size COLSxROWS) SRC DST\n"
     "  gridr-run grid [OPTIONS] --grid GRID [--grid-col GRID2] [--grid-res RR[,RC]] SRC DST\n"
+    "  gridr-run warp [OPTIONS] [-t_srs SRS] [-tr XRES YRES] [-te XMIN YMIN XMAX YMAX] SRC DST\n"
     "  gridr-run cleanup [--dry-run] [--all]            remove what killed runs left behind\n"
     "                                                   (--all: also partial outputs kept for\n"
     "                                                   --resume)\n"
@@ -30,6 +31,18 @@ static const char usage_text[] =
     "  --grid FILE          localisation grid: band 1 source row, band 2 source column\n"
     "  --grid-col FILE      the source columns in a second file (then --grid holds the rows)\n"
     "  --grid-res RR[,RC]   grid oversampling (default: the grid's GRIDR_RES_* metadata, else 1)\n"
+    "  --dst-geotransform X0,DX,RX,Y0,RY,DY, --dst-srs SRS  the output's georeferencing\n"
+    "                       (default: the grid's GRIDR_DST_GEOTRANSFORM, GRIDR_DST_SRS metadata)\n"
+    "Warp jobs (gdalwarp's options and meanings; output grid as gdalwarp's):\n"
+    "  -t_srs SRS           output CRS (default: the source's);  -s_srs SRS  source CRS\n"
+    "  -tr XRES YRES        output resolution;  -tap  align the extent on it\n"
+    "  -te XMIN YMIN XMAX YMAX  output extent (in -te_srs SRS, default the output CRS)\n"
+    "  -ts W H              output size (one may be 0)\n"
+    "  -et ERROR            largest position error of the generated grid, source pixels\n"
+    "                       (default 0.01; measured at every grid cell's midpoints)\n"
+    "  -to KEY=VALUE        GDAL transformer option (repeatable); -rpc_dem FILE,\n"
+    "                       -rpc_height H (RPC sources), -order 1..3, -tps (GCP sources)\n"
+    "  --keep-grid FILE     also write the generated grid (GridR's format, for `grid` jobs)\n"
     "\n"
     "Options (options on the command line override the same keys in job files):\n"
     "  --src FILE, --dst FILE  source and output of a job file holding one job\n"
@@ -143,7 +156,7 @@ static const char *path_option(const cli_args *a)
     return NULL;
 }
 
-/* Build the job of a `zoom` or `grid` subcommand. */
+/* Build the job of a `zoom`, `grid` or `warp` subcommand. */
 static int jobs_from_command(const cli_args *a, gridr_job **jobs, size_t *n)
 {
     const char *kind = a->pos[0];
@@ -279,6 +292,8 @@ static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
         int rc = gridr_pipeline_check_dst(&jobs[i]);
         if (rc == 0 && report)
             rc = gridr_pipeline_check_output(&jobs[i], report, "report");
+        if (rc == 0 && jobs[i].keep_grid) /* a warp's grid file: never one of its inputs */
+            rc = gridr_pipeline_check_output(&jobs[i], jobs[i].keep_grid, "keep-grid");
         if (rc) {
             fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
             return rc == GRIDR_EINVAL ? GRIDR_CLI_USAGE : GRIDR_CLI_FAILED;
@@ -289,8 +304,8 @@ static int check_outputs(const gridr_job *jobs, size_t n, const char *report)
 
 /* ---- report ------------------------------------------------------------------------------- */
 
-static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, int rc,
-                          const char *msg)
+static json_t *report_job_common(const gridr_job *j, const gridr_pipeline_report *r, int rc,
+                                 const char *msg)
 {
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:i, s:I, s:I, "
@@ -309,6 +324,25 @@ static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, in
         json_decref(o);
         o = NULL;
     }
+    return o;
+}
+
+/* A warp job's generated grids: the largest error measured (source pixels, at the midpoints of
+ * the grid cells), the nodes used, the cells generated, the points transformed, the margin. */
+static json_t *report_warp(const gridr_pipeline_report *r)
+{
+    return json_pack("{s:f, s:I, s:I, s:I, s:f}", "max_error", r->warp_max_error, "nodes",
+                     (json_int_t)r->warp_nodes, "cells", (json_int_t)r->warp_cells,
+                     "points_transformed", (json_int_t)r->warp_points, "plan_margin",
+                     r->warp_margin);
+}
+
+static json_t *report_job(const gridr_job *j, const gridr_pipeline_report *r, int rc,
+                          const char *msg)
+{
+    json_t *o = report_job_common(j, r, rc, msg);
+    if (o && j->kind == GRIDR_JOB_WARP)
+        json_object_set_new(o, "warp", report_warp(r));
     return o;
 }
 
@@ -561,7 +595,7 @@ static int unknown_command(const char *arg)
     if (strpbrk(arg, "/.") || stat(arg, &st) == 0 || errno != ENOENT)
         return 0;
     fprintf(stderr,
-            "gridr-run: '%s' is not a command (zoom, grid, cleanup) nor a job file\n"
+            "gridr-run: '%s' is not a command (zoom, grid, warp, cleanup) nor a job file\n"
             "Try 'gridr-run --help'.\n",
             arg);
     return 1;
@@ -571,7 +605,8 @@ static int run_command(const cli_args *a)
 {
     gridr_job *jobs = NULL;
     size_t n = 0;
-    int is_cmd = strcmp(a->pos[0], "zoom") == 0 || strcmp(a->pos[0], "grid") == 0;
+    int is_cmd = strcmp(a->pos[0], "zoom") == 0 || strcmp(a->pos[0], "grid") == 0 ||
+                 strcmp(a->pos[0], "warp") == 0;
     if (!is_cmd && unknown_command(a->pos[0]))
         return GRIDR_CLI_USAGE;
     int rc = is_cmd ? jobs_from_command(a, &jobs, &n) : jobs_from_files(a, &jobs, &n);
