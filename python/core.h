@@ -20,7 +20,7 @@ typedef struct pygridr_call {
     gridr_rect win;
     PyObject *out, *out_mask;
     double eps, mask_influence, nodata_out;
-    int boundary, trust_padding, threads, prefiltered;
+    int boundary, trust_padding, threads, prefiltered, clip_support;
 } pygridr_call;
 
 /* Raise the Python exception of gridr status `rc` (ValueError, MemoryError, RuntimeError) with
@@ -36,5 +36,14 @@ int pygridr_borrow(PyObject *obj, const char *name, int ndim, int writable, grid
  * Called without the GIL. Returns 0 or GRIDR_ENOMEM / GRIDR_EINVAL (message set). */
 int pygridr_eval_coefs(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
                        const gridr_source *src, gridr_array *out, gridr_array *out_mask);
+
+/* After a B-spline resampling whose padding band was trusted (so that gridr needs no validity
+ * map of the window: its fast path), make nodata every target of window `win` whose taps with
+ * non-zero weight leave the raster [0, raster_rows) x [0, raster_cols): the result of an
+ * untrusted band (GridR's boundary_condition None), whose coefficients are the same. Called
+ * without the GIL. Returns 0 or GRIDR_ENOMEM. */
+int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
+                         long raster_rows, long raster_cols, gridr_array *out,
+                         gridr_array *out_mask);
 
 #endif

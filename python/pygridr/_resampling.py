@@ -7,6 +7,7 @@ from . import _core
 # gridr's codes (include/gridr/interp.h, resample.h).
 _BSPLINES = (3, 5, 7, 9, 11)
 _BC_NONE = 0
+_BC_CONSTANT = 1
 _DTYPES = tuple(np.dtype(t) for t in ("u1", "u2", "i2", "u4", "i4", "f4", "f8"))
 _INTERP_KWARGS = ("epsilon", "mask_influence_threshold")
 
@@ -129,7 +130,21 @@ def _grids(grid_row, grid_col, grid_resolution):
     if gr.size == 0:
         _fail("grid_row", "the grid is empty")
     full = ((gr.shape[0] - 1) * rr + 1, (gr.shape[1] - 1) * rc + 1)
-    return _native(gr, "grid_row"), _native(gc, "grid_col"), (rr, rc), full
+    gr, gc = _native(gr, "grid_row"), _native(gc, "grid_col")
+    if not _one_array(gr, gc):
+        # gridr reads the nodes as one 2-band array: stack them (numpy's allocator, which asks
+        # for huge pages: a malloc'd copy of a 4000 x 4000 grid faulted 50 times longer)
+        both = np.empty((2,) + gr.shape, dtype=gr.dtype)
+        both[0], both[1] = gr, gc
+        gr, gc = both[0], both[1]
+    return gr, gc, (rr, rc), full
+
+
+def _one_array(gr, gc):
+    """Whether grid_col lies after grid_row at a whole number of samples, with the same row
+    stride: the two bands of one (2, rows, cols) array, which gridr reads without a copy."""
+    gap = gc.__array_interface__["data"][0] - gr.__array_interface__["data"][0]
+    return gr.strides == gc.strides and gap > 0 and gap % gr.itemsize == 0
 
 
 def _grid_validity(grid_mask, grid_mask_valid_value, grid_nodata, shape):
@@ -173,10 +188,11 @@ def _output(array_out, array_out_win, bands, ndim, dtype, wshape):
 
 def _out_mask(array_out_mask, array_out, array_out_win, wshape):
     """The mask returned (or None) and the (rows, cols) view written."""
-    if array_out_mask is None or array_out_mask is False:
-        return None, None
-    if array_out_mask is True:
-        shape = wshape if array_out is None else _as3d(array_out, "array_out").shape[1:]
+    if array_out_mask is None or isinstance(array_out_mask, (bool, np.bool_)):
+        if not array_out_mask:
+            return None, None
+        shape = wshape if array_out is None else _as3d(np.asarray(array_out),
+                                                       "array_out").shape[1:]
         m = np.zeros(shape, dtype=np.uint8)
     elif isinstance(array_out_mask, np.ndarray):
         m = array_out_mask
@@ -316,6 +332,9 @@ def array_grid_resampling(interp, array_in, grid_row, grid_col, grid_resolution,
     even, as GridR's chain does.
     """
     kind, eps, mis = _interp_params(interp, interp_kwargs)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or
+                                threads < 1):
+        _fail("threads", f"expected None or a positive integer, got {threads!r}")
     if not isinstance(array_in, np.ndarray):
         array_in = np.asarray(array_in)
     ndim = array_in.ndim
@@ -335,7 +354,16 @@ def array_grid_resampling(interp, array_in, grid_row, grid_col, grid_resolution,
     ret, view = _output(array_out, array_out_win, src.shape[0], ndim, src.dtype, wshape)
     mret, mview = _out_mask(array_out_mask, array_out, array_out_win, wshape)
     bspline = kind in _BSPLINES
-    pad = _core.halo(kind, eps) if standalone and (bc != _BC_NONE or bspline) else 0
+    trusted = bc != _BC_NONE and bool(trust_padding)
+    # The padding band: B-splines always (the prefilter reads it); other kernels when it is
+    # trusted (an untrusted band only makes the taps in it invalid, as no band at all does).
+    pad = _core.halo(kind, eps) if standalone and (bspline or trusted) else 0
+    # A B-spline band that is not trusted, with no source mask to dilate: computed with the band
+    # trusted (gridr needs no validity map of the window: its fast path, about twice as fast),
+    # then every target whose non-zero taps leave array_in made nodata; the coefficients do not
+    # depend on trust, so values and validity are those of the untrusted band.
+    clip = bool(pad) and bspline and not trusted and mask is None and mis >= 1.0
+    run_bc, run_trust = (bc or _BC_CONSTANT, 1) if clip else (bc, int(trusted))
     data, smask, origin = _source(src, mask, pad)
     target = _writable_view(view)
     mtarget = None if mview is None else _writable_view(mview)
@@ -343,9 +371,9 @@ def array_grid_resampling(interp, array_in, grid_row, grid_col, grid_resolution,
         logger.debug("%sarray_grid_resampling: %s, %s %s -> %s window %s, pad %d",
                      logger_msg_prefix or "", interp, src.dtype, src.shape, view.dtype, w, pad)
     _core.resample(kind, data, smask, origin, src.shape[1:], gr, gc, res, gmask, gvalid,
-                   gnodata, (oy, ox), w, target, mtarget, eps, mis, float(nodata_out), bc,
-                   int(bool(trust_padding)) if bc != _BC_NONE else 0,
-                   0 if threads is None else int(threads), int(bspline and not standalone))
+                   gnodata, (oy, ox), w, target, mtarget, eps, mis, float(nodata_out), run_bc,
+                   run_trust, 0 if threads is None else threads, int(bspline and not standalone),
+                   int(clip))
     if target is not view:
         view[...] = target
     if mtarget is not None and mtarget is not mview:

@@ -125,6 +125,9 @@ def test_errors_name_the_argument():
         (dict(boundary_condition="edge", trust_padding=None), ValueError, "^trust_padding"),
         (dict(interp_kwargs={"eps": 1e-3}), TypeError, "^interp_kwargs"),
         (dict(array_out_mask="yes"), TypeError, "^array_out_mask"),
+        (dict(threads=0), ValueError, "^threads"),
+        (dict(array_out=np.zeros((10, 10)), array_out_win=((0, 2), (0, 3))), ValueError,
+         "^array_out_win"),
     ]
     for over, exc, pattern in cases:
         kw = dict(interp="linear", array_in=img, grid_row=g, grid_col=g, grid_resolution=(1, 1),

@@ -149,3 +149,22 @@ def test_bspline_border_band_with_no_boundary_condition():
     assert at("bspline3", img, 15.3, 15.7) == (pytest.approx(1.0, abs=1e-6), 1)
     assert at("bspline3", img, 0.5, 15.0)[1] == 0  # taps reach row -1
     assert at("bspline3", img, 1.0, 15.0)[1] == 1  # taps rows 0..2 only
+
+
+@pytest.mark.parametrize("bc", [None, "edge", "reflect"])
+@pytest.mark.parametrize("interp", ["bspline3", "bspline5"])
+def test_untrusted_bspline_band_fast_path_equals_the_masked_path(rng, bc, interp):
+    """Without a source mask, an untrusted B-spline band is computed trusted and clipped to the
+    targets whose taps stay inside; with an all-valid mask gridr builds the validity map of the
+    band itself: both give the same values and validity."""
+    img = rng.uniform(0, 4000, (2, 40, 36)).astype(np.uint16)
+    gr = rng.uniform(-6, 46, (30, 30))
+    gc = rng.uniform(-6, 42, (30, 30))
+    gr[0, :6] = [-1.0, -0.5, 0.0, 0.5, 1.0, 1.5]  # exact positions at the edge
+    gc[1, :6] = [33.0, 33.5, 34.0, 34.5, 35.0, 35.5]
+    kw = dict(boundary_condition=bc, trust_padding=False, nodata_out=7)
+    fast, fmask = resample(interp, img, gr, gc, **kw)
+    ref, rmask = resample(interp, img, gr, gc, array_in_mask=np.ones((40, 36), np.uint8), **kw)
+    np.testing.assert_array_equal(fmask, rmask)
+    np.testing.assert_array_equal(fast, ref)
+    assert 0 < fmask.sum() < fmask.size
