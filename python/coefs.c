@@ -108,26 +108,22 @@ int pygridr_eval_coefs(const gridr_resample_opts *o, const gridr_grid *g, gridr_
     return 0;
 }
 
-/* Whether the taps with non-zero weight of target t (absolute raster coordinate) stay inside
- * [0, n): the kernel's own weights decide, as in gridr_resample_window. */
-static int support_inside(gridr_interp_kind k, int K, double t, long n)
+/* Whether the taps with non-zero weight of B-spline n at target t (absolute raster coordinate)
+ * stay inside [0, len): b_n(t - k) != 0 iff |t - k| < (n + 1) / 2, so the taps are
+ * floor(t - (n + 1) / 2) + 1 .. ceil(t + (n + 1) / 2) - 1. Exact on gridr's positions (rounded
+ * to 1e-12: never within an ulp of a support's end without being on it). */
+static int support_inside(int n, double t, long len)
 {
-    double w[GRIDR_INTERP_MAX_TAPS];
-    long first;
-    stencil(k, K, t, &first, w);
-    int a = 0, b = K - 1;
-    while (a < K && w[a] == 0.0)
-        a++;
-    while (b > a && w[b] == 0.0)
-        b--;
-    return first + a >= 0 && first + b < n;
+    return t >= 0.5 * (n - 1) && t <= (double)len - 0.5 * (n + 1);
 }
 
 int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
                          long raster_rows, long raster_cols, gridr_array *out,
                          gridr_array *out_mask)
 {
-    int K = gridr_interp_taps(o->interp);
+    int n = (int)o->interp;
+    if (!gridr_interp_is_bspline(o->interp))
+        return gridr_set_error(GRIDR_EINVAL, "clip_support: only for B-splines");
     double *pos = malloc(2 * (size_t)win.cols * sizeof *pos);
     uint8_t *valid = malloc((size_t)win.cols);
     if (!pos || !valid) {
@@ -138,8 +134,8 @@ int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, grid
     for (long i = 0; i < win.rows; i++) {
         gridr_grid_eval_row(g, win.row0 + i, win.col0, win.cols, pos, pos + win.cols, valid);
         for (long j = 0; j < win.cols; j++) {
-            if (!valid[j] || (support_inside(o->interp, K, pos[j], raster_rows) &&
-                              support_inside(o->interp, K, pos[win.cols + j], raster_cols)))
+            if (!valid[j] || (support_inside(n, pos[j], raster_rows) &&
+                              support_inside(n, pos[win.cols + j], raster_cols)))
                 continue;
             for (int b = 0; b < out->bands; b++)
                 gridr_dtype_set(gridr_array_at(out, b, i, j), out->dtype, 0, o->out_nodata);
