@@ -81,9 +81,9 @@ def bench_kernel(name, img, grid, runs):
         order = SCIPY_ORDER[name]
         calls["scipy"] = lambda: ndimage.map_coordinates(img, [grid[0], grid[1]], order=order)
     times = {k: [] for k in calls}
-    order = list(calls)
+    names = list(calls)
     for r in range(runs):  # alternate, starting each round one further: no column always first
-        for k in order[r % len(order):] + order[:r % len(order)]:
+        for k in names[r % len(names):] + names[:r % len(names)]:
             times[k].append(timed(calls[k]))
     return {k: float(np.median(v)) for k, v in times.items()}
 

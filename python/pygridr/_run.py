@@ -100,14 +100,14 @@ class _Helper:
 
     def cancel(self):
         """Stop the helper (SIGTERM: the job stops, its workers and segments go, nothing is
-        written) and wait for it."""
+        written) and wait for it, reading what it still writes (a full pipe would block it)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        try:
+            self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # gridr's own watchdog ends it after 0.5 s
+            self.proc.kill()
+            self.proc.communicate()
 
     def close(self):
         for f in (self.proc.stdout, self.proc.stderr):
@@ -176,7 +176,12 @@ def run(job, *, workers=None, progress=None):
         argv.append(path)
         # Messages name the job file; a temporary one is not the caller's: say "job list".
         strip = path + ": " if path.startswith(tmp) else None
-        h = _Helper(argv)
+        try:
+            h = _Helper(argv)
+        except OSError as e:
+            raise Error(f"cannot start gridr's helper {argv[0]}: {e.strerror} (is gridr "
+                        f"installed? PYGRIDR_HELPER names another one)", "GRIDR_ENOENT",
+                        -8) from e
         try:
             _follow(h, progress, strip)
             rc = h.proc.wait()

@@ -260,7 +260,8 @@ int main(int argc, char **argv)
     pyrun r;
     int first;
     memset(&r, 0, sizeof r);
-    cli_catch_signals(); /* first: a signal in any phase stops the run at its next step */
+    cli_catch_signals();      /* first: a signal in any phase stops the run at its next step */
+    signal(SIGPIPE, SIG_IGN); /* a caller gone mid-run: finish cleaning up, do not die */
     if (parse_args(&r, argc, argv, &first))
         return 2;
     if (follow_parent(&r))
