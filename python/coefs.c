@@ -1,0 +1,150 @@
+/* pygridr._core: B-spline evaluation of coefficients a caller prefiltered (GridR's integrated
+ * mode), from the public API's grid evaluation and kernel weights. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gridr/dtype.h"
+#include "gridr/grid.h"
+#include "gridr/interp.h"
+#include "gridr/resample.h"
+#include "gridr/status.h"
+
+#include "core.h"
+
+/* Stencil of one axis: first tap index and weights, for target t. */
+static void stencil(gridr_interp_kind k, int K, double t, long *first, double *w)
+{
+    double c = floor(t + 0.5);
+    gridr_interp_weights(k, t - c, w);
+    *first = (long)c - K / 2;
+}
+
+/* Whether every tap with non-zero weights is inside the source and valid. */
+static int taps_ok(const gridr_source *s, int K, long r0, const double *wr, long c0,
+                   const double *wc)
+{
+    const gridr_array *d = &s->data, *m = &s->mask;
+    for (int a = 0; a < K; a++) {
+        if (wr[a] == 0.0)
+            continue;
+        long r = r0 + a;
+        for (int b = 0; b < K; b++) {
+            long c = c0 + b;
+            if (wc[b] == 0.0)
+                continue;
+            if (r < 0 || r >= d->rows || c < 0 || c >= d->cols)
+                return 0;
+            if (m->data &&
+                !((const uint8_t *)m->data)[(size_t)r * (size_t)m->row_stride + (size_t)c])
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* Value of band `band` at the stencil (row taps then column taps, accumulated in f64). */
+static double dot(const gridr_array *d, int band, int K, long r0, const double *wr, long c0,
+                  const double *wc)
+{
+    double acc = 0.0;
+    for (int a = 0; a < K; a++) {
+        if (wr[a] == 0.0)
+            continue;
+        double row = 0.0;
+        for (int b = 0; b < K; b++)
+            if (wc[b] != 0.0)
+                row +=
+                    wc[b] * gridr_dtype_get(gridr_array_at(d, band, r0 + a, c0 + b), d->dtype, 0);
+        acc += wr[a] * row;
+    }
+    return acc;
+}
+
+/* One output pixel (i, j) of the window, at source position (tr, tc) given as absolute
+ * raster coordinates, valid or not. */
+static void pixel(const gridr_resample_opts *o, const gridr_source *s, gridr_array *out,
+                  gridr_array *om, long i, long j, double tr, double tc, int valid)
+{
+    int K = gridr_interp_taps(o->interp);
+    double wr[GRIDR_INTERP_MAX_TAPS], wc[GRIDR_INTERP_MAX_TAPS];
+    long r0 = 0, c0 = 0;
+    if (valid) {
+        stencil(o->interp, K, tr - (double)s->row0, &r0, wr);
+        stencil(o->interp, K, tc - (double)s->col0, &c0, wc);
+        valid = taps_ok(s, K, r0, wr, c0, wc);
+    }
+    for (int b = 0; b < out->bands; b++) {
+        double v = valid ? dot(&s->data, b, K, r0, wr, c0, wc) : o->out_nodata;
+        gridr_dtype_set(gridr_array_at(out, b, i, j), out->dtype, 0, v);
+    }
+    if (om)
+        ((uint8_t *)om->data)[(size_t)i * (size_t)om->row_stride + (size_t)j] = (uint8_t)valid;
+}
+
+int pygridr_eval_coefs(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
+                       const gridr_source *src, gridr_array *out, gridr_array *out_mask)
+{
+    if (out->bands != src->data.bands || out->rows != win.rows || out->cols != win.cols)
+        return gridr_set_error(GRIDR_EINVAL, "array_out: shape does not match the window");
+    double *pos = malloc(2 * (size_t)win.cols * sizeof *pos);
+    uint8_t *valid = malloc((size_t)win.cols);
+    if (!pos || !valid) {
+        free(pos);
+        free(valid);
+        return gridr_set_error(GRIDR_ENOMEM, "out of memory (%ld columns)", win.cols);
+    }
+    for (long i = 0; i < win.rows; i++) {
+        gridr_grid_eval_row(g, win.row0 + i, win.col0, win.cols, pos, pos + win.cols, valid);
+        for (long j = 0; j < win.cols; j++)
+            pixel(o, src, out, out_mask, i, j, pos[j], pos[win.cols + j], valid[j]);
+    }
+    free(pos);
+    free(valid);
+    return 0;
+}
+
+/* Whether the taps with non-zero weight of B-spline n at target t (absolute raster coordinate)
+ * stay inside [0, len): b_n(t - k) != 0 iff |t - k| < (n + 1) / 2, so the taps are
+ * floor(t - (n + 1) / 2) + 1 .. ceil(t + (n + 1) / 2) - 1. Exact on gridr's positions (rounded
+ * to 1e-12: never within an ulp of a support's end without being on it). */
+static int support_inside(int n, double t, long len)
+{
+    return t >= 0.5 * (n - 1) && t <= (double)len - 0.5 * (n + 1);
+}
+
+int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
+                         long raster_rows, long raster_cols, gridr_array *out,
+                         gridr_array *out_mask)
+{
+    int n = (int)o->interp;
+    if (!gridr_interp_is_bspline(o->interp))
+        return gridr_set_error(GRIDR_EINVAL, "clip_support: only for B-splines");
+    double *pos = malloc(2 * (size_t)win.cols * sizeof *pos);
+    uint8_t *valid = malloc((size_t)win.cols);
+    if (!pos || !valid) {
+        free(pos);
+        free(valid);
+        return gridr_set_error(GRIDR_ENOMEM, "out of memory (%ld columns)", win.cols);
+    }
+    for (long i = 0; i < win.rows; i++) {
+        gridr_grid_eval_row(g, win.row0 + i, win.col0, win.cols, pos, pos + win.cols, valid);
+        for (long j = 0; j < win.cols; j++) {
+            if (!valid[j] || (support_inside(n, pos[j], raster_rows) &&
+                              support_inside(n, pos[win.cols + j], raster_cols)))
+                continue;
+            for (int b = 0; b < out->bands; b++)
+                gridr_dtype_set(gridr_array_at(out, b, i, j), out->dtype, 0, o->out_nodata);
+            if (out_mask)
+                ((uint8_t *)out_mask->data)[(size_t)i * (size_t)out_mask->row_stride + (size_t)j] =
+                    0;
+        }
+    }
+    free(pos);
+    free(valid);
+    return 0;
+}
