@@ -1,7 +1,7 @@
 #!/bin/sh
 # --resume, SQLite-style: gridr-run is SIGKILLed at many points of one run (start-up, the plan,
 # after windows, after group commits, while the tile directory is written, right before and
-# right after the rename), for zoom and grid jobs, uncompressed and DEFLATE outputs; after each
+# right after the rename), for zoom and grid jobs, uncompressed, DEFLATE and ZSTD outputs; after each
 # kill the final path is absent, the old file or the complete output (never a truncated one),
 # and a rerun with --resume (with another -j) gives the uninterrupted run's bytes. Also: a
 # changed input or parameter is refused by name and nothing is touched; cleanup keeps partial
@@ -19,6 +19,7 @@ job() {
     case $1 in
     zoom) echo "zoom -q -r cubic --factor 2 $T" ;;
     zoomz) echo "zoom -q -r linear --factor 2 $T -co COMPRESS=DEFLATE" ;;
+    zoomzs) echo "zoom -q -r cubic --factor 2 $T -co COMPRESS=ZSTD -co PREDICTOR=2" ;;
     grid) echo "grid -q -r cubic --grid $GRID --grid-mask $GMASK $T" ;;
     gridz) echo "grid -q -r bspline3 --grid $GRID $T -co COMPRESS=DEFLATE" ;;
     esac
@@ -49,7 +50,7 @@ kill_and_resume() {
 }
 
 cp "$DATA/sample_grid.tif" old.tif
-for name in zoom zoomz grid gridz; do
+for name in zoom zoomz zoomzs grid gridz; do
     # shellcheck disable=SC2046
     expect_exit 0 "$GRIDR_RUN" $(job $name) -j 2 "$SRC" "ref_$name.tif"
 done
@@ -59,6 +60,9 @@ for phase in setup plan window@1 window@17 window@40 synced@9 synced@63 director
 done
 for phase in window@5 window@50 synced@33 directory rename renamed+old; do
     kill_and_resume zoomz "$phase"
+done
+for phase in window@9 synced@33; do
+    kill_and_resume zoomzs "$phase"
 done
 for phase in window@3 synced@11 rename; do
     kill_and_resume grid "$phase"
