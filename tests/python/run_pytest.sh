@@ -16,7 +16,7 @@ fi
 # An ASan build: the interpreter is not instrumented, so the runtime must be loaded first.
 if [ "${PYGRIDR_ASAN:-no}" = yes ]; then
     LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)
-    ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" # the interpreter leaks by design
     export LD_PRELOAD ASAN_OPTIONS
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gridr-pytest.XXXXXX")
