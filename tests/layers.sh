@@ -7,7 +7,7 @@ set -eu
 top=${GRIDR_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$top"
 # Layers, bottom first, and the public headers each owns.
-layers="base shm kernel raster sched job pipeline"
+layers="base shm kernel raster sched job pipeline dist"
 rank() {
     i=0
     for l in $layers; do
@@ -25,6 +25,7 @@ header_layer() {
     sched.h) echo sched ;;
     job.h) echo job ;;
     plan.h | pipeline.h) echo pipeline ;;
+    dist.h) echo dist ;;
     gridr.h) echo umbrella ;;
     *) echo unknown ;;
     esac

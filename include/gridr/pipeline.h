@@ -3,6 +3,7 @@
 #define GRIDR_PIPELINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "gridr/grid.h"
@@ -85,6 +86,83 @@ GRIDR_API int gridr_pipeline_work(void *ctx, const void *run_params, const void 
 GRIDR_API int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
                                  gridr_sched_progress_fn progress, void *progress_arg,
                                  gridr_pipeline_report *rep);
+
+/* ---- a job whose windows are shared with other processes (src/dist/: MPI ranks) ------------- */
+
+/** A job being run (the pipeline's context), handed to the hooks below. Opaque. */
+typedef struct gridr_pipeline_job gridr_pipeline_job;
+
+/** What the process that owns a job's output (the leader) tells the others (the members) once
+ *  the output exists and the windows are planned: plain values, no pointer (sent as bytes between
+ *  processes of one machine kind). */
+typedef struct gridr_pipeline_shared {
+    int32_t alone;     /* 1: the leader runs every window itself (an output written through
+                          GDAL, a warp's --keep-grid): the members skip the job */
+    int32_t resumable; /* the job keeps a record: members make their windows durable before
+                          they report them */
+    int32_t out_path;  /* how the output is written (the leader's decision) */
+    int32_t pad;
+    int64_t windows;            /* windows of the plan */
+    int64_t plan_sum;           /* a checksum of the plan's windows */
+    int64_t win_rows, win_cols; /* the plan's cut: the members plan the same windows */
+    gridr_raster_tile_codec codec;
+    gridr_raster_tile_sink sink; /* placed tiles: their layout (fd and pid are the leader's) */
+    char tmp[4096];              /* the temporary output every process writes into */
+} gridr_pipeline_shared;
+
+/** Offset given to gridr_pipeline_job_place for a window whose tiles are not to be written (the
+ *  job stopped). */
+#define GRIDR_PIPELINE_NO_PLACE UINT64_MAX
+
+/** The hooks of a shared job (gridr_pipeline_run_shared). Each returns 0 or a negative code. */
+typedef struct gridr_pipeline_peers {
+    void *user;
+    int member; /**< 0: this process owns the output (leader); 1: it writes into the leader's */
+    /** Leader: the output exists and the windows are planned (info filled: tell the members);
+     *  member: fill *info with the leader's (after its own rasters are open). */
+    int (*shared)(void *user, gridr_pipeline_job *job, gridr_pipeline_shared *info);
+    /** The windows this process runs (gridr_sched_run_desc.source). */
+    int (*source)(void *user, gridr_pipeline_job *job, long *k);
+    /** Called at every turn of this process's run (gridr_sched_run_desc.poll). */
+    int (*poll)(void *user, gridr_pipeline_job *job);
+    /** Window k is written by this process; `note` its tiles' places (gridr_raster_tiles_note's
+     *  text, "" for placed tiles). */
+    int (*done)(void *user, gridr_pipeline_job *job, long k, const char *note);
+    /** Compressed window k holds `bytes` bytes of tiles: it waits for its offset
+     *  (gridr_pipeline_job_place). */
+    int (*encoded)(void *user, gridr_pipeline_job *job, long k, uint64_t bytes);
+    /** This process's windows are over (rc: how its run ended): leader, wait until every member
+     *  has finished; member, wait for its offsets and report. Returns rc or what failed. */
+    int (*drain)(void *user, gridr_pipeline_job *job, int rc);
+} gridr_pipeline_peers;
+
+/** gridr_pipeline_run with the job's windows shared: the leader (peers->member 0) sets the job up
+ *  and commits it as gridr_pipeline_run does, running the windows its source gives; a member opens
+ *  the inputs, plans the leader's windows and writes the windows its source gives into the
+ *  leader's temporary output (its rep has its own figures). Returns as gridr_pipeline_run; a
+ *  member whose leader runs the job alone returns 0 at once with rep->windows 0. */
+GRIDR_API int gridr_pipeline_run_shared(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                                        gridr_sched_progress_fn progress, void *progress_arg,
+                                        gridr_pipeline_report *rep,
+                                        const gridr_pipeline_peers *peers);
+
+/** Windows of the job's plan. */
+GRIDR_API long gridr_pipeline_job_windows(const gridr_pipeline_job *job);
+/** Leader: whether window k was taken over from an interrupted run (never to be handed out). */
+GRIDR_API int gridr_pipeline_job_taken(const gridr_pipeline_job *job, long k);
+/** Leader: where the next compressed tile goes (the first offset to allocate). */
+GRIDR_API uint64_t gridr_pipeline_job_tiles_end(const gridr_pipeline_job *job);
+/** Write the held compressed window k from offset `off` (GRIDR_PIPELINE_NO_PLACE: drop it), then
+ *  tell peers->done (the leader records it itself). */
+GRIDR_API int gridr_pipeline_job_place(gridr_pipeline_job *job, long k, uint64_t off);
+/** Leader: window k written by a member, its tiles where `note` says: record it in the output
+ *  (and the record of a resumable job), count it for progress. */
+GRIDR_API int gridr_pipeline_job_record(gridr_pipeline_job *job, long k, const char *note);
+/** Bytes this process read and wrote for the job so far. */
+GRIDR_API void gridr_pipeline_job_bytes(const gridr_pipeline_job *job, uint64_t *read,
+                                        uint64_t *written);
+/** Make this process's writes to the output durable (fdatasync). */
+GRIDR_API int gridr_pipeline_job_sync(gridr_pipeline_job *job);
 
 /** What a resumable run's partial output holds (gridr-run cleanup lists it). */
 typedef struct gridr_pipeline_partial {

@@ -273,6 +273,27 @@ GRIDR_API int gridr_raster_tiles_restore(gridr_raster *r, gridr_rect win, const 
  *  uninterrupted run puts them. No-op for tiles at fixed places. */
 GRIDR_API int gridr_raster_tiles_trim(gridr_raster *r);
 
+/** Work shared by processes that each write their part (src/dist/): take the tiles of window
+ *  `win` that another process wrote into output `r`'s file, as its note says (as
+ *  gridr_raster_tiles_restore, without looking at the file's size: on a shared filesystem this
+ *  process may not see it yet). Commit records them. GRIDR_EFORMAT when the note does not fit. */
+GRIDR_API int gridr_raster_tiles_record(gridr_raster *r, gridr_rect win, const char *text);
+
+/** Where the next appended (compressed) tile of output `r` goes: the end of its tile data. 0 when
+ *  gridr does not keep its tiles' places. */
+GRIDR_API uint64_t gridr_raster_tiles_end(const gridr_raster *r);
+
+/** Bytes of tile data in a table of encoded tiles (gridr_raster_tiles_encode), 0 when `buf` (size
+ *  bytes) is no such table: the room gridr_raster_tiles_place needs. */
+GRIDR_API uint64_t gridr_raster_tiles_data_bytes(const void *buf, size_t size);
+
+/** Write the encoded tiles of table `buf` one after the other from offset `off` of the file open
+ *  on `fd` (named `name` in messages), e.g. the temporary output of a run another process owns;
+ *  *note (malloc'ed, the caller frees it) receives their places for gridr_raster_tiles_record.
+ *  Errors: GRIDR_EINVAL (not a table), GRIDR_EIO, GRIDR_ENOSPC, GRIDR_ENOMEM. */
+GRIDR_API int gridr_raster_tiles_place(int fd, const char *name, const void *buf, size_t size,
+                                       uint64_t off, char **note);
+
 /** Where the tiles of output `r` begin in its file: non-zero when gridr keeps the tiles' places
  *  (placed or appended tiles: a run that can be resumed), 0 otherwise. */
 GRIDR_API uint64_t gridr_raster_tiles_base(const gridr_raster *r);

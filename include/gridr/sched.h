@@ -118,7 +118,23 @@ typedef struct gridr_sched_run_desc {
     void *user;                       /**< passed to prepare, finish and describe */
     gridr_sched_progress_fn progress; /**< may be NULL */
     void *progress_arg;
+    /** Where the windows come from; NULL: 0 .. windows-1 in order. Called in the parent when a
+     *  slot is free: sets *k (0 <= *k < windows, each window at most once) and returns 0, or
+     *  returns GRIDR_SCHED_WAIT (none now: asked again at the next turn, after `poll`) or
+     *  GRIDR_SCHED_END (no more for this process: the run ends when the windows in flight are
+     *  done), or a negative code (the run stops with it). For work shared with other processes
+     *  (src/dist/): the run then does only the windows the source gave. */
+    int (*source)(void *user, long *k);
+    /** Called in the parent at every turn of the run and at least every poll_ms milliseconds
+     *  (may be NULL); returns 0 or a negative code (the run stops with it). */
+    int (*poll)(void *user);
+    int poll_ms; /**< bound of the wait between two polls; <= 0: 2 ms */
 } gridr_sched_run_desc;
+
+/** Source return: no window to give now. */
+#define GRIDR_SCHED_WAIT 2
+/** Source return: no more windows for this run. */
+#define GRIDR_SCHED_END 3
 
 /** Zero everything. */
 GRIDR_API void gridr_sched_run_desc_init(gridr_sched_run_desc *d);

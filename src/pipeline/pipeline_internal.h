@@ -58,8 +58,8 @@ typedef struct gridr__pipeline_win {
     gridr_rect read; /* the part of src inside the raster */
 } gridr__pipeline_win;
 
-/* Everything a running job holds in the parent. */
-typedef struct gridr__pipeline_ctx {
+/* Everything a running job holds in the parent (the public gridr_pipeline_job of shared jobs). */
+typedef struct gridr_pipeline_job {
     gridr__pipeline_params params;
     gridr_raster *src, *src_mask, *dst;
     int *bands;      /* 1-based source bands */
@@ -84,7 +84,21 @@ typedef struct gridr__pipeline_ctx {
     int mask_gdal;      /* has_src_mask: the source's GDAL mask bands, not a src-mask file */
     int src_alpha;      /* the source's alpha band (1-based) left out of the bands, else 0 */
     char warning[256];  /* what setup found worth a warning (a palette interpolated), or "" */
+    /* a job whose windows are shared with other processes (src/pipeline/shared.c) */
+    const gridr_pipeline_peers *peers; /* NULL: not shared (or the leader runs it alone) */
+    const gridr_job *job;
+    int share_fd; /* this process's descriptor of the temporary output, when share_open */
+    int share_open;
+    int joined;  /* leader: the members joined the job (they wait for its drain) */
+    void **held; /* compressed windows waiting for their offset, by window */
+    size_t *held_size;
+    long shared_done; /* leader: windows written, every process's */
+    gridr_sched_progress_fn progress;
+    void *progress_arg;
 } gridr__pipeline_ctx;
+
+/* gridr__pipeline_open's `dry`: a member of a shared job (no output checks; workers may read) */
+#define GRIDR__OPEN_MEMBER 2
 
 /* Open the source (and masks), load the grid, fill params. dry: no output checks. Exported (like
  * gridr__pipeline_create_output and gridr__pipeline_close) for tests/pipeline/test_pipeline.c only.
@@ -220,6 +234,24 @@ void gridr__resume_renaming(gridr__resume *rs, const gridr_job *j);
 /* The run ended: committed, or not (the record stays beside the partial output when windows are
  * durable). Frees rs. */
 void gridr__resume_end(gridr__resume *rs, int committed);
+
+/* ---- jobs shared with other processes (src/pipeline/shared.c) ---- */
+
+/* setup's answer for a member whose leader runs the job alone */
+#define GRIDR__SHARED_ALONE 2
+
+/* Member: open the inputs, take the leader's plan and temporary output. */
+int gridr__shared_member_setup(gridr__pipeline_ctx *c, const gridr_job *j, int workers);
+/* Leader: the job is set up: tell the members (c->peers cleared when it runs alone). */
+int gridr__shared_leader_ready(gridr__pipeline_ctx *c, const gridr_job *j);
+/* A finished window of a shared job (the scheduler's finish). */
+int gridr__shared_finish(gridr__pipeline_ctx *c, long k, gridr_array *arrays);
+/* The scheduler hooks of a shared job's run (user: the context). */
+int gridr__shared_source(void *user, long *k);
+int gridr__shared_poll(void *user);
+int gridr__shared_progress(double complete, const char *msg, void *arg);
+/* Release what the shared job holds. */
+void gridr__shared_close(gridr__pipeline_ctx *c);
 
 /* ---- encoded tiles in window order (src/pipeline/order.c) ---- */
 

@@ -268,6 +268,11 @@ static int job_finish(void *user, long k, gridr_array *arrays, int narrays)
     int rc;
     if (c->params.warp)
         gridr__warp_finish(c, arrays);
+    if (c->peers) { /* windows shared with other processes */
+        rc = gridr__shared_finish(c, k, arrays);
+        gridr_config_fault_phase("window", NULL, NULL);
+        return rc;
+    }
     if (gridr__resume_taken(c->resume, k)) /* nothing to write; its place in the order */
         return c->order ? gridr__order_put(c->order, k, NULL, 0) : 0;
     if (c->order) /* encoded (by a worker, or by prepare for an empty window) */
@@ -318,6 +323,14 @@ static void run_desc_fill(gridr__pipeline_ctx *c, gridr_sched_run_desc *d,
     d->user = c;
     d->progress = progress;
     d->progress_arg = progress_arg;
+    if (c->peers) { /* the windows the others do not take; every process's progress */
+        d->source = gridr__shared_source;
+        d->poll = gridr__shared_poll;
+        d->progress = c->peers->member ? NULL : gridr__shared_progress;
+        d->progress_arg = c;
+        c->progress = progress;
+        c->progress_arg = progress_arg;
+    }
 }
 
 static int run_windows(gridr__pipeline_ctx *c, gridr_sched *s, gridr_sched_progress_fn progress,
@@ -326,11 +339,13 @@ static int run_windows(gridr__pipeline_ctx *c, gridr_sched *s, gridr_sched_progr
     gridr_sched_run_desc d;
     gridr_sched_stats st;
     run_desc_fill(c, &d, progress, progress_arg);
-    int rc = c->params.out_path == GRIDR__OUT_ENCODED
+    int rc = c->params.out_path == GRIDR__OUT_ENCODED && !c->peers
                  ? gridr__order_new(d.windows, write_encoded, c, &c->order)
                  : 0;
     if (rc == 0)
         rc = gridr_sched_run(s, &d);
+    if (c->peers) /* the others' windows (leader), the offsets still to come (member) */
+        rc = c->peers->drain(c->peers->user, c, rc);
     if (rc == 0 && gridr__order_left(c->order) != 0)
         rc = gridr__fail(GRIDR_EPARTIAL, "%ld windows of '%s' were not written",
                          gridr__order_left(c->order), gridr_raster_path(c->dst));
@@ -420,10 +435,11 @@ static int step(const job_progress *p, const char *name, double complete)
 /* Open the rasters, check the budget, create the output, plan; the output is removed again when
  * a later step fails. */
 static int setup(gridr__pipeline_ctx *c, gridr_sched *s, gridr_registry *reg, const gridr_job *j,
-                 const job_progress *p)
+                 const job_progress *p, const gridr_pipeline_peers *peers)
 {
     int workers = gridr_sched_workers(s);
     int rc = gridr__pipeline_open(c, j, 0);
+    c->peers = peers;
     if (rc == 0) /* before any work: what the source's header asks for must fit the budget */
         rc = gridr__pipeline_check_budget(c, j, workers);
     if (rc == 0)
@@ -448,6 +464,8 @@ static int setup(gridr__pipeline_ctx *c, gridr_sched *s, gridr_registry *reg, co
         c->resume = NULL;
         rc = gridr__resume_start(c, j, found, reg);
     }
+    if (rc == 0 && c->peers) /* the members join (or the job is run here alone) */
+        rc = gridr__shared_leader_ready(c, j);
     if (rc && c->dst)
         finish_output(c, reg, rc);
     return rc;
@@ -469,19 +487,56 @@ static int commit(gridr__pipeline_ctx *c, gridr_registry *reg, const gridr_job *
     return rc;
 }
 
-int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
-                       gridr_sched_progress_fn progress, void *progress_arg,
-                       gridr_pipeline_report *rep)
+/* The figures of the run into the report. */
+static void report_fill(const gridr__pipeline_ctx *c, gridr_pipeline_report *rep, double t0)
+{
+    rep->out_rows = c->params.out_rows;
+    rep->out_cols = c->params.out_cols;
+    rep->bands = c->params.bands;
+    rep->bytes_read = c->bytes_read;
+    rep->bytes_written = c->bytes_written;
+    rep->warp_max_error = c->warp_max_err;
+    rep->warp_nodes = c->warp_nodes_count;
+    rep->warp_cells = c->warp_cells;
+    rep->warp_points = c->warp_points;
+    rep->warp_margin = c->warp_margin;
+    rep->seconds_total = now_s() - t0;
+}
+
+/* A member of a shared job: the leader's plan, the windows its source gives, no commit. */
+static int member_run(gridr_sched *s, const gridr_job *j, gridr_pipeline_report *rep,
+                      const gridr_pipeline_peers *peers)
 {
     gridr__pipeline_ctx c;
-    gridr_pipeline_report local;
+    double t0 = now_s();
+    memset(&c, 0, sizeof c);
+    c.peers = peers;
+    int rc = gridr__shared_member_setup(&c, j, gridr_sched_workers(s));
+    rep->seconds_setup = now_s() - t0;
+    if (rc == 0) {
+        rc = run_windows(&c, s, NULL, NULL, rep);
+        rep->seconds_run = now_s() - t0 - rep->seconds_setup;
+    } else if (rc == GRIDR__SHARED_ALONE) {
+        rc = 0;
+    } else if (c.peers) { /* the leader waits for this process's word */
+        rc = peers->drain(peers->user, &c, rc);
+    }
+    report_fill(&c, rep, t0);
+    gridr__pipeline_close(&c);
+    return rc ? gridr__pipeline_fail(j, rc) : 0;
+}
+
+static int run_job(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                   gridr_sched_progress_fn progress, void *progress_arg, gridr_pipeline_report *rep,
+                   const gridr_pipeline_peers *peers)
+{
+    gridr__pipeline_ctx c;
     job_progress p = {progress, progress_arg, NULL, NULL};
     double t0 = now_s();
-    if (!rep)
-        rep = &local;
-    memset(rep, 0, sizeof *rep);
     gridr_clear_warning();
-    int rc = setup(&c, s, reg, j, &p);
+    int rc = setup(&c, s, reg, j, &p, peers);
+    if (rc < 0 && c.peers && c.joined) /* the members joined: they wait for the leader's end */
+        rc = peers->drain(peers->user, &c, rc);
     snprintf(rep->warning, sizeof rep->warning, "%s", gridr_last_warning()); /* setup's */
     rep->seconds_setup = now_s() - t0;
     if (rc == ALREADY_DONE) {
@@ -506,17 +561,27 @@ int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
                      "the grid, its oversampling and shift)",
                      j->src);
     }
-    rep->out_rows = c.params.out_rows;
-    rep->out_cols = c.params.out_cols;
-    rep->bands = c.params.bands;
-    rep->bytes_read = c.bytes_read;
-    rep->bytes_written = c.bytes_written;
-    rep->warp_max_error = c.warp_max_err;
-    rep->warp_nodes = c.warp_nodes_count;
-    rep->warp_cells = c.warp_cells;
-    rep->warp_points = c.warp_points;
-    rep->warp_margin = c.warp_margin;
-    rep->seconds_total = now_s() - t0;
+    report_fill(&c, rep, t0);
     gridr__pipeline_close(&c);
     return rc ? gridr__pipeline_fail(j, rc) : 0;
+}
+
+int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                       gridr_sched_progress_fn progress, void *progress_arg,
+                       gridr_pipeline_report *rep)
+{
+    return gridr_pipeline_run_shared(s, reg, j, progress, progress_arg, rep, NULL);
+}
+
+int gridr_pipeline_run_shared(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                              gridr_sched_progress_fn progress, void *progress_arg,
+                              gridr_pipeline_report *rep, const gridr_pipeline_peers *peers)
+{
+    gridr_pipeline_report local;
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof *rep);
+    if (peers && peers->member)
+        return member_run(s, j, rep, peers);
+    return run_job(s, reg, j, progress, progress_arg, rep, peers);
 }

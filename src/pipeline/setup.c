@@ -324,7 +324,7 @@ int gridr__pipeline_open(gridr__pipeline_ctx *c, const gridr_job *j, int dry)
     if (!dry &&
         (rc = gridr__pipeline_check_dst(c, j)) != 0) /* no input replaced through a VRT... */
         return rc;
-    if (!dry && c->params.bands == 1 && c->bands[0] == 1 &&
+    if (dry != 1 && c->params.bands == 1 && c->bands[0] == 1 &&
         (rc = gridr_raster_worker_source(c->src, &c->params.wsrc)) != 0)
         return rc;
     if (c->params.wsrc.dtype != (int32_t)c->params.src_dtype)
@@ -567,6 +567,7 @@ void gridr__pipeline_close(gridr__pipeline_ctx *c)
     gridr_raster_close(c->grid_col_r);
     gridr_raster_close(c->grid_mask_r);
     gridr__warp_close(c);
+    gridr__shared_close(c);
     free(c->bands);
     memset(c, 0, sizeof *c);
 }

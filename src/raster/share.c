@@ -467,7 +467,8 @@ static int restore_one(gridr__share *sh, uint64_t t, uint64_t off, uint64_t len,
     return 0;
 }
 
-int gridr_raster_tiles_restore(gridr_raster *r, gridr_rect win, const char *text)
+/* Take the tiles of window `win` as its note says, each inside the first `size` bytes. */
+static int take_note(gridr_raster *r, gridr_rect win, const char *text, int check_size)
 {
     uint64_t *t;
     long n = 0;
@@ -476,13 +477,13 @@ int gridr_raster_tiles_restore(gridr_raster *r, gridr_rect win, const char *text
     if (rc)
         return rc;
     gridr__share *sh = r->share;
-    int bad = fstat((int)sh->sink.fd, &st) != 0;
+    int bad = check_size && fstat((int)sh->sink.fd, &st) != 0;
+    uint64_t size = check_size ? (uint64_t)st.st_size : UINT64_MAX;
     const char *p = text ? text : "";
     for (long i = 0; !bad && sh->append && i < n; i++) {
         char *end;
         uint64_t off, len;
-        bad = note_item(p, &end, &off, &len) != 0 ||
-              restore_one(sh, t[i], off, len, (uint64_t)st.st_size) != 0;
+        bad = note_item(p, &end, &off, &len) != 0 || restore_one(sh, t[i], off, len, size) != 0;
         p = *end ? end + 1 : end;
     }
     bad |= *p != 0;
@@ -496,6 +497,21 @@ int gridr_raster_tiles_restore(gridr_raster *r, gridr_rect win, const char *text
                            r->path, win.row0, win.row0 + win.rows, win.col0, win.col0 + win.cols,
                            r->tmp);
     return 0;
+}
+
+int gridr_raster_tiles_restore(gridr_raster *r, gridr_rect win, const char *text)
+{
+    return take_note(r, win, text, 1);
+}
+
+int gridr_raster_tiles_record(gridr_raster *r, gridr_rect win, const char *text)
+{
+    return take_note(r, win, text, 0);
+}
+
+uint64_t gridr_raster_tiles_end(const gridr_raster *r)
+{
+    return r && r->share ? r->share->end : 0;
 }
 
 int gridr_raster_tiles_trim(gridr_raster *r)
@@ -524,6 +540,67 @@ int gridr_raster_sync(gridr_raster *r)
         return gridr__fail_errno(GRIDR_EIO, errno, "cannot sync '%s' (temporary '%s')", r->path,
                                  r->tmp);
     return 0;
+}
+
+/* ---- encoded windows written by other processes (src/dist/) ------------------------------- */
+
+/* Entry i of an encoded table (checked: inside the buffer). -1 when it is no such table. */
+static int table_entry(const unsigned char *b, size_t size, uint32_t i, gridr__tiles_entry *te)
+{
+    gridr__tiles_head h;
+    if (size < sizeof h)
+        return -1;
+    memcpy(&h, b, sizeof h);
+    size_t at = sizeof h + (size_t)i * sizeof *te;
+    if (h.magic != GRIDR__TILES_MAGIC || h.used > size || i >= h.ntiles || at + sizeof *te > size)
+        return -1;
+    memcpy(te, b + at, sizeof *te);
+    return te->size > 0 && te->offset <= h.used && te->size <= h.used - te->offset ? 0 : -1;
+}
+
+uint64_t gridr_raster_tiles_data_bytes(const void *buf, size_t size)
+{
+    gridr__tiles_head h;
+    gridr__tiles_entry te;
+    uint64_t sum = 0;
+    if (!buf || size < sizeof h)
+        return 0;
+    memcpy(&h, buf, sizeof h);
+    for (uint32_t i = 0; i < h.ntiles; i++) {
+        if (table_entry(buf, size, i, &te) != 0)
+            return 0;
+        sum += te.size;
+    }
+    return sum;
+}
+
+int gridr_raster_tiles_place(int fd, const char *name, const void *buf, size_t size, uint64_t off,
+                             char **note)
+{
+    gridr__tiles_head h;
+    gridr__tiles_entry te;
+    *note = NULL;
+    if (!gridr_raster_tiles_data_bytes(buf, size))
+        return gridr__fail(GRIDR_EINVAL, "'%s': not a table of encoded tiles", name);
+    memcpy(&h, buf, sizeof h);
+    size_t cap = (size_t)h.ntiles * 42 + 1, at = 0;
+    char *s = malloc(cap), what[PATH_MAX + 64];
+    if (!s)
+        return gridr__fail(GRIDR_ENOMEM, "no memory for the note of '%s'", name);
+    snprintf(what, sizeof what, "cannot write the tiles of '%s'", name);
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < h.ntiles; i++) {
+        table_entry(buf, size, i, &te);
+        rc = write_all(fd, (const unsigned char *)buf + te.offset, (size_t)te.size, off, what);
+        at += (size_t)snprintf(s + at, cap - at, "%s%" PRIu64 "+%" PRIu64, i ? " " : "", off,
+                               te.size);
+        off += te.size;
+    }
+    if (rc)
+        free(s);
+    else
+        *note = s;
+    return rc;
 }
 
 /* ---- the workers' side -------------------------------------------------------------------- */

@@ -43,6 +43,9 @@ typedef struct run {
     slot *sl;
     int nslots;
     long next, settled;
+    long pending; /* with a source: the window it gave, not prepared yet (-1: none) */
+    int src_end;  /* with a source: it said GRIDR_SCHED_END */
+    int src_rc;   /* with a source: its error */
     int stopping;
     struct pollfd *pfd;
     int *pmap;
@@ -255,7 +258,8 @@ static int prepare_slot(run *r, slot *sl)
 {
     const gridr_sched_run_desc *d = r->d;
     if (sl->state == SLOT_FREE) {
-        sl->k = r->next++;
+        sl->k = r->d->source ? r->pending : r->next++;
+        r->pending = -1;
         sl->attempt = 1;
     }
     for (int i = 0; i < d->narrays; i++)
@@ -283,17 +287,50 @@ static int prepare_slot(run *r, slot *sl)
     return 0;
 }
 
+/* Whether a new window can be prepared: the next index, or one the source gives. */
+static int have_window(run *r)
+{
+    const gridr_sched_run_desc *d = r->d;
+    if (!d->source)
+        return r->next < d->windows;
+    if (r->pending >= 0 || r->src_end || r->src_rc)
+        return r->pending >= 0;
+    long k = -1;
+    int rc = d->source(d->user, &k);
+    if (rc == GRIDR_SCHED_END)
+        r->src_end = 1;
+    else if (rc == 0 && (k < 0 || k >= d->windows))
+        r->src_rc = gridr__fail(GRIDR_EINVAL, "window source: window %ld of %ld", k, d->windows);
+    else if (rc < 0)
+        r->src_rc = rc;
+    else if (rc == 0)
+        r->pending = k;
+    return r->pending >= 0;
+}
+
+/* Whether the run goes on: windows left, or (with a source) in flight or still to come. */
+static int run_more(const run *r)
+{
+    if (!r->d->source)
+        return r->settled < r->d->windows;
+    if (!r->src_end)
+        return 1;
+    for (int i = 0; i < r->nslots; i++)
+        if (r->sl[i].state != SLOT_FREE)
+            return 1;
+    return r->pending >= 0;
+}
+
 static slot *slot_to_prepare(run *r)
 {
-    for (int i = 0; i < r->nslots; i++)
+    int free_slot = -1;
+    for (int i = 0; i < r->nslots; i++) {
         if (r->sl[i].state == SLOT_RETRY)
             return &r->sl[i];
-    if (r->next >= r->d->windows)
-        return NULL;
-    for (int i = 0; i < r->nslots; i++)
-        if (r->sl[i].state == SLOT_FREE)
-            return &r->sl[i];
-    return NULL;
+        if (free_slot < 0 && r->sl[i].state == SLOT_FREE)
+            free_slot = i;
+    }
+    return free_slot >= 0 && have_window(r) ? &r->sl[free_slot] : NULL;
 }
 
 /* ---- talking to workers ------------------------------------------------------------------ */
@@ -505,16 +542,29 @@ static int finish_done(run *r)
     return rc;
 }
 
+/* How long a turn may wait for an event: for ever, or until the next poll of a run that has one
+ * (or a source that said "wait"). */
+static int poll_wait(const run *r)
+{
+    if (!r->d->poll && !r->d->source)
+        return -1;
+    return r->d->poll_ms > 0 ? r->d->poll_ms : 2;
+}
+
 /* Each turn: take what happened, give idle workers the windows already prepared, write what is
  * done, then prepare one more window (without blocking while there is one to prepare). */
 static int run_loop(run *r)
 {
     int rc = progress(r);
-    while (!rc && r->settled < r->d->windows) {
+    while (!rc && run_more(r)) {
         dispatch_ready(r);
-        rc = wait_events(r, next_deadline(r, slot_to_prepare(r) ? 0 : -1));
+        rc = wait_events(r, next_deadline(r, slot_to_prepare(r) ? 0 : poll_wait(r)));
         if (!rc)
             rc = kill_late(r);
+        if (!rc && r->d->poll)
+            rc = r->d->poll(r->d->user);
+        if (!rc)
+            rc = r->src_rc;
         if (rc)
             break;
         dispatch_ready(r);
@@ -760,6 +810,7 @@ int gridr_sched_run(gridr_sched *s, const gridr_sched_run_desc *d)
     memset(&r, 0, sizeof r);
     r.s = s;
     r.d = d;
+    r.pending = -1;
     s->running = 1;
     rc = open_run(&r);
     if (!rc) {

@@ -419,6 +419,7 @@ typedef struct run_state {
     gridr_sched *sched;
     json_t *report;
     int failed, signal;
+    void *dist; /* the MPI job's communicator (gridr_dist), or NULL: a run of its own */
 } run_state;
 
 static const char *sig_name(int sig)
@@ -513,13 +514,18 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
         rc = gridr_sched_set_keep_going(st->sched, j->keep_going);
     if (rc == 0)
         rc = gridr_sched_set_timeout(st->sched, j->timeout);
-    if (rc == 0)
+    if (rc == 0 && st->dist)
+        rc = cli_dist_run(st->dist, st->sched, st->reg, j, (long)i, &prog, &rep);
+    else if (rc == 0)
         rc = gridr_pipeline_run(st->sched, st->reg, j, cli_show_progress, &prog, &rep);
     if (prog.enabled && rc)
         fputc('\n', stderr);
     job_outcome(st, j, &rep, rc);
-    if (st->report)
-        json_array_append_new(st->report, report_job(j, &rep, rc, gridr_last_error()));
+    json_t *o = st->report ? report_job(j, &rep, rc, gridr_last_error()) : NULL;
+    if (o && st->dist)
+        cli_dist_report(st->dist, o);
+    if (o)
+        json_array_append_new(st->report, o);
 }
 
 /* Run the jobs in order until a signal: the job it stops (or the next one, when it came between
@@ -549,29 +555,35 @@ static void run_all(run_state *st, const gridr_job *jobs, size_t n)
 
 static int run_jobs(gridr_job *jobs, size_t n, const char *report)
 {
-    run_state st = {NULL, NULL, report ? json_array() : NULL, 0, 0};
-    /* Fork the workers first: nothing has opened a raster or started OpenMP yet. A signal that
-     * came while the jobs were read and checked stops the run before any of that. */
-    int refused = 0;
+    run_state st = {NULL, NULL, report ? json_array() : NULL, 0, 0, NULL};
+    /* Fork the workers first: nothing has opened a raster or started OpenMP (or MPI) yet. A
+     * signal that came while the jobs were read and checked stops the run before any of that. */
+    int refused = 0, member = 0;
     if (cli_pending_signal() || start_pool(&st, jobs, n) == 0) {
-        if (!cli_pending_signal()) /* inputs open only after the fork */
+        if (!cli_pending_signal() && cli_dist_start(&st.dist) != 0)
+            st.failed = 1;
+        member = st.dist && cli_dist_member(st.dist);
+        if (member) /* another rank of an MPI job: rank 0 leads, this one takes part */
+            st.failed = cli_dist_members(st.dist, st.sched, jobs, n, &st.signal);
+        else if (!st.failed && !cli_pending_signal()) /* inputs open only after the fork */
             refused = check_outputs(jobs, n, report);
-        if (!refused)
+        if (!member && !st.failed && !refused)
             run_all(&st, jobs, n);
     } else {
         st.failed = 1;
     }
     gridr_sched_free(st.sched);
-    if (!refused && report && write_report(report, st.reg, st.report) && !st.failed)
+    if (!member && !refused && report && write_report(report, st.reg, st.report) && !st.failed)
         st.failed = 1;
     cli_set_registry(NULL);
     gridr_registry_close(st.reg);
     json_decref(st.report);
-    if (refused)
-        return refused;
-    if (st.signal)
-        return 128 + st.signal;
-    return st.failed ? GRIDR_CLI_FAILED : GRIDR_CLI_OK;
+    int code = refused     ? refused
+               : st.signal ? 128 + st.signal
+               : st.failed ? GRIDR_CLI_FAILED
+                           : GRIDR_CLI_OK;
+    cli_dist_finish(st.dist, member, code, st.signal); /* a signal ends every rank */
+    return code;
 }
 
 static int dry_run_jobs(const gridr_job *jobs, size_t n)

@@ -1,0 +1,176 @@
+/* gridr: the MPI layer's start, end and messages: which process is which rank, the job headers
+ * rank 0 broadcasts, and the point-to-point messages of the work queue. */
+#include "base/internal.h"
+#include "dist_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double gridr__dist_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int gridr_dist_launched(void)
+{
+    /* Open MPI's mpirun (and its PMIx), MPICH-style PMI, Slurm's srun with PMI/PMIx */
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE",
+                                       NULL};
+    for (int i = 0; vars[i]; i++)
+        if (getenv(vars[i]))
+            return 1;
+    return 0;
+}
+
+int gridr__dist_fail(int err, const char *what)
+{
+    char text[MPI_MAX_ERROR_STRING] = "";
+    int len = 0;
+    MPI_Error_string(err, text, &len);
+    return gridr__fail(GRIDR_ESYS, "MPI: %s: %s", what, text);
+}
+
+int gridr_dist_init(int *argc, char ***argv, gridr_dist **out)
+{
+    int provided = 0, err;
+    *out = NULL;
+    gridr_dist *d = calloc(1, sizeof *d);
+    if (!d)
+        return gridr__fail(GRIDR_ENOMEM, "no memory for the MPI layer");
+    err = MPI_Init_thread(argc, argv, MPI_THREAD_SINGLE, &provided);
+    if (err != MPI_SUCCESS) {
+        free(d);
+        return gridr__dist_fail(err, "MPI_Init");
+    }
+    /* errors come back as codes: the caller ends the job with a message */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+    if (gethostname(d->host, sizeof d->host - 1) != 0)
+        snprintf(d->host, sizeof d->host, "?");
+    d->seq = -1;
+    *out = d;
+    return 0;
+}
+
+int gridr_dist_rank_of(const gridr_dist *d)
+{
+    return d->rank;
+}
+
+int gridr_dist_size(const gridr_dist *d)
+{
+    return d->size;
+}
+
+int gridr__dist_send(gridr_dist *d, int to, int tag, const int64_t *v, int n)
+{
+    (void)d;
+    int err = MPI_Send(v, n, MPI_INT64_T, to, tag, MPI_COMM_WORLD);
+    return err == MPI_SUCCESS ? 0 : gridr__dist_fail(err, "send");
+}
+
+int gridr__dist_probe(gridr_dist *d, int wait, MPI_Status *st)
+{
+    int flag = 0;
+    (void)d;
+    if (!wait) {
+        int err = MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
+        return err == MPI_SUCCESS ? flag : gridr__dist_fail(err, "probe");
+    }
+    /* Polled rather than blocked in MPI: a signal (the launcher ending the job) is seen here. */
+    for (long spins = 0;; spins++) {
+        int err = MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
+        if (err != MPI_SUCCESS)
+            return gridr__dist_fail(err, "probe");
+        if (flag)
+            return 1;
+        struct timespec ts = {0, spins < 1000 ? 20000 : 500000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int gridr__dist_recv(gridr_dist *d, const MPI_Status *st, unsigned char **buf, int *len)
+{
+    (void)d;
+    MPI_Get_count(st, MPI_BYTE, len);
+    *buf = malloc(*len > 0 ? (size_t)*len : 1);
+    if (!*buf)
+        return gridr__fail(GRIDR_ENOMEM, "no memory for a message of %d bytes", *len);
+    int err = MPI_Recv(*buf, *len, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD,
+                       MPI_STATUS_IGNORE);
+    if (err != MPI_SUCCESS) {
+        free(*buf);
+        *buf = NULL;
+        return gridr__dist_fail(err, "receive");
+    }
+    return 0;
+}
+
+/* ---- job headers ------------------------------------------------------------------------- */
+
+static int bcast_index(gridr_dist *d, int64_t *index)
+{
+    (void)d;
+    int err = MPI_Bcast(index, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+    return err == MPI_SUCCESS ? 0 : gridr__dist_fail(err, "broadcast of the next job");
+}
+
+int gridr__dist_bcast_info(gridr_pipeline_shared *info)
+{
+    int err = MPI_Bcast(info, (int)sizeof *info, MPI_BYTE, 0, MPI_COMM_WORLD);
+    return err == MPI_SUCCESS ? 0 : gridr__dist_fail(err, "broadcast of the job's plan");
+}
+
+int gridr_dist_end(gridr_dist *d)
+{
+    int64_t end = -1;
+    return d->size > 1 ? bcast_index(d, &end) : 0;
+}
+
+int gridr_dist_next(gridr_dist *d, long *index)
+{
+    int64_t v = -1;
+    int rc = bcast_index(d, &v);
+    *index = rc ? -1 : (long)v;
+    d->seq = v;
+    return rc;
+}
+
+int gridr__dist_header(gridr_dist *d, long index)
+{
+    int64_t v = index;
+    d->seq = v;
+    return d->size > 1 ? bcast_index(d, &v) : 0;
+}
+
+const gridr_dist_rank *gridr_dist_ranks(const gridr_dist *d, int *n)
+{
+    *n = d->nranks;
+    return d->ranks;
+}
+
+void gridr_dist_finalize(gridr_dist *d)
+{
+    if (!d)
+        return;
+    MPI_Finalize();
+    free(d->ranks);
+    free(d->queue);
+    free(d->dbuf);
+    free(d->sizes);
+    free(d->owner);
+    free(d);
+}
+
+void gridr_dist_abort(gridr_dist *d, int code)
+{
+    (void)d;
+    MPI_Abort(MPI_COMM_WORLD, code);
+    _exit(code); /* not reached */
+}
