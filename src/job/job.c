@@ -346,27 +346,34 @@ static int set_bands(gridr_job *j, const gridr__job_key *k, const char *v)
     return 0;
 }
 
-static int set_co(gridr_job *j, const gridr__job_key *k, const char *v)
+int gridr__job_set_kv_list(const gridr__job_key *k, const char *v, char ***list, size_t *n,
+                           const char *example)
 {
     if (!v) {
-        for (size_t i = 0; i < j->ncreation_options; i++)
-            free(j->creation_options[i]);
-        free(j->creation_options);
-        j->creation_options = NULL;
-        j->ncreation_options = 0;
+        for (size_t i = 0; i < *n; i++)
+            free((*list)[i]);
+        free(*list);
+        *list = NULL;
+        *n = 0;
         return 0;
     }
     const char *eq = strchr(v, '=');
     if (!eq || eq == v)
-        return gridr__job_bad_value(k->name, v, "KEY=VALUE, e.g. COMPRESS=DEFLATE");
-    char **co = realloc(j->creation_options, (j->ncreation_options + 2) * sizeof *co);
-    if (!co)
+        return gridr__job_bad_value(k->name, v, example);
+    char **l = realloc(*list, (*n + 2) * sizeof *l);
+    if (!l)
         return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
-    j->creation_options = co;
-    if (!(co[j->ncreation_options] = strdup(v)))
+    *list = l;
+    if (!(l[*n] = strdup(v)))
         return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
-    co[++j->ncreation_options] = NULL;
+    l[++*n] = NULL;
     return 0;
+}
+
+static int set_co(gridr_job *j, const gridr__job_key *k, const char *v)
+{
+    return gridr__job_set_kv_list(k, v, &j->creation_options, &j->ncreation_options,
+                                  "KEY=VALUE, e.g. COMPRESS=DEFLATE");
 }
 
 static int set_tile(gridr_job *j, const gridr__job_key *k, const char *v)
@@ -675,6 +682,18 @@ int gridr__job_forbid(const gridr_job *j, int present, const char *key)
                        gridr__job_origin(j), key, gridr_job_kind_name(j->kind));
 }
 
+int gridr__job_forbid_grid(const gridr_job *j)
+{
+    int rc = gridr__job_forbid(j, j->grid != NULL, "grid");
+    rc = rc ? rc : gridr__job_forbid(j, j->grid_col != NULL, "grid-col");
+    rc = rc ? rc : gridr__job_forbid(j, j->grid_res_row != 0, "grid-res");
+    rc = rc ? rc : gridr__job_forbid(j, j->grid_mask != NULL, "grid-mask");
+    rc = rc ? rc : gridr__job_forbid(j, j->has_grid_nodata, "grid-nodata");
+    return rc ? rc
+              : gridr__job_forbid(j, j->grid_shift_row != 0 || j->grid_shift_col != 0,
+                                  "grid-shift");
+}
+
 static int check_zoom(const gridr_job *j)
 {
     if (!j->zoom_fx && !j->size_rows)
@@ -683,13 +702,7 @@ static int check_zoom(const gridr_job *j)
     if (j->zoom_fx && j->size_rows)
         return gridr__fail(GRIDR_EINVAL, "%s: keys 'factor' and 'size' exclude each other",
                            gridr__job_origin(j));
-    int rc = gridr__job_forbid(j, j->grid != NULL, "grid");
-    rc = rc ? rc : gridr__job_forbid(j, j->grid_col != NULL, "grid-col");
-    rc = rc ? rc : gridr__job_forbid(j, j->grid_res_row != 0, "grid-res");
-    rc = rc ? rc : gridr__job_forbid(j, j->grid_mask != NULL, "grid-mask");
-    rc = rc ? rc : gridr__job_forbid(j, j->has_grid_nodata, "grid-nodata");
-    rc = rc ? rc
-            : gridr__job_forbid(j, j->grid_shift_row != 0 || j->grid_shift_col != 0, "grid-shift");
+    int rc = gridr__job_forbid_grid(j);
     rc = rc ? rc : gridr__job_forbid(j, j->has_dst_geotransform, "dst-geotransform");
     rc = rc ? rc : gridr__job_forbid(j, j->dst_srs != NULL, "dst-srs");
     return rc;

@@ -63,6 +63,15 @@ const char *gridr__job_origin(const gridr_job *j);
 /** Fails when `present`: key `key` does not apply to this kind of job. */
 int gridr__job_forbid(const gridr_job *j, int present, const char *key);
 
+/** Fails when a key of grid jobs (grid, grid-col, grid-res, grid-mask, grid-nodata, grid-shift)
+ * is set. */
+int gridr__job_forbid_grid(const gridr_job *j);
+
+/** A list key of KEY=VALUE items ("co", "to"): `v` appended to the NULL-terminated `*list` of `*n`
+ * (copied), or the list freed when `v` is NULL; `example` for the message on a bad item. */
+int gridr__job_set_kv_list(const gridr__job_key *k, const char *v, char ***list, size_t *n,
+                           const char *example);
+
 /* Warp keys (gdalwarp's names): "tr", "te", "dst-geotransform", "ts", "to". */
 int gridr__job_set_tr(gridr_job *j, const gridr__job_key *k, const char *v);
 int gridr__job_set_te(gridr_job *j, const gridr__job_key *k, const char *v);

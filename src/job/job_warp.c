@@ -96,25 +96,8 @@ int gridr__job_set_ts(gridr_job *j, const gridr__job_key *k, const char *v)
 /* "to": transformer options, a list like "co". */
 int gridr__job_set_to(gridr_job *j, const gridr__job_key *k, const char *v)
 {
-    if (!v) {
-        for (size_t i = 0; i < j->ntransform_options; i++)
-            free(j->transform_options[i]);
-        free(j->transform_options);
-        j->transform_options = NULL;
-        j->ntransform_options = 0;
-        return 0;
-    }
-    const char *eq = strchr(v, '=');
-    if (!eq || eq == v)
-        return gridr__job_bad_value(k->name, v, "KEY=VALUE, e.g. RPC_HEIGHT=100");
-    char **to = realloc(j->transform_options, (j->ntransform_options + 2) * sizeof *to);
-    if (!to)
-        return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
-    j->transform_options = to;
-    if (!(to[j->ntransform_options] = strdup(v)))
-        return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
-    to[++j->ntransform_options] = NULL;
-    return 0;
+    return gridr__job_set_kv_list(k, v, &j->transform_options, &j->ntransform_options,
+                                  "KEY=VALUE, e.g. RPC_HEIGHT=100");
 }
 
 /* ---- validation ------------------------------------------------------------------------------ */
@@ -143,13 +126,7 @@ int gridr__job_check_warp(const gridr_job *j)
     rc = rc ? rc : gridr__job_forbid(j, j->size_rows != 0, "size");
     rc = rc ? rc : gridr__job_forbid(j, j->has_dst_geotransform, "dst-geotransform");
     rc = rc ? rc : gridr__job_forbid(j, j->dst_srs != NULL, "dst-srs");
-    rc = rc ? rc : gridr__job_forbid(j, j->grid != NULL, "grid");
-    rc = rc ? rc : gridr__job_forbid(j, j->grid_col != NULL, "grid-col");
-    rc = rc ? rc : gridr__job_forbid(j, j->grid_res_row != 0, "grid-res");
-    rc = rc ? rc : gridr__job_forbid(j, j->grid_mask != NULL, "grid-mask");
-    rc = rc ? rc : gridr__job_forbid(j, j->has_grid_nodata, "grid-nodata");
-    rc = rc ? rc
-            : gridr__job_forbid(j, j->grid_shift_row != 0 || j->grid_shift_col != 0, "grid-shift");
+    rc = rc ? rc : gridr__job_forbid_grid(j);
     if (!rc && j->tap && j->tr_x == 0)
         rc = gridr__fail(GRIDR_EINVAL, "%s: key 'tap' needs key 'tr'", gridr__job_origin(j));
     if (!rc && j->tr_x != 0 && (j->ts_cols || j->ts_rows))
