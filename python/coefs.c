@@ -65,32 +65,20 @@ static double dot(const gridr_array *d, int band, int K, long r0, const double *
     return acc;
 }
 
-/* One output pixel (i, j) of the window, at source position (tr, tc) given as absolute
- * raster coordinates, valid or not. */
-static void pixel(const gridr_resample_opts *o, const gridr_source *s, gridr_array *out,
-                  gridr_array *om, long i, long j, double tr, double tc, int valid)
-{
-    int K = gridr_interp_taps(o->interp);
-    double wr[GRIDR_INTERP_MAX_TAPS], wc[GRIDR_INTERP_MAX_TAPS];
-    long r0 = 0, c0 = 0;
-    if (valid) {
-        stencil(o->interp, K, tr - (double)s->row0, &r0, wr);
-        stencil(o->interp, K, tc - (double)s->col0, &c0, wc);
-        valid = taps_ok(s, K, r0, wr, c0, wc);
-    }
-    for (int b = 0; b < out->bands; b++) {
-        double v = valid ? dot(&s->data, b, K, r0, wr, c0, wc) : o->out_nodata;
-        gridr_dtype_set(gridr_array_at(out, b, i, j), out->dtype, 0, v);
-    }
-    if (om)
-        ((uint8_t *)om->data)[(size_t)i * (size_t)om->row_stride + (size_t)j] = (uint8_t)valid;
-}
+/* A pass over an output window: what its pixels read and write. */
+typedef struct pass {
+    const gridr_resample_opts *o;
+    const gridr_source *src;       /* eval_pixel */
+    long raster_rows, raster_cols; /* clip_pixel */
+    gridr_array *out, *om;         /* om may be NULL */
+} pass;
 
-int pygridr_eval_coefs(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
-                       const gridr_source *src, gridr_array *out, gridr_array *out_mask)
+/* Pixel (i, j) of a window at source position (tr, tc), absolute raster coordinates. */
+typedef void (*pixel_fn)(const pass *p, long i, long j, double tr, double tc, int valid);
+
+/* Calls `fn` on every pixel of `win` with its position on grid `g` and whether it is valid. */
+static int each_pixel(const gridr_grid *g, gridr_rect win, pixel_fn fn, const pass *p)
 {
-    if (out->bands != src->data.bands || out->rows != win.rows || out->cols != win.cols)
-        return gridr_set_error(GRIDR_EINVAL, "array_out: shape does not match the window");
     double *pos = malloc(2 * (size_t)win.cols * sizeof *pos);
     uint8_t *valid = malloc((size_t)win.cols);
     if (!pos || !valid) {
@@ -101,11 +89,45 @@ int pygridr_eval_coefs(const gridr_resample_opts *o, const gridr_grid *g, gridr_
     for (long i = 0; i < win.rows; i++) {
         gridr_grid_eval_row(g, win.row0 + i, win.col0, win.cols, pos, pos + win.cols, valid);
         for (long j = 0; j < win.cols; j++)
-            pixel(o, src, out, out_mask, i, j, pos[j], pos[win.cols + j], valid[j]);
+            fn(p, i, j, pos[j], pos[win.cols + j], valid[j]);
     }
     free(pos);
     free(valid);
     return 0;
+}
+
+static void set_mask(gridr_array *om, long i, long j, int valid)
+{
+    ((uint8_t *)om->data)[(size_t)i * (size_t)om->row_stride + (size_t)j] = (uint8_t)valid;
+}
+
+/* One output pixel of the evaluation, valid or not. */
+static void eval_pixel(const pass *p, long i, long j, double tr, double tc, int valid)
+{
+    const gridr_source *s = p->src;
+    int K = gridr_interp_taps(p->o->interp);
+    double wr[GRIDR_INTERP_MAX_TAPS], wc[GRIDR_INTERP_MAX_TAPS];
+    long r0 = 0, c0 = 0;
+    if (valid) {
+        stencil(p->o->interp, K, tr - (double)s->row0, &r0, wr);
+        stencil(p->o->interp, K, tc - (double)s->col0, &c0, wc);
+        valid = taps_ok(s, K, r0, wr, c0, wc);
+    }
+    for (int b = 0; b < p->out->bands; b++) {
+        double v = valid ? dot(&s->data, b, K, r0, wr, c0, wc) : p->o->out_nodata;
+        gridr_dtype_set(gridr_array_at(p->out, b, i, j), p->out->dtype, 0, v);
+    }
+    if (p->om)
+        set_mask(p->om, i, j, valid);
+}
+
+int pygridr_eval_coefs(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
+                       const gridr_source *src, gridr_array *out, gridr_array *out_mask)
+{
+    if (out->bands != src->data.bands || out->rows != win.rows || out->cols != win.cols)
+        return gridr_set_error(GRIDR_EINVAL, "array_out: shape does not match the window");
+    pass p = {.o = o, .src = src, .out = out, .om = out_mask};
+    return each_pixel(g, win, eval_pixel, &p);
 }
 
 /* Whether the taps with non-zero weight of B-spline n at target t (absolute raster coordinate)
@@ -117,34 +139,25 @@ static int support_inside(int n, double t, long len)
     return t >= 0.5 * (n - 1) && t <= (double)len - 0.5 * (n + 1);
 }
 
+/* A valid pixel whose support leaves the raster becomes nodata (and invalid in the mask). */
+static void clip_pixel(const pass *p, long i, long j, double tr, double tc, int valid)
+{
+    int n = (int)p->o->interp;
+    if (!valid || (support_inside(n, tr, p->raster_rows) && support_inside(n, tc, p->raster_cols)))
+        return;
+    for (int b = 0; b < p->out->bands; b++)
+        gridr_dtype_set(gridr_array_at(p->out, b, i, j), p->out->dtype, 0, p->o->out_nodata);
+    if (p->om)
+        set_mask(p->om, i, j, 0);
+}
+
 int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
                          long raster_rows, long raster_cols, gridr_array *out,
                          gridr_array *out_mask)
 {
-    int n = (int)o->interp;
     if (!gridr_interp_is_bspline(o->interp))
         return gridr_set_error(GRIDR_EINVAL, "clip_support: only for B-splines");
-    double *pos = malloc(2 * (size_t)win.cols * sizeof *pos);
-    uint8_t *valid = malloc((size_t)win.cols);
-    if (!pos || !valid) {
-        free(pos);
-        free(valid);
-        return gridr_set_error(GRIDR_ENOMEM, "out of memory (%ld columns)", win.cols);
-    }
-    for (long i = 0; i < win.rows; i++) {
-        gridr_grid_eval_row(g, win.row0 + i, win.col0, win.cols, pos, pos + win.cols, valid);
-        for (long j = 0; j < win.cols; j++) {
-            if (!valid[j] || (support_inside(n, pos[j], raster_rows) &&
-                              support_inside(n, pos[win.cols + j], raster_cols)))
-                continue;
-            for (int b = 0; b < out->bands; b++)
-                gridr_dtype_set(gridr_array_at(out, b, i, j), out->dtype, 0, o->out_nodata);
-            if (out_mask)
-                ((uint8_t *)out_mask->data)[(size_t)i * (size_t)out_mask->row_stride + (size_t)j] =
-                    0;
-        }
-    }
-    free(pos);
-    free(valid);
-    return 0;
+    pass p = {
+        .o = o, .raster_rows = raster_rows, .raster_cols = raster_cols, .out = out, .om = out_mask};
+    return each_pixel(g, win, clip_pixel, &p);
 }

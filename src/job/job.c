@@ -22,7 +22,7 @@
 
 /* ---- text parsing --------------------------------------------------------------------------- */
 
-static int bad_value(const char *key, const char *v, const char *expected)
+int gridr__job_bad_value(const char *key, const char *v, const char *expected)
 {
     return gridr__fail(GRIDR_EINVAL, "bad value '%s' for key '%s' (expected %s)", v, key, expected);
 }
@@ -35,7 +35,7 @@ static int parse_long(const char *key, const char *v, long lo, long hi, long *ou
     errno = 0;
     long n = strtol(v, &end, 10);
     if (end == v || *end || errno == EINVAL)
-        return bad_value(key, v, what);
+        return gridr__job_bad_value(key, v, what);
     if (errno == ERANGE || n < lo || n > hi)
         return gridr__fail(GRIDR_ERANGE, "value '%s' for key '%s' is out of range (expected %s)", v,
                            key, what);
@@ -44,13 +44,13 @@ static int parse_long(const char *key, const char *v, long lo, long hi, long *ou
 }
 
 /* A finite double; `nonfinite` also lets nan / inf / -inf through (nodata values). */
-static int parse_double(const char *key, const char *v, int nonfinite, double *out)
+int gridr__job_parse_double(const char *key, const char *v, int nonfinite, double *out)
 {
     char *end = NULL;
     errno = 0;
     double d = strtod(v, &end);
     if (end == v || *end || (!nonfinite && !isfinite(d)))
-        return bad_value(key, v, nonfinite ? "a number, nan or inf" : "a finite number");
+        return gridr__job_bad_value(key, v, nonfinite ? "a number, nan or inf" : "a finite number");
     *out = d;
     return 0;
 }
@@ -65,18 +65,18 @@ static int parse_bool(const char *key, const char *v, int *out)
             return 0;
         }
     }
-    return bad_value(key, v, "true or false");
+    return gridr__job_bad_value(key, v, "true or false");
 }
 
 /* "a" or "a,b" into two parts (b = a when absent). Ownership: the caller's buffers. */
-static int split_pair(const char *key, const char *v, char *a, char *b, size_t n,
-                      const char *expected)
+int gridr__job_split_pair(const char *key, const char *v, char *a, char *b, size_t n,
+                          const char *expected)
 {
     const char *comma = strchr(v, ',');
     size_t la = comma ? (size_t)(comma - v) : strlen(v);
     if (la == 0 || la >= n ||
         (comma && (!comma[1] || strchr(comma + 1, ',') || strlen(comma + 1) >= n)))
-        return bad_value(key, v, expected);
+        return gridr__job_bad_value(key, v, expected);
     memcpy(a, v, la);
     a[la] = '\0';
     snprintf(b, n, "%s", comma ? comma + 1 : a);
@@ -92,7 +92,7 @@ static int parse_size(const char *key, const char *v, long lo, long *rows, long 
                                    : "COLSxROWS such as 512x256, or N for NxN";
     size_t la = x ? (size_t)(x - v) : strlen(v);
     if (la == 0 || la >= sizeof a || (x && (!x[1] || strlen(x + 1) >= sizeof b)))
-        return bad_value(key, v, expected);
+        return gridr__job_bad_value(key, v, expected);
     memcpy(a, v, la);
     a[la] = '\0';
     snprintf(b, sizeof b, "%s", x ? x + 1 : a);
@@ -100,28 +100,16 @@ static int parse_size(const char *key, const char *v, long lo, long *rows, long 
     char *end;
     c = strtol(a, &end, 10);
     if (*end || c < lo || c > INT_MAX)
-        return bad_value(key, v, expected);
+        return gridr__job_bad_value(key, v, expected);
     r = strtol(b, &end, 10);
     if (*end || r < lo || r > INT_MAX || (c == 0) != (r == 0))
-        return bad_value(key, v, expected);
+        return gridr__job_bad_value(key, v, expected);
     *rows = r;
     *cols = c;
     return 0;
 }
 
 /* ---- the key table -------------------------------------------------------------------------- */
-
-typedef struct key_def key_def;
-typedef int (*setter)(gridr_job *j, const key_def *k, const char *v);
-
-struct key_def {
-    const char *name;
-    gridr__jtype jtype;
-    setter set;
-    size_t off;  /* field (generic setters); flag field for nodata keys */
-    size_t off2; /* value field of nodata keys */
-    double lo, hi, def;
-};
 
 #define FIELD(type, j, off) ((type *)(void *)((char *)(j) + (off)))
 
@@ -134,12 +122,12 @@ static int usable_cores(void)
     return n > 0 ? (int)GRIDR__MIN(n, 4096) : 1;
 }
 
-static int set_string(gridr_job *j, const key_def *k, const char *v)
+static int set_string(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     char **field = FIELD(char *, j, k->off);
     char *copy = NULL;
     if (v && !*v)
-        return bad_value(k->name, v, "a non-empty string");
+        return gridr__job_bad_value(k->name, v, "a non-empty string");
     if (v && !(copy = strdup(v)))
         return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
     free(*field);
@@ -147,7 +135,7 @@ static int set_string(gridr_job *j, const key_def *k, const char *v)
     return 0;
 }
 
-static int set_int(gridr_job *j, const key_def *k, const char *v)
+static int set_int(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     long n = (long)k->def;
     int rc = v ? parse_long(k->name, v, (long)k->lo, (long)k->hi, &n) : 0;
@@ -157,7 +145,7 @@ static int set_int(gridr_job *j, const key_def *k, const char *v)
 }
 
 /* "workers": 1 .. GRIDR_JOB_MAX_WORKERS; default the usable cores, cut at the same bound. */
-static int set_workers(gridr_job *j, const key_def *k, const char *v)
+static int set_workers(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     long n = GRIDR__MIN((long)usable_cores(), (long)k->hi);
     int rc = v ? parse_long(k->name, v, (long)k->lo, (long)k->hi, &n) : 0;
@@ -175,10 +163,10 @@ static int set_workers(gridr_job *j, const key_def *k, const char *v)
 }
 
 /* Seconds in [lo, hi]; 0 = none. */
-static int set_seconds(gridr_job *j, const key_def *k, const char *v)
+static int set_seconds(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     double d = k->def;
-    int rc = v ? parse_double(k->name, v, 0, &d) : 0;
+    int rc = v ? gridr__job_parse_double(k->name, v, 0, &d) : 0;
     if (!rc && !(d >= k->lo && d <= k->hi))
         rc = gridr__fail(GRIDR_ERANGE,
                          "value '%s' for key '%s' is out of range (expected seconds in [%g, %g], "
@@ -189,7 +177,7 @@ static int set_seconds(gridr_job *j, const key_def *k, const char *v)
     return rc;
 }
 
-static int set_long(gridr_job *j, const key_def *k, const char *v)
+static int set_long(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     long n = (long)k->def;
     int rc = v ? parse_long(k->name, v, (long)k->lo, (long)k->hi, &n) : 0;
@@ -198,7 +186,7 @@ static int set_long(gridr_job *j, const key_def *k, const char *v)
     return rc;
 }
 
-static int set_bool(gridr_job *j, const key_def *k, const char *v)
+static int set_bool(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     int b = 0;
     int rc = v ? parse_bool(k->name, v, &b) : 0;
@@ -208,7 +196,7 @@ static int set_bool(gridr_job *j, const key_def *k, const char *v)
 }
 
 /* A boolean whose default is true. */
-static int set_bool_on(gridr_job *j, const key_def *k, const char *v)
+static int set_bool_on(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     int b = 1;
     int rc = v ? parse_bool(k->name, v, &b) : 0;
@@ -218,10 +206,10 @@ static int set_bool_on(gridr_job *j, const key_def *k, const char *v)
 }
 
 /* A double in (lo, hi] (lo open when lo == 0 for eps-like keys) or any finite value if lo > hi. */
-static int set_double(gridr_job *j, const key_def *k, const char *v)
+static int set_double(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     double d = k->def;
-    int rc = v ? parse_double(k->name, v, 0, &d) : 0;
+    int rc = v ? gridr__job_parse_double(k->name, v, 0, &d) : 0;
     if (!rc && v && k->lo <= k->hi && !(d > k->lo && d <= k->hi))
         rc = gridr__fail(GRIDR_ERANGE,
                          "value '%s' for key '%s' is out of range (expected a "
@@ -233,14 +221,14 @@ static int set_double(gridr_job *j, const key_def *k, const char *v)
 }
 
 /* The "none" flag of a nodata key that takes it ("nodata", "src-nodata"), else NULL. */
-static int *none_flag(gridr_job *j, const key_def *k)
+static int *none_flag(gridr_job *j, const gridr__job_key *k)
 {
     if (strcmp(k->name, "nodata") == 0)
         return &j->nodata_none;
     return strcmp(k->name, "src-nodata") == 0 ? &j->src_nodata_none : NULL;
 }
 
-static int set_nodata(gridr_job *j, const key_def *k, const char *v)
+static int set_nodata(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     double d = 0;
     int *none = none_flag(j, k);
@@ -250,7 +238,7 @@ static int set_nodata(gridr_job *j, const key_def *k, const char *v)
         *FIELD(int, j, k->off) = 0;
         return 0;
     }
-    int rc = v ? parse_double(k->name, v, 1, &d) : 0;
+    int rc = v ? gridr__job_parse_double(k->name, v, 1, &d) : 0;
     if (!rc) {
         *FIELD(int, j, k->off) = v != NULL;
         *FIELD(double, j, k->off2) = d;
@@ -258,7 +246,7 @@ static int set_nodata(gridr_job *j, const key_def *k, const char *v)
     return rc;
 }
 
-static int set_kind(gridr_job *j, const key_def *k, const char *v)
+static int set_kind(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     if (!v || strcasecmp(v, "grid") == 0)
         j->kind = GRIDR_JOB_GRID;
@@ -267,23 +255,24 @@ static int set_kind(gridr_job *j, const key_def *k, const char *v)
     else if (strcasecmp(v, "warp") == 0)
         j->kind = GRIDR_JOB_WARP;
     else
-        return bad_value(k->name, v, "grid, zoom or warp");
+        return gridr__job_bad_value(k->name, v, "grid, zoom or warp");
     return 0;
 }
 
-static int set_interp(gridr_job *j, const key_def *k, const char *v)
+static int set_interp(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     gridr_interp_kind kind = GRIDR_INTERP_LINEAR;
     if (v && gridr_interp_parse(v, &kind) != 0)
-        return bad_value(k->name, v,
-                         "nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9, "
-                         "bspline11, lanczos, average or mode");
+        return gridr__job_bad_value(
+            k->name, v,
+            "nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9, "
+            "bspline11, lanczos, average or mode");
     j->interp = kind;
     return 0;
 }
 
 /* antialias: true / false, or the default -1 (on for zoom jobs, off for grid jobs). */
-static int set_antialias(gridr_job *j, const key_def *k, const char *v)
+static int set_antialias(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     int b = -1;
     int rc = v ? parse_bool(k->name, v, &b) : 0;
@@ -296,7 +285,7 @@ static int set_antialias(gridr_job *j, const key_def *k, const char *v)
 static const char *const boundaries[] = {"none",    "constant",  "edge",
                                          "reflect", "symmetric", "wrap"};
 
-static int set_boundary(gridr_job *j, const key_def *k, const char *v)
+static int set_boundary(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     if (!v) {
         j->boundary = GRIDR_BC_NONE;
@@ -307,28 +296,28 @@ static int set_boundary(gridr_job *j, const key_def *k, const char *v)
             j->boundary = (gridr_boundary)i;
             return 0;
         }
-    return bad_value(k->name, v, "none, constant, edge, reflect, symmetric or wrap");
+    return gridr__job_bad_value(k->name, v, "none, constant, edge, reflect, symmetric or wrap");
 }
 
-static int set_policy(gridr_job *j, const key_def *k, const char *v)
+static int set_policy(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     gridr_nodata_policy p = GRIDR_NODATA_EXACT;
     if (v && gridr_nodata_policy_parse(v, &p) != 0)
-        return bad_value(k->name, v, "exact or renormalize");
+        return gridr__job_bad_value(k->name, v, "exact or renormalize");
     j->nodata_policy = v ? (int)p : -1;
     return 0;
 }
 
-static int set_dtype(gridr_job *j, const key_def *k, const char *v)
+static int set_dtype(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     gridr_dtype dt = GRIDR_DT_UNKNOWN;
     if (v && gridr_dtype_parse(v, &dt) != 0)
-        return bad_value(k->name, v, "u8, u16, i16, u32, i32, f32 or f64");
+        return gridr__job_bad_value(k->name, v, "u8, u16, i16, u32, i32, f32 or f64");
     j->out_dtype = dt;
     return 0;
 }
 
-static int set_bands(gridr_job *j, const key_def *k, const char *v)
+static int set_bands(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     if (!v) {
         free(j->bands);
@@ -347,7 +336,7 @@ static int set_bands(gridr_job *j, const key_def *k, const char *v)
         char *end = NULL;
         long b = strtol(p, &end, 10);
         if (end == p || (*end && *end != ',') || b < 1 || b > 65535)
-            return bad_value(k->name, v, "band numbers from 1, separated by commas");
+            return gridr__job_bad_value(k->name, v, "band numbers from 1, separated by commas");
         bands[j->nbands + added++] = (int)b;
         if (!*end)
             break;
@@ -357,30 +346,37 @@ static int set_bands(gridr_job *j, const key_def *k, const char *v)
     return 0;
 }
 
-static int set_co(gridr_job *j, const key_def *k, const char *v)
+int gridr__job_set_kv_list(const gridr__job_key *k, const char *v, char ***list, size_t *n,
+                           const char *example)
 {
     if (!v) {
-        for (size_t i = 0; i < j->ncreation_options; i++)
-            free(j->creation_options[i]);
-        free(j->creation_options);
-        j->creation_options = NULL;
-        j->ncreation_options = 0;
+        for (size_t i = 0; i < *n; i++)
+            free((*list)[i]);
+        free(*list);
+        *list = NULL;
+        *n = 0;
         return 0;
     }
     const char *eq = strchr(v, '=');
     if (!eq || eq == v)
-        return bad_value(k->name, v, "KEY=VALUE, e.g. COMPRESS=DEFLATE");
-    char **co = realloc(j->creation_options, (j->ncreation_options + 2) * sizeof *co);
-    if (!co)
+        return gridr__job_bad_value(k->name, v, example);
+    char **l = realloc(*list, (*n + 2) * sizeof *l);
+    if (!l)
         return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
-    j->creation_options = co;
-    if (!(co[j->ncreation_options] = strdup(v)))
+    *list = l;
+    if (!(l[*n] = strdup(v)))
         return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
-    co[++j->ncreation_options] = NULL;
+    l[++*n] = NULL;
     return 0;
 }
 
-static int set_tile(gridr_job *j, const key_def *k, const char *v)
+static int set_co(gridr_job *j, const gridr__job_key *k, const char *v)
+{
+    return gridr__job_set_kv_list(k, v, &j->creation_options, &j->ncreation_options,
+                                  "KEY=VALUE, e.g. COMPRESS=DEFLATE");
+}
+
+static int set_tile(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     long r = 0, c = 0;
     int rc = v ? parse_size(k->name, v, 0, &r, &c) : 0;
@@ -391,7 +387,7 @@ static int set_tile(gridr_job *j, const key_def *k, const char *v)
     return rc;
 }
 
-static int set_size(gridr_job *j, const key_def *k, const char *v)
+static int set_size(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     long r = 0, c = 0;
     int rc = v ? parse_size(k->name, v, 1, &r, &c) : 0;
@@ -402,15 +398,16 @@ static int set_size(gridr_job *j, const key_def *k, const char *v)
     return rc;
 }
 
-static int set_factor(gridr_job *j, const key_def *k, const char *v)
+static int set_factor(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     char a[64], b[64];
     double fx = 0, fy = 0;
     const char *what = "F or FX,FY with factors > 0, e.g. 2 or 2,0.5";
     if (v) {
-        if (split_pair(k->name, v, a, b, sizeof a, what) || parse_double(k->name, a, 0, &fx) ||
-            parse_double(k->name, b, 0, &fy))
-            return bad_value(k->name, v, what);
+        if (gridr__job_split_pair(k->name, v, a, b, sizeof a, what) ||
+            gridr__job_parse_double(k->name, a, 0, &fx) ||
+            gridr__job_parse_double(k->name, b, 0, &fy))
+            return gridr__job_bad_value(k->name, v, what);
         if (!(fx > 0 && fy > 0 && fx <= 1e6 && fy <= 1e6))
             return gridr__fail(GRIDR_ERANGE,
                                "value '%s' for key '%s' is out of range (expected %s)", v, k->name,
@@ -421,138 +418,37 @@ static int set_factor(gridr_job *j, const key_def *k, const char *v)
     return 0;
 }
 
-static int set_grid_res(gridr_job *j, const key_def *k, const char *v)
+static int set_grid_res(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     char a[32], b[32];
     long rr = 0, rc = 0;
     const char *what = "RES or RES_ROW,RES_COL, integers >= 1";
-    if (v && (split_pair(k->name, v, a, b, sizeof a, what) ||
+    if (v && (gridr__job_split_pair(k->name, v, a, b, sizeof a, what) ||
               parse_long(k->name, a, 1, 1000000, &rr) || parse_long(k->name, b, 1, 1000000, &rc)))
-        return bad_value(k->name, v, what);
+        return gridr__job_bad_value(k->name, v, what);
     j->grid_res_row = rr;
     j->grid_res_col = rc;
     return 0;
 }
 
-static int set_grid_shift(gridr_job *j, const key_def *k, const char *v)
+static int set_grid_shift(gridr_job *j, const gridr__job_key *k, const char *v)
 {
     char a[64], b[64];
     double r = 0, c = 0;
     const char *what = "ROW,COL, e.g. -0.5,-0.5";
-    if (v && (!strchr(v, ',') || split_pair(k->name, v, a, b, sizeof a, what) ||
-              parse_double(k->name, a, 0, &r) || parse_double(k->name, b, 0, &c)))
-        return bad_value(k->name, v, what);
+    if (v &&
+        (!strchr(v, ',') || gridr__job_split_pair(k->name, v, a, b, sizeof a, what) ||
+         gridr__job_parse_double(k->name, a, 0, &r) || gridr__job_parse_double(k->name, b, 0, &c)))
+        return gridr__job_bad_value(k->name, v, what);
     j->grid_shift_row = r;
     j->grid_shift_col = c;
-    return 0;
-}
-
-/* ---- warp keys (gdalwarp's names) ---- */
-
-/* "tr" XRES,YRES (one value: square pixels). */
-static int set_tr(gridr_job *j, const key_def *k, const char *v)
-{
-    char a[64], b[64];
-    double x = 0, y = 0;
-    const char *what = "XRES,YRES, resolutions > 0 in the output CRS's units";
-    if (v && (split_pair(k->name, v, a, b, sizeof a, what) || parse_double(k->name, a, 0, &x) ||
-              parse_double(k->name, b, 0, &y) || !(x > 0 && y > 0)))
-        return bad_value(k->name, v, what);
-    j->tr_x = x;
-    j->tr_y = y;
-    return 0;
-}
-
-/* "te" XMIN,YMIN,XMAX,YMAX (commas or spaces). */
-static int set_te(gridr_job *j, const key_def *k, const char *v)
-{
-    double e[4] = {0, 0, 0, 0};
-    const char *p = v;
-    for (int i = 0; v && i < 4; i++) {
-        char *end = NULL;
-        while (*p == ',' || *p == ' ')
-            p++;
-        e[i] = strtod(p, &end);
-        if (end == p || !isfinite(e[i]))
-            return bad_value(k->name, v, "XMIN,YMIN,XMAX,YMAX");
-        p = end;
-    }
-    if (v && (*p || !(e[2] > e[0] && e[3] > e[1])))
-        return bad_value(k->name, v, "XMIN,YMIN,XMAX,YMAX with XMIN < XMAX and YMIN < YMAX");
-    j->has_te = v != NULL;
-    memcpy(j->te, e, sizeof e);
-    return 0;
-}
-
-/* "dst-geotransform": six numbers separated by commas or spaces. */
-static int set_dst_gt(gridr_job *j, const key_def *k, const char *v)
-{
-    double g[6] = {0, 1, 0, 0, 0, 1};
-    const char *p = v;
-    for (int i = 0; v && i < 6; i++) {
-        char *end = NULL;
-        while (*p == ',' || *p == ' ')
-            p++;
-        g[i] = strtod(p, &end);
-        if (end == p || !isfinite(g[i]))
-            return bad_value(k->name, v, "six numbers X0,DX,RX,Y0,RY,DY (GDAL's order)");
-        p = end;
-    }
-    if (v && (*p || g[1] * g[5] - g[2] * g[4] == 0))
-        return bad_value(k->name, v, "six numbers X0,DX,RX,Y0,RY,DY of an invertible transform");
-    j->has_dst_geotransform = v != NULL;
-    memcpy(j->dst_geotransform, g, sizeof g);
-    return 0;
-}
-
-/* "ts" W,H or WxH; one of them may be 0 (from the extent's aspect). */
-static int set_ts(gridr_job *j, const key_def *k, const char *v)
-{
-    long w = 0, h = 0;
-    char *end = NULL;
-    const char *what = "W,H (or WxH), sizes >= 0, not both 0";
-    if (v) {
-        w = strtol(v, &end, 10);
-        if (end == v || (*end != ',' && *end != 'x' && *end != 'X'))
-            return bad_value(k->name, v, what);
-        const char *q = end + 1;
-        h = strtol(q, &end, 10);
-        if (end == q || *end || w < 0 || h < 0 || w > INT_MAX || h > INT_MAX || (w == 0 && h == 0))
-            return bad_value(k->name, v, what);
-    }
-    j->ts_cols = w;
-    j->ts_rows = h;
-    return 0;
-}
-
-/* "to": transformer options, a list like "co". */
-static int set_to(gridr_job *j, const key_def *k, const char *v)
-{
-    if (!v) {
-        for (size_t i = 0; i < j->ntransform_options; i++)
-            free(j->transform_options[i]);
-        free(j->transform_options);
-        j->transform_options = NULL;
-        j->ntransform_options = 0;
-        return 0;
-    }
-    const char *eq = strchr(v, '=');
-    if (!eq || eq == v)
-        return bad_value(k->name, v, "KEY=VALUE, e.g. RPC_HEIGHT=100");
-    char **to = realloc(j->transform_options, (j->ntransform_options + 2) * sizeof *to);
-    if (!to)
-        return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
-    j->transform_options = to;
-    if (!(to[j->ntransform_options] = strdup(v)))
-        return gridr__fail(GRIDR_ENOMEM, "out of memory setting '%s'", k->name);
-    to[++j->ntransform_options] = NULL;
     return 0;
 }
 
 #define OFF(f) offsetof(gridr_job, f)
 #define NOLIM 1, -1, 0
 
-static const key_def keys[] = {
+static const gridr__job_key keys[] = {
     {"kind", GRIDR__J_STRING, set_kind, 0, 0, NOLIM},
     {"src", GRIDR__J_PATH, set_string, OFF(src), 0, NOLIM},
     {"dst", GRIDR__J_PATH, set_string, OFF(dst), 0, NOLIM},
@@ -601,26 +497,26 @@ static const key_def keys[] = {
     /* warp */
     {"t-srs", GRIDR__J_STRING, set_string, OFF(t_srs), 0, NOLIM},
     {"s-srs", GRIDR__J_STRING, set_string, OFF(s_srs), 0, NOLIM},
-    {"tr", GRIDR__J_PAIR, set_tr, 0, 0, NOLIM},
-    {"te", GRIDR__J_STRING, set_te, 0, 0, NOLIM},
+    {"tr", GRIDR__J_PAIR, gridr__job_set_tr, 0, 0, NOLIM},
+    {"te", GRIDR__J_STRING, gridr__job_set_te, 0, 0, NOLIM},
     {"te-srs", GRIDR__J_STRING, set_string, OFF(te_srs), 0, NOLIM},
-    {"ts", GRIDR__J_SIZE, set_ts, 0, 0, NOLIM},
+    {"ts", GRIDR__J_SIZE, gridr__job_set_ts, 0, 0, NOLIM},
     {"tap", GRIDR__J_BOOL, set_bool, OFF(tap), 0, NOLIM},
     {"et", GRIDR__J_NUM, set_double, OFF(et), 0, 0, 100, 0.01},
-    {"to", GRIDR__J_KV, set_to, 0, 0, NOLIM},
+    {"to", GRIDR__J_KV, gridr__job_set_to, 0, 0, NOLIM},
     {"rpc-dem", GRIDR__J_PATH, set_string, OFF(rpc_dem), 0, NOLIM},
     {"rpc-height", GRIDR__J_NODATA, set_nodata, OFF(has_rpc_height), OFF(rpc_height), NOLIM},
     {"order", GRIDR__J_INT, set_int, OFF(gcp_order), 0, 0, 3, 0},
     {"tps", GRIDR__J_BOOL, set_bool, OFF(tps), 0, NOLIM},
     /* georeferenced grid outputs */
-    {"dst-geotransform", GRIDR__J_STRING, set_dst_gt, 0, 0, NOLIM},
+    {"dst-geotransform", GRIDR__J_STRING, gridr__job_set_dst_gt, 0, 0, NOLIM},
     {"dst-srs", GRIDR__J_STRING, set_string, OFF(dst_srs), 0, NOLIM},
     {"keep-grid", GRIDR__J_PATH, set_string, OFF(keep_grid), 0, NOLIM},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
-static const key_def *find_key(const char *name)
+static const gridr__job_key *find_key(const char *name)
 {
     for (size_t i = 0; name && i < NKEYS; i++)
         if (strcmp(keys[i].name, name) == 0)
@@ -630,7 +526,7 @@ static const key_def *find_key(const char *name)
 
 int gridr__job_key_type(const char *key)
 {
-    const key_def *k = find_key(key);
+    const gridr__job_key *k = find_key(key);
     return k ? (int)k->jtype : -1;
 }
 
@@ -643,9 +539,9 @@ static void fill_key_names(void)
 }
 
 /* Keys whose setter owns memory (freed with a NULL value). */
-static int owns_memory(setter s)
+static int owns_memory(gridr__job_setter s)
 {
-    return s == set_string || s == set_bands || s == set_co || s == set_to;
+    return s == set_string || s == set_bands || s == set_co || s == gridr__job_set_to;
 }
 
 const char *const *gridr_job_keys(void)
@@ -749,7 +645,7 @@ int gridr_job_copy(gridr_job *dst, const gridr_job *src)
     dst->transform_options = NULL;
     dst->ntransform_options = 0;
     for (size_t i = 0; !fail && i < src->ntransform_options; i++)
-        fail |= set_to(dst, find_key("to"), src->transform_options[i]) != 0;
+        fail |= gridr__job_set_to(dst, find_key("to"), src->transform_options[i]) != 0;
     if (fail) {
         gridr_job_clear(dst);
         return gridr__fail(GRIDR_ENOMEM, "out of memory copying a job");
@@ -759,7 +655,7 @@ int gridr_job_copy(gridr_job *dst, const gridr_job *src)
 
 int gridr_job_set(gridr_job *j, const char *key, const char *value)
 {
-    const key_def *k = find_key(key);
+    const gridr__job_key *k = find_key(key);
     if (!k)
         return gridr__fail(GRIDR_EINVAL, "unknown key '%s'%s", key ? key : "(null)",
                            key ? gridr__job_suggest(key) : "");
@@ -773,110 +669,72 @@ const char *gridr_job_kind_name(gridr_job_kind k)
 
 /* ---- validation ----------------------------------------------------------------------------- */
 
-static const char *origin_of(const gridr_job *j)
+const char *gridr__job_origin(const gridr_job *j)
 {
     return j->origin ? j->origin : "job";
 }
 
-static int forbid(const gridr_job *j, int present, const char *key)
+int gridr__job_forbid(const gridr_job *j, int present, const char *key)
 {
     if (!present)
         return 0;
-    return gridr__fail(GRIDR_EINVAL, "%s: key '%s' does not apply to a %s job", origin_of(j), key,
-                       gridr_job_kind_name(j->kind));
+    return gridr__fail(GRIDR_EINVAL, "%s: key '%s' does not apply to a %s job",
+                       gridr__job_origin(j), key, gridr_job_kind_name(j->kind));
+}
+
+int gridr__job_forbid_grid(const gridr_job *j)
+{
+    int rc = gridr__job_forbid(j, j->grid != NULL, "grid");
+    rc = rc ? rc : gridr__job_forbid(j, j->grid_col != NULL, "grid-col");
+    rc = rc ? rc : gridr__job_forbid(j, j->grid_res_row != 0, "grid-res");
+    rc = rc ? rc : gridr__job_forbid(j, j->grid_mask != NULL, "grid-mask");
+    rc = rc ? rc : gridr__job_forbid(j, j->has_grid_nodata, "grid-nodata");
+    return rc ? rc
+              : gridr__job_forbid(j, j->grid_shift_row != 0 || j->grid_shift_col != 0,
+                                  "grid-shift");
 }
 
 static int check_zoom(const gridr_job *j)
 {
     if (!j->zoom_fx && !j->size_rows)
         return gridr__fail(GRIDR_EINVAL, "%s: a zoom job needs key 'factor' or key 'size'",
-                           origin_of(j));
+                           gridr__job_origin(j));
     if (j->zoom_fx && j->size_rows)
         return gridr__fail(GRIDR_EINVAL, "%s: keys 'factor' and 'size' exclude each other",
-                           origin_of(j));
-    int rc = forbid(j, j->grid != NULL, "grid");
-    rc = rc ? rc : forbid(j, j->grid_col != NULL, "grid-col");
-    rc = rc ? rc : forbid(j, j->grid_res_row != 0, "grid-res");
-    rc = rc ? rc : forbid(j, j->grid_mask != NULL, "grid-mask");
-    rc = rc ? rc : forbid(j, j->has_grid_nodata, "grid-nodata");
-    rc = rc ? rc : forbid(j, j->grid_shift_row != 0 || j->grid_shift_col != 0, "grid-shift");
-    rc = rc ? rc : forbid(j, j->has_dst_geotransform, "dst-geotransform");
-    rc = rc ? rc : forbid(j, j->dst_srs != NULL, "dst-srs");
-    return rc;
-}
-
-/* The keys of a warp job on another kind of job. */
-static int forbid_warp(const gridr_job *j)
-{
-    int rc = forbid(j, j->t_srs != NULL, "t-srs");
-    rc = rc ? rc : forbid(j, j->s_srs != NULL, "s-srs");
-    rc = rc ? rc : forbid(j, j->tr_x != 0, "tr");
-    rc = rc ? rc : forbid(j, j->has_te, "te");
-    rc = rc ? rc : forbid(j, j->te_srs != NULL, "te-srs");
-    rc = rc ? rc : forbid(j, j->ts_cols != 0 || j->ts_rows != 0, "ts");
-    rc = rc ? rc : forbid(j, j->tap, "tap");
-    rc = rc ? rc : forbid(j, j->ntransform_options != 0, "to");
-    rc = rc ? rc : forbid(j, j->rpc_dem != NULL, "rpc-dem");
-    rc = rc ? rc : forbid(j, j->has_rpc_height, "rpc-height");
-    rc = rc ? rc : forbid(j, j->gcp_order != 0, "order");
-    rc = rc ? rc : forbid(j, j->keep_grid != NULL, "keep-grid");
-    return rc ? rc : forbid(j, j->tps, "tps");
-}
-
-static int check_warp(const gridr_job *j)
-{
-    int rc = forbid(j, j->zoom_fx != 0, "factor");
-    rc = rc ? rc : forbid(j, j->size_rows != 0, "size");
-    rc = rc ? rc : forbid(j, j->has_dst_geotransform, "dst-geotransform");
-    rc = rc ? rc : forbid(j, j->dst_srs != NULL, "dst-srs");
-    rc = rc ? rc : forbid(j, j->grid != NULL, "grid");
-    rc = rc ? rc : forbid(j, j->grid_col != NULL, "grid-col");
-    rc = rc ? rc : forbid(j, j->grid_res_row != 0, "grid-res");
-    rc = rc ? rc : forbid(j, j->grid_mask != NULL, "grid-mask");
-    rc = rc ? rc : forbid(j, j->has_grid_nodata, "grid-nodata");
-    rc = rc ? rc : forbid(j, j->grid_shift_row != 0 || j->grid_shift_col != 0, "grid-shift");
-    if (!rc && j->tap && j->tr_x == 0)
-        rc = gridr__fail(GRIDR_EINVAL, "%s: key 'tap' needs key 'tr'", origin_of(j));
-    if (!rc && j->tr_x != 0 && (j->ts_cols || j->ts_rows))
-        rc = gridr__fail(GRIDR_EINVAL, "%s: keys 'tr' and 'ts' exclude each other", origin_of(j));
-    if (!rc && j->te_srs && !j->has_te)
-        rc = gridr__fail(GRIDR_EINVAL, "%s: key 'te-srs' needs key 'te'", origin_of(j));
-    if (!rc && j->keep_grid && strcmp(j->keep_grid, j->dst) == 0)
-        rc = gridr__fail(GRIDR_EINVAL, "%s: key 'keep-grid' names the output '%s'", origin_of(j),
-                         j->dst);
-    if (!rc && j->tps && j->gcp_order)
-        rc = gridr__fail(GRIDR_EINVAL, "%s: keys 'tps' and 'order' exclude each other",
-                         origin_of(j));
+                           gridr__job_origin(j));
+    int rc = gridr__job_forbid_grid(j);
+    rc = rc ? rc : gridr__job_forbid(j, j->has_dst_geotransform, "dst-geotransform");
+    rc = rc ? rc : gridr__job_forbid(j, j->dst_srs != NULL, "dst-srs");
     return rc;
 }
 
 static int check_grid(const gridr_job *j)
 {
     if (!j->grid)
-        return gridr__fail(GRIDR_EINVAL, "%s: a grid job needs key 'grid'", origin_of(j));
-    int rc = forbid(j, j->zoom_fx != 0, "factor");
-    return rc ? rc : forbid(j, j->size_rows != 0, "size");
+        return gridr__fail(GRIDR_EINVAL, "%s: a grid job needs key 'grid'", gridr__job_origin(j));
+    int rc = gridr__job_forbid(j, j->zoom_fx != 0, "factor");
+    return rc ? rc : gridr__job_forbid(j, j->size_rows != 0, "size");
 }
 
 int gridr__job_check_structure(const gridr_job *j)
 {
     if (!j->src)
-        return gridr__fail(GRIDR_EINVAL, "%s: missing key 'src'", origin_of(j));
+        return gridr__fail(GRIDR_EINVAL, "%s: missing key 'src'", gridr__job_origin(j));
     if (!j->dst)
-        return gridr__fail(GRIDR_EINVAL, "%s: missing key 'dst'", origin_of(j));
-    int rc = j->kind == GRIDR_JOB_WARP   ? check_warp(j)
+        return gridr__fail(GRIDR_EINVAL, "%s: missing key 'dst'", gridr__job_origin(j));
+    int rc = j->kind == GRIDR_JOB_WARP   ? gridr__job_check_warp(j)
              : j->kind == GRIDR_JOB_ZOOM ? check_zoom(j)
                                          : check_grid(j);
     if (!rc && j->kind != GRIDR_JOB_WARP)
-        rc = forbid_warp(j);
+        rc = gridr__job_forbid_warp(j);
     if (!rc && j->trust_padding && j->boundary == GRIDR_BC_NONE)
         rc = gridr__fail(GRIDR_EINVAL, "%s: key 'trust-padding' needs a 'boundary' other than none",
-                         origin_of(j));
+                         gridr__job_origin(j));
     if (!rc && j->antialias == 1 && j->kind == GRIDR_JOB_GRID) /* issue 14: not done yet */
         rc = gridr__fail(GRIDR_EINVAL,
                          "%s: key 'antialias' is not available for grid jobs yet (array grids are "
                          "point-sampled; zoom jobs antialias by default)",
-                         origin_of(j));
+                         gridr__job_origin(j));
     return rc;
 }
 
@@ -887,11 +745,11 @@ static int check_input(const gridr_job *j, const char *key, const char *path, co
         return 0;
     if (stat(path, &st) != 0 || access(path, R_OK) != 0)
         return gridr__fail_errno(gridr__status_from_errno(errno), errno, "%s: %s '%s'",
-                                 origin_of(j), key, path);
+                                 gridr__job_origin(j), key, path);
     if (strcmp(path, dst) == 0 ||
         (stat(dst, &sd) == 0 && sd.st_dev == st.st_dev && sd.st_ino == st.st_ino))
-        return gridr__fail(GRIDR_EINVAL, "%s: dst '%s' is the %s input '%s'", origin_of(j), dst,
-                           key, path);
+        return gridr__fail(GRIDR_EINVAL, "%s: dst '%s' is the %s input '%s'", gridr__job_origin(j),
+                           dst, key, path);
     return 0;
 }
 
@@ -909,7 +767,7 @@ int gridr_job_check_overwrite(const gridr_job *j)
     return gridr__fail(GRIDR_EEXIST,
                        "%s: output '%s' exists; pass --overwrite (job key \"overwrite\": true) "
                        "to replace it",
-                       origin_of(j), j->dst);
+                       gridr__job_origin(j), j->dst);
 }
 
 int gridr_job_validate(const gridr_job *j)
@@ -920,6 +778,6 @@ int gridr_job_validate(const gridr_job *j)
     for (int i = 0; !rc && i < 6; i++)
         rc = check_input(j, names[i], paths[i], j->dst);
     if (!rc && (rc = gridr_raster_check_output(j->dst, j->format)) != 0)
-        gridr__fail(rc, "%s: %s", origin_of(j), gridr_last_error());
+        gridr__fail(rc, "%s: %s", gridr__job_origin(j), gridr_last_error());
     return rc ? rc : gridr_job_check_overwrite(j);
 }

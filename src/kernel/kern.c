@@ -216,26 +216,13 @@ static inline void set_invalid(double *acc, int bands, double nodata, uint8_t *m
 /* Checked path: the natural stencil, only taps with non-zero weights read, in the unchecked
  * path's order (rows ascending; per row the column dot product from 0, then the row weight). */
 #define DEFINE_CHECKED(T, SUF)                                                                     \
+    GRIDR__RS_DEFINE_BOX_DOT(box_dot_##SUF, T)                                                     \
     static int checked_##SUF(const gridr__rs_src *s, long r0, long c0, const double *wr,           \
                              const double *wc, int kn, double *acc)                                \
     {                                                                                              \
         if (!taps_ok(s, r0, c0, wr, wc, kn))                                                       \
             return 0;                                                                              \
-        for (int b = 0; b < s->bands; b++) {                                                       \
-            const T *p = (const T *)s->data + b * s->bstride + r0 * s->rstride + c0;               \
-            double a = 0;                                                                          \
-            for (int i = 0; i < kn; i++, p += s->rstride) {                                        \
-                if (wr[i] == 0)                                                                    \
-                    continue;                                                                      \
-                double d = 0;                                                                      \
-                for (int j = 0; j < kn; j++) {                                                     \
-                    if (wc[j] != 0)                                                                \
-                        d += wc[j] * (double)p[j];                                                 \
-                }                                                                                  \
-                a += wr[i] * d;                                                                    \
-            }                                                                                      \
-            acc[b * CH] = a;                                                                       \
-        }                                                                                          \
+        box_dot_##SUF(s, r0, c0, wr, kn, wc, kn, 1, acc);                                          \
         return 1;                                                                                  \
     }
 

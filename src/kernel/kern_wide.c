@@ -105,25 +105,7 @@ static int taps_ok(const gridr__rs_src *s, long br, long bc, const double *wr, i
  * 0, then the row weight: the separable path's operations in its order), the checked one (only
  * taps with non-zero weights, which gives the same bits on finite samples), and the mode. */
 #define DEFINE_WIDE(T, SUF)                                                                        \
-    static void dot_##SUF(const gridr__rs_src *s, long br, long bc, const double *wr, int nr,      \
-                          const double *wc, int nc, int skip, double *acc)                         \
-    {                                                                                              \
-        for (int b = 0; b < s->bands; b++) {                                                       \
-            const T *p = (const T *)s->data + b * s->bstride + br * s->rstride + bc;               \
-            double a = 0;                                                                          \
-            for (int i = 0; i < nr; i++, p += s->rstride) {                                        \
-                if (skip && wr[i] == 0)                                                            \
-                    continue;                                                                      \
-                double d = 0;                                                                      \
-                for (int j = 0; j < nc; j++) {                                                     \
-                    if (!skip || wc[j] != 0)                                                       \
-                        d += wc[j] * (double)p[j];                                                 \
-                }                                                                                  \
-                a += wr[i] * d;                                                                    \
-            }                                                                                      \
-            acc[b * CH] = a;                                                                       \
-        }                                                                                          \
-    }                                                                                              \
+    GRIDR__RS_DEFINE_BOX_DOT(dot_##SUF, T)                                                         \
     static void mode_##SUF(const gridr__rs_src *s, long br, long bc, const double *wr, int nr,     \
                            const double *wc, int nc, double *v, double *acc)                       \
     {                                                                                              \

@@ -181,6 +181,31 @@ typedef struct gridr__rs_run {
     gridr__rs_wide wide;           /* scaled filters (kb = max(nr, nc) rounded up to even) */
 } gridr__rs_run;
 
+/* Defines NAME, per source type T: band b of the nr x nc box at (br, bc) weighted by wr x wc into
+ * acc[b * GRIDR__RS_CHUNK], per row the column dot product from 0, then the row weight; `skip`
+ * reads only the taps with non-zero weights (the same bits on finite samples). A macro so that
+ * the function is compiled where it is expanded (kern.c also builds for AVX2). */
+#define GRIDR__RS_DEFINE_BOX_DOT(NAME, T)                                                          \
+    static inline void NAME(const gridr__rs_src *s, long br, long bc, const double *wr, int nr,    \
+                            const double *wc, int nc, int skip, double *acc)                       \
+    {                                                                                              \
+        for (int b = 0; b < s->bands; b++) {                                                       \
+            const T *p = (const T *)s->data + b * s->bstride + br * s->rstride + bc;               \
+            double a = 0;                                                                          \
+            for (int i = 0; i < nr; i++, p += s->rstride) {                                        \
+                if (skip && wr[i] == 0)                                                            \
+                    continue;                                                                      \
+                double d = 0;                                                                      \
+                for (int j = 0; j < nc; j++) {                                                     \
+                    if (!skip || wc[j] != 0)                                                       \
+                        d += wc[j] * (double)p[j];                                                 \
+                }                                                                                  \
+                a += wr[i] * d;                                                                    \
+            }                                                                                      \
+            acc[b * GRIDR__RS_CHUNK] = a;                                                          \
+        }                                                                                          \
+    }
+
 /* Pixels of a chunk (n <= GRIDR__RS_CHUNK) that pass 2 left invalid (m[j] == 0) though their
  * target and grid are usable, recomputed under GRIDR_NODATA_RENORMALIZE from the targets tr, tc:
  * band b of pixel j into acc[j + b * bs], m[j] = 1 when it becomes valid. */

@@ -321,15 +321,26 @@ int gridr_registry_add_temp(gridr_registry *reg, const char *path)
     return add_entry(reg, path, 1);
 }
 
+/* The owner's change `what` to the entry of `path`: the path made absolute into `abs` and its slot
+   into `*i`. GRIDR_ENOENT ("not a `noun`") when it is not registered, or is a file and `temps`. */
+static int owned_entry(const gridr_registry *reg, const char *path, int temps, const char *what,
+                       const char *noun, char abs[PATH_MAX], size_t *i)
+{
+    int rc = owner_only(reg, what);
+    if (rc || (rc = absolute_path(path, abs)))
+        return rc;
+    if (!find_file(reg, abs, i) || (temps && reg->files[*i][0] == 'f'))
+        return gridr__fail(GRIDR_ENOENT, "%s is not a %s of run %s", abs, noun, reg->run_id);
+    return 0;
+}
+
 int gridr_registry_keep_temp(gridr_registry *reg, const char *path)
 {
     char abs[PATH_MAX];
     size_t i = 0;
-    int rc = owner_only(reg, "keeping a temporary name");
-    if (rc || (rc = absolute_path(path, abs)))
+    int rc = owned_entry(reg, path, 1, "keeping a temporary name", "temporary name", abs, &i);
+    if (rc)
         return rc;
-    if (!find_file(reg, abs, &i) || reg->files[i][0] == 'f')
-        return gridr__fail(GRIDR_ENOENT, "%s is not a temporary name of run %s", abs, reg->run_id);
     if (reg->files[i][0] == 'k')
         return 0;
     if ((rc = journal_append(reg, "+keep", abs)))
@@ -343,12 +354,8 @@ int gridr_registry_forget_file(gridr_registry *reg, const char *path)
 {
     char abs[PATH_MAX];
     size_t i = 0;
-    int rc = owner_only(reg, "forgetting a temporary file");
-    if (rc || (rc = absolute_path(path, abs)))
-        return rc;
-    if (!find_file(reg, abs, &i))
-        return gridr__fail(GRIDR_ENOENT, "%s is not a temporary file of run %s", abs, reg->run_id);
-    if ((rc = journal_append(reg, kind_forget[reg->files[i][0] != 'f'], abs)))
+    int rc = owned_entry(reg, path, 0, "forgetting a temporary file", "temporary file", abs, &i);
+    if (rc || (rc = journal_append(reg, kind_forget[reg->files[i][0] != 'f'], abs)))
         return rc;
     char *p = reg->files[i];
     reg->files[i] = NULL;
