@@ -158,6 +158,8 @@ GRIDR_API int gridr_pipeline_job_place(gridr_pipeline_job *job, long k, uint64_t
 /** Leader: window k written by a member, its tiles where `note` says: record it in the output
  *  (and the record of a resumable job), count it for progress. */
 GRIDR_API int gridr_pipeline_job_record(gridr_pipeline_job *job, long k, const char *note);
+/** Leader: ask the job's progress callback (every process's windows so far): 0 means cancel. */
+GRIDR_API int gridr_pipeline_job_progress(gridr_pipeline_job *job);
 /** Bytes this process read and wrote for the job so far. */
 GRIDR_API void gridr_pipeline_job_bytes(const gridr_pipeline_job *job, uint64_t *read,
                                         uint64_t *written);

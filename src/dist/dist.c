@@ -68,23 +68,75 @@ int gridr_dist_size(const gridr_dist *d)
     return d->size;
 }
 
+/* Sends in flight, completed as the process polls. Never a blocking send: a peer that died
+ * (mpirun ends the job then) must not hold this process inside MPI, deaf to the signal that
+ * lets it remove its segments. */
+static void reap(gridr_dist *d)
+{
+    for (int i = 0; i < d->nsend;) {
+        int done = 0;
+        if (MPI_Test(&d->sends[i].req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS || done) {
+            free(d->sends[i].buf);
+            d->sends[i] = d->sends[--d->nsend];
+        } else {
+            i++;
+        }
+    }
+}
+
+int gridr__dist_post(gridr_dist *d, int to, int tag, const void *buf, size_t len)
+{
+    reap(d);
+    if (d->nsend == d->capsend) {
+        int cap = d->capsend ? 2 * d->capsend : 16;
+        gridr__dist_sending *v = realloc(d->sends, (size_t)cap * sizeof *v);
+        if (!v)
+            return gridr__fail(GRIDR_ENOMEM, "no memory for the messages in flight");
+        d->sends = v;
+        d->capsend = cap;
+    }
+    void *copy = malloc(len ? len : 1);
+    if (!copy)
+        return gridr__fail(GRIDR_ENOMEM, "no memory for a message of %zu bytes", len);
+    memcpy(copy, buf, len);
+    gridr__dist_sending *s = &d->sends[d->nsend];
+    int err = MPI_Isend(copy, (int)len, MPI_BYTE, to, tag, MPI_COMM_WORLD, &s->req);
+    if (err != MPI_SUCCESS) {
+        free(copy);
+        return gridr__dist_fail(err, "send");
+    }
+    s->buf = copy;
+    d->nsend++;
+    return 0;
+}
+
 int gridr__dist_send(gridr_dist *d, int to, int tag, const int64_t *v, int n)
 {
-    (void)d;
-    int err = MPI_Send(v, n, MPI_INT64_T, to, tag, MPI_COMM_WORLD);
-    return err == MPI_SUCCESS ? 0 : gridr__dist_fail(err, "send");
+    return gridr__dist_post(d, to, tag, v, (size_t)n * sizeof *v);
+}
+
+/* Wait for the sends in flight (a normal end: every peer is there to take them). */
+static void flush_sends(gridr_dist *d)
+{
+    while (d->nsend > 0) {
+        reap(d);
+        struct timespec ts = {0, 100000};
+        if (d->nsend > 0)
+            nanosleep(&ts, NULL);
+    }
 }
 
 int gridr__dist_probe(gridr_dist *d, int wait, MPI_Status *st)
 {
     int flag = 0;
-    (void)d;
+    reap(d);
     if (!wait) {
         int err = MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
         return err == MPI_SUCCESS ? flag : gridr__dist_fail(err, "probe");
     }
     /* Polled rather than blocked in MPI: a signal (the launcher ending the job) is seen here. */
     for (long spins = 0;; spins++) {
+        reap(d);
         int err = MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
         if (err != MPI_SUCCESS)
             return gridr__dist_fail(err, "probe");
@@ -159,12 +211,14 @@ void gridr_dist_finalize(gridr_dist *d)
 {
     if (!d)
         return;
+    flush_sends(d);
     MPI_Finalize();
     free(d->ranks);
     free(d->queue);
     free(d->dbuf);
     free(d->sizes);
     free(d->owner);
+    free(d->sends);
     free(d);
 }
 

@@ -29,6 +29,12 @@ typedef struct gridr__dist_fin {
     char msg[512];
 } gridr__dist_fin;
 
+/* A message being sent (its own copy of the bytes). */
+typedef struct gridr__dist_sending {
+    MPI_Request req;
+    void *buf;
+} gridr__dist_sending;
+
 /* Offsets not known yet (the leader's allocation table). */
 #define GRIDR__DIST_UNKNOWN UINT64_MAX
 
@@ -59,10 +65,14 @@ struct gridr_dist {
     /* both */
     long own_windows;
     uint64_t fin_read, fin_written;
+    gridr__dist_sending *sends; /* in flight */
+    int nsend, capsend;
 };
 
 double gridr__dist_now(void);
-/* Send `n` int64 values to `to`. */
+/* Send len bytes of buf (copied) to `to`, without blocking. */
+int gridr__dist_post(gridr_dist *d, int to, int tag, const void *buf, size_t len);
+/* Send `n` int64 values to `to` (as gridr__dist_post). */
 int gridr__dist_send(gridr_dist *d, int to, int tag, const int64_t *v, int n);
 /* A message that is there (MPI_Iprobe) or, with wait, the next one: its source, tag and bytes
  * into *st; 0 none (without wait). Negative: an MPI error. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- the work queue ---------------------------------------------------------------------- */
 
@@ -231,12 +232,24 @@ static int leader_done(void *user, gridr_pipeline_job *job, long k, const char *
 static int leader_drain(void *user, gridr_pipeline_job *job, int rc)
 {
     gridr_dist *d = user;
+    double asked = 0;
     if (rc)
         d->aborting = 1;
     while (d->nfin < d->size - 1) {
         MPI_Status st;
-        int got = gridr__dist_probe(d, 1, &st);
-        int e = got < 0 ? got : serve_one(d, job, &st);
+        int got = gridr__dist_probe(d, 0, &st);
+        int e = got < 0 ? got : got ? serve_one(d, job, &st) : 0;
+        if (!got && gridr__dist_now() - asked > 0.05) { /* a signal: stop waiting, keep what is */
+            asked = gridr__dist_now();
+            if (!gridr_pipeline_job_progress(job)) {
+                d->aborting = 1;
+                return rc ? rc : gridr__fail(GRIDR_ECANCELED, "cancelled while the ranks finish");
+            }
+        }
+        if (!got) {
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+        }
         if (e && !rc) {
             rc = e;
             d->aborting = 1;

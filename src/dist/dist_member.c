@@ -81,10 +81,10 @@ static int flush(gridr_dist *d, gridr_pipeline_job *job, int sync)
         return rc;
     int64_t head[2] = {d->seq, d->dcount};
     memcpy(d->dbuf, head, sizeof head);
-    int err = MPI_Send(d->dbuf, (int)d->dlen, MPI_BYTE, 0, GRIDR__TAG_DONE, MPI_COMM_WORLD);
+    rc = gridr__dist_post(d, 0, GRIDR__TAG_DONE, d->dbuf, d->dlen);
     d->dlen = sizeof head;
     d->dcount = 0;
-    return err == MPI_SUCCESS ? 0 : gridr__dist_fail(err, "report of windows");
+    return rc;
 }
 
 static int member_done(void *user, gridr_pipeline_job *job, long k, const char *note)
@@ -198,8 +198,7 @@ static int send_fin(gridr_dist *d, int rc, double t0)
     snprintf(f.host, sizeof f.host, "%s", d->host);
     if (rc)
         snprintf(f.msg, sizeof f.msg, "%s", gridr_last_error());
-    int err = MPI_Send(&f, (int)sizeof f, MPI_BYTE, 0, GRIDR__TAG_FIN, MPI_COMM_WORLD);
-    return err == MPI_SUCCESS ? 0 : gridr__dist_fail(err, "end of a job's part");
+    return gridr__dist_post(d, 0, GRIDR__TAG_FIN, &f, sizeof f);
 }
 
 /* This rank's windows are over: wait for the offsets of its compressed windows, report what it

@@ -304,6 +304,11 @@ int gridr_pipeline_job_place(gridr_pipeline_job *c, long k, uint64_t off)
     return rc;
 }
 
+int gridr_pipeline_job_progress(gridr_pipeline_job *job)
+{
+    return gridr__shared_progress(0.0, NULL, job);
+}
+
 void gridr_pipeline_job_bytes(const gridr_pipeline_job *job, uint64_t *read, uint64_t *written)
 {
     *read = job->bytes_read;
