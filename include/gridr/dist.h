@@ -26,8 +26,9 @@ extern "C" {
 /** One rank's part of a job, for reports. */
 typedef struct gridr_dist_rank {
     char host[64];
-    long windows;   /* windows it computed */
-    double seconds; /* its part of the run */
+    char run_id[24]; /* its run id: its journal and /dev/shm names */
+    long windows;    /* windows it computed */
+    double seconds;  /* its part of the run */
     uint64_t bytes_read, bytes_written;
     long handed;                        /* rank 0: windows handed out (to every rank) */
     long allocated;                     /* rank 0: offsets of compressed windows allocated */
@@ -62,7 +63,7 @@ int gridr_dist_end(gridr_dist *d);
 int gridr_dist_next(gridr_dist *d, long *index);
 
 /** Other ranks: take part in the job rank 0 runs (the one gridr_dist_next named). */
-int gridr_dist_member_run(gridr_dist *d, gridr_sched *s, const gridr_job *j,
+int gridr_dist_member_run(gridr_dist *d, gridr_sched *s, gridr_registry *reg, const gridr_job *j,
                           gridr_pipeline_report *rep);
 
 /** Rank 0, after gridr_dist_run: every rank's part of the job (*n entries, rank order; empty for

@@ -26,6 +26,7 @@ typedef struct gridr__dist_fin {
     double seconds;
     uint64_t bytes_read, bytes_written;
     char host[64];
+    char run_id[24];
     char msg[512];
 } gridr__dist_fin;
 
@@ -41,8 +42,9 @@ typedef struct gridr__dist_sending {
 struct gridr_dist {
     int rank, size;
     char host[64];
-    int64_t seq; /* the job going on (its index in the batch) */
-    double t0;   /* its start */
+    char run_id[24]; /* this rank's registry's */
+    int64_t seq;     /* the job going on (its index in the batch) */
+    double t0;       /* its start */
     /* leader */
     long next, windows;
     int aborting, nfin, rc_fin, encoded;

@@ -114,7 +114,9 @@ static void on_fin(gridr_dist *d, int m, const unsigned char *b, int len)
     f.host[sizeof f.host - 1] = 0;
     f.msg[sizeof f.msg - 1] = 0;
     gridr_dist_rank *r = &d->ranks[m];
+    f.run_id[sizeof f.run_id - 1] = 0;
     snprintf(r->host, sizeof r->host, "%s", f.host);
+    snprintf(r->run_id, sizeof r->run_id, "%s", f.run_id);
     r->windows = (long)f.windows;
     r->seconds = f.seconds;
     r->bytes_read = f.bytes_read;
@@ -298,6 +300,7 @@ int gridr_dist_run(gridr_dist *d, gridr_sched *s, gridr_registry *reg, const gri
     for (int m = 1; m < d->size; m++)
         others += d->ranks[m].bytes_written;
     snprintf(me->host, sizeof me->host, "%s", d->host);
+    snprintf(me->run_id, sizeof me->run_id, "%s", reg ? gridr_registry_run_id(reg) : "");
     me->windows = d->own_windows;
     me->seconds = gridr__dist_now() - t0;
     me->bytes_read = rep ? rep->bytes_read : 0;

@@ -196,6 +196,7 @@ static int send_fin(gridr_dist *d, int rc, double t0)
     f.bytes_read = d->fin_read;
     f.bytes_written = d->fin_written;
     snprintf(f.host, sizeof f.host, "%s", d->host);
+    snprintf(f.run_id, sizeof f.run_id, "%s", d->run_id);
     if (rc)
         snprintf(f.msg, sizeof f.msg, "%s", gridr_last_error());
     return gridr__dist_post(d, 0, GRIDR__TAG_FIN, &f, sizeof f);
@@ -223,9 +224,10 @@ static int member_drain(void *user, gridr_pipeline_job *job, int rc)
     return rc ? rc : e;
 }
 
-int gridr_dist_member_run(gridr_dist *d, gridr_sched *s, const gridr_job *j,
+int gridr_dist_member_run(gridr_dist *d, gridr_sched *s, gridr_registry *reg, const gridr_job *j,
                           gridr_pipeline_report *rep)
 {
+    snprintf(d->run_id, sizeof d->run_id, "%s", reg ? gridr_registry_run_id(reg) : "");
     gridr_pipeline_peers peers = {d,           1,           member_shared,  member_source,
                                   member_poll, member_done, member_encoded, member_drain};
     d->qhead = d->qlen = 0;

@@ -16,7 +16,8 @@ grep -q "gridr-run cleanup" "$tmp/stdout" || fail "-h is not the help"
 
 version=$(sed -n 's/^AC_INIT(\[gridr\], *\[\([^]]*\)\].*/\1/p' "$GRIDR_SRCDIR/configure.ac")
 expect_exit 0 gr --version
-[ "$(cat "$tmp/stdout")" = "gridr-run $version" ] || fail "--version printed '$(cat "$tmp/stdout")', expected 'gridr-run $version'"
+[ "$(head -n 1 "$tmp/stdout")" = "gridr-run $version" ] || fail "--version printed '$(cat "$tmp/stdout")', expected 'gridr-run $version' first"
+grep -Eq "^with(out)? MPI" "$tmp/stdout" || fail "--version does not say whether it was built with MPI"
 expect_exit 0 gr -V
 grep -q "^gridr-run $version$" "$tmp/stdout" || fail "-V"
 

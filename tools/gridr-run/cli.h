@@ -49,9 +49,11 @@ double cli_now(void);
 /* The ranks of an MPI job (tools/gridr-run/ranks.c; a run of its own when built without MPI or
  * started plainly). `dist` is the job's gridr_dist, NULL outside one. */
 struct json_t;
+const char *cli_dist_built(void); /* "with MPI: ..." or "without MPI ..." */
 int cli_dist_start(void **dist);
 int cli_dist_member(void *dist);
-int cli_dist_members(void *dist, gridr_sched *s, gridr_job *jobs, size_t n, int *signal);
+int cli_dist_members(void *dist, gridr_sched *s, gridr_registry *reg, gridr_job *jobs, size_t n,
+                     int *signal);
 int cli_dist_run(void *dist, gridr_sched *s, gridr_registry *reg, const gridr_job *j, long i,
                  cli_progress *prog, gridr_pipeline_report *rep);
 void cli_dist_report(void *dist, struct json_t *o);

@@ -564,7 +564,7 @@ static int run_jobs(gridr_job *jobs, size_t n, const char *report)
             st.failed = 1;
         member = st.dist && cli_dist_member(st.dist);
         if (member) /* another rank of an MPI job: rank 0 leads, this one takes part */
-            st.failed = cli_dist_members(st.dist, st.sched, jobs, n, &st.signal);
+            st.failed = cli_dist_members(st.dist, st.sched, st.reg, jobs, n, &st.signal);
         else if (!st.failed && !cli_pending_signal()) /* inputs open only after the fork */
             refused = check_outputs(jobs, n, report);
         if (!member && !st.failed && !refused)
@@ -647,7 +647,7 @@ int main(int argc, char **argv)
         return GRIDR_CLI_OK;
     }
     if (a.version) {
-        printf("gridr-run %s\n", GRIDR_VERSION_STRING);
+        printf("gridr-run %s\n%s\n", GRIDR_VERSION_STRING, cli_dist_built());
         return GRIDR_CLI_OK;
     }
     if (a.npos == 0) {

@@ -10,6 +10,11 @@
 #ifdef GRIDR_HAVE_MPI
 #include "gridr/dist.h"
 
+const char *cli_dist_built(void)
+{
+    return "with MPI: started by mpirun or srun, the ranks share the jobs";
+}
+
 int cli_dist_start(void **dist)
 {
     gridr_dist *d = NULL;
@@ -30,7 +35,8 @@ int cli_dist_member(void *dist)
 }
 
 /* Each job rank 0 names, with the job's own retries, keep-going and time limit. */
-static int member_job(gridr_dist *d, gridr_sched *s, const gridr_job *j, int *signal)
+static int member_job(gridr_dist *d, gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                      int *signal)
 {
     gridr_pipeline_report rep;
     memset(&rep, 0, sizeof rep);
@@ -40,7 +46,7 @@ static int member_job(gridr_dist *d, gridr_sched *s, const gridr_job *j, int *si
     if (rc == 0)
         rc = gridr_sched_set_timeout(s, j->timeout);
     if (rc == 0)
-        rc = gridr_dist_member_run(d, s, j, &rep);
+        rc = gridr_dist_member_run(d, s, reg, j, &rep);
     if (rc == 0)
         return 0;
     *signal = rep.signal ? rep.signal : cli_pending_signal();
@@ -48,7 +54,8 @@ static int member_job(gridr_dist *d, gridr_sched *s, const gridr_job *j, int *si
     return 1;
 }
 
-int cli_dist_members(void *dist, gridr_sched *s, gridr_job *jobs, size_t n, int *signal)
+int cli_dist_members(void *dist, gridr_sched *s, gridr_registry *reg, gridr_job *jobs, size_t n,
+                     int *signal)
 {
     gridr_dist *d = dist;
     int failed = 0;
@@ -66,7 +73,7 @@ int cli_dist_members(void *dist, gridr_sched *s, gridr_job *jobs, size_t n, int 
                     gridr_dist_rank_of(d), i + 1, n);
             return 1;
         }
-        failed |= member_job(d, s, &jobs[i], signal);
+        failed |= member_job(d, s, reg, &jobs[i], signal);
     }
     return failed;
 }
@@ -83,10 +90,10 @@ void cli_dist_report(void *dist, struct json_t *o)
     const gridr_dist_rank *r = gridr_dist_ranks(dist, &n);
     json_t *a = json_array();
     for (int i = 0; a && i < n; i++) {
-        json_t *e =
-            json_pack("{s:i, s:s, s:I, s:f, s:I, s:I}", "rank", i, "host", r[i].host, "windows",
-                      (json_int_t)r[i].windows, "seconds", r[i].seconds, "bytes_read",
-                      (json_int_t)r[i].bytes_read, "bytes_written", (json_int_t)r[i].bytes_written);
+        json_t *e = json_pack("{s:i, s:s, s:s, s:I, s:f, s:I, s:I}", "rank", i, "host", r[i].host,
+                              "run_id", r[i].run_id, "windows", (json_int_t)r[i].windows, "seconds",
+                              r[i].seconds, "bytes_read", (json_int_t)r[i].bytes_read,
+                              "bytes_written", (json_int_t)r[i].bytes_written);
         if (e && i == 0) /* rank 0's cost of feeding the others */
             json_object_update_new(
                 e, json_pack("{s:I, s:f, s:I, s:f}", "handed", (json_int_t)r[0].handed,
@@ -111,6 +118,11 @@ void cli_dist_finish(void *dist, int member, int code, int signal)
 
 #else /* built without MPI: every start is a run of its own */
 
+const char *cli_dist_built(void)
+{
+    return "without MPI (configure found no Open MPI)";
+}
+
 int cli_dist_start(void **dist)
 {
     *dist = NULL;
@@ -123,9 +135,10 @@ int cli_dist_member(void *dist)
     return 0;
 }
 
-int cli_dist_members(void *dist, gridr_sched *s, gridr_job *jobs, size_t n, int *signal)
+int cli_dist_members(void *dist, gridr_sched *s, gridr_registry *reg, gridr_job *jobs, size_t n,
+                     int *signal)
 {
-    (void)dist, (void)s, (void)jobs, (void)n, (void)signal;
+    (void)dist, (void)s, (void)reg, (void)jobs, (void)n, (void)signal;
     return 0;
 }
 

@@ -1,0 +1,119 @@
+#!/bin/sh
+# gridr-run under mpirun (docs/cluster.md): 2 and 3 ranks (an uneven split) on loopback give the
+# single-process output byte for byte, for zoom and grid jobs, uncompressed and DEFLATE, and for a
+# batch; the report lists every rank's part; a rank SIGKILLed mid-run ends the job within seconds
+# with a non-zero exit and no output, `gridr-run cleanup` sweeps what the killed runs left;
+# --resume continues the job under mpirun with another number of ranks.
+# Skipped (77) only when gridr-run was built without MPI.
+. "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
+GRIDR_VALGRIND="" # valgrind under mpirun: not this test's subject
+"$GRIDR_RUN" --version | grep -q "^with MPI" || skip "gridr-run was built without MPI"
+command -v mpirun >/dev/null || fail "gridr-run was built with MPI but mpirun is missing"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# one machine, loopback only: no other network is touched
+MPI="mpirun --allow-run-as-root --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo \
+--mca oob_tcp_if_include lo"
+mkdir "$tmp/out"
+cd "$tmp/out"
+
+T="--overwrite -j 1 --tile 128x128 -co BLOCKXSIZE=128 -co BLOCKYSIZE=128"
+job() {
+    case $1 in
+    zoom) echo "zoom -q -r cubic --factor 3 $T" ;;
+    zoomz) echo "zoom -q -r linear --factor 3 $T -co COMPRESS=DEFLATE" ;;
+    grid) echo "grid -q -r cubic --grid $GRID --grid-mask $GMASK $T" ;;
+    gridz) echo "grid -q -r bspline3 --grid $GRID $T -co COMPRESS=ZSTD -co PREDICTOR=2" ;;
+    esac
+}
+
+# ranks_windows REPORT: "windows of rank 0 + rank 1 + ..." and the job's windows, for checks.
+ranks_sum() {
+    python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))["jobs"][int(sys.argv[2])]
+r = j["ranks"]
+assert [e["rank"] for e in r] == list(range(len(r))), r
+print(len(r), sum(e["windows"] for e in r), j["windows"], min(e["windows"] for e in r))
+' "$@"
+}
+
+# Same bytes whatever the number of ranks.
+for name in zoom zoomz grid gridz; do
+    # shellcheck disable=SC2046
+    expect_exit 0 "$GRIDR_RUN" $(job $name) "$SRC" "ref_$name.tif"
+    for n in 2 3; do
+        # shellcheck disable=SC2046
+        expect_exit 0 $MPI -n $n "$GRIDR_RUN" $(job $name) --report "rep_$name$n.json" "$SRC" \
+            "$name$n.tif"
+        cmp "$name$n.tif" "ref_$name.tif" || fail "$name on $n ranks: not the single process's bytes"
+        set -- $(ranks_sum "rep_$name$n.json" 0)
+        [ "$1" = "$n" ] || fail "$name on $n ranks: the report lists $1 ranks"
+        [ "$2" = "$3" ] || fail "$name on $n ranks: the ranks did $2 of $3 windows"
+        no_shm_left
+        no_journal_left
+        no_temp_left .
+    done
+done
+# The ranks took windows on demand: with 144 windows each of 3 ranks did some.
+[ "$(ranks_sum rep_zoom3.json 0 | cut -d' ' -f4)" -gt 0 ] || fail "a rank of 3 did no window"
+
+# A batch: every job's windows shared, the outputs as the single process's.
+cat >batch.json <<EOF
+[{"kind": "zoom", "src": "$SRC", "dst": "b1.tif", "factor": 3, "resampling": "cubic",
+  "workers": 1, "tile": "128x128", "co": {"BLOCKXSIZE": 128, "BLOCKYSIZE": 128}},
+ {"kind": "grid", "src": "$SRC", "grid": "$GRID", "grid-mask": "$GMASK", "dst": "b2.tif",
+  "resampling": "cubic", "workers": 1, "tile": "128x128",
+  "co": {"BLOCKXSIZE": 128, "BLOCKYSIZE": 128}},
+ {"kind": "zoom", "src": "$SRC", "dst": "b3.tif", "factor": 3, "resampling": "linear",
+  "workers": 1, "tile": "128x128",
+  "co": {"BLOCKXSIZE": 128, "BLOCKYSIZE": 128, "COMPRESS": "DEFLATE"}}]
+EOF
+expect_exit 0 $MPI -n 3 "$GRIDR_RUN" -q --report batch_rep.json batch.json
+cmp b1.tif ref_zoom.tif || fail "batch job 1 on 3 ranks: not the single process's bytes"
+cmp b2.tif ref_grid.tif || fail "batch job 2 on 3 ranks: not the single process's bytes"
+cmp b3.tif ref_zoomz.tif || fail "batch job 3 on 3 ranks: not the single process's bytes"
+for i in 0 1 2; do
+    set -- $(ranks_sum batch_rep.json $i)
+    [ "$1" = 3 ] && [ "$2" = "$3" ] || fail "batch job $((i + 1)): ranks $*"
+done
+no_shm_left
+no_journal_left
+
+# A refused job (its output exists, no --overwrite) is refused on rank 0; the others follow.
+expect_exit 1 $MPI -n 2 "$GRIDR_RUN" zoom -q --factor 2 "$SRC" b1.tif
+expect_err "exists"
+cmp b1.tif ref_zoom.tif || fail "a refused job changed its output"
+
+# A rank SIGKILLed mid-run: the job ends within seconds, non-zero, no output; rank 0 leaves no
+# segment; cleanup sweeps the killed rank's. Then --resume on 3 ranks completes it.
+if fault_part "a rank killed"; then
+    for name in zoom zoomz; do
+        rm -f out.tif
+        t0=$(date +%s)
+        set +e
+        # shellcheck disable=SC2046
+        timeout 60 $MPI -n 2 sh -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then
+            export GRIDR_FAULT=group-commit=0,kill:phase=window@20; fi; exec "$@"' sh \
+            "$GRIDR_RUN" $(job $name) --resume --report kill.json "$SRC" out.tif \
+            >/dev/null 2>"$tmp/err"
+        st=$?
+        set -e
+        t1=$(date +%s)
+        [ "$st" != 0 ] && [ "$st" != 124 ] || fail "$name: killed rank: exit $st: $(cat "$tmp/err")"
+        [ $((t1 - t0)) -le 20 ] || fail "$name: killed rank: the job took $((t1 - t0)) s to end"
+        [ ! -e out.tif ] || fail "$name: killed rank: an output was written"
+        # The survivor removes its segments when it can (Open MPI may also end it hard when its
+        # peer vanishes, as a SIGKILL would): cleanup sweeps whatever the killed runs left.
+        ids=$(ls "$STATE" | sed -n 's/\.journal$//p')
+        [ -n "$ids" ] || fail "$name: killed rank: no journal of the killed run"
+        "$GRIDR_RUN" cleanup -q >/dev/null
+        # shellcheck disable=SC2086
+        shm_clean $ids
+        expect_exit 0 $MPI -n 3 "$GRIDR_RUN" $(job $name) --resume --report res.json "$SRC" out.tif
+        cmp out.tif "ref_$name.tif" || fail "$name: resumed on 3 ranks: not the same bytes"
+        rm -f out.tif.gridr-resume
+        no_temp_left .
+    done
+fi
+no_shm_left
+echo "run_mpi: ok"
