@@ -46,11 +46,14 @@ r = j["ranks"]
 z = r[0]
 hand = 1e6 * z["hand_seconds"] / max(z["handed"], 1)
 alloc = 1e6 * z["alloc_seconds"] / max(z["allocated"], 1)
-print("%d %.2f %.2f %.3f %s" % (j["windows"], hand, alloc, j["seconds_total"],
+others = sum(e["windows"] for e in r[1:])
+serve = 1e6 * z["serve_seconds"] / max(others, 1)
+print("%d %.2f %.2f %.3f %.2f %s" % (j["windows"], hand, alloc, j["seconds_total"], serve,
                              " ".join("%d:%d" % (e["rank"], e["windows"]) for e in r)))
 PY
     echo "run $i: gridr-run -j 2 $(tail -1 "$out/plain") s, mpirun -n 2 -j 1 $(tail -1 "$out/mpi") s" \
-        "(windows, us/window handed, us/offset, rank 0's seconds, rank:windows: $(tail -1 "$out/cost"))"
+        "(windows, us/window handed, us/offset, rank 0's seconds, rank 0's us per other rank's" \
+        "window, rank:windows: $(tail -1 "$out/cost"))"
 done
 p=$(median <"$out/plain")
 m=$(median <"$out/mpi")
@@ -58,7 +61,9 @@ h=$(cut -d' ' -f2 "$out/cost" | median)
 a=$(cut -d' ' -f3 "$out/cost" | median)
 pi=$(median <"$out/plain_in")
 mi=$(cut -d' ' -f4 "$out/cost" | median)
+sv=$(cut -d' ' -f5 "$out/cost" | median)
 echo "W2 cubic $CODEC, medians of $RUNS: gridr-run -j 2 $p s, mpirun -n 2 gridr-run -j 1 $m s," \
-    "ratio $(echo "scale=3; $m / $p" | bc); rank 0: $h us a window handed out, $a us an offset"
+    "ratio $(echo "scale=3; $m / $p" | bc); rank 0: $h us a window handed out, $a us an offset," \
+    "$sv us of its time for each window another rank computed (every message of it)"
 echo "inside the processes (the reports' seconds_total: no launcher, MPI_Init or MPI_Finalize):" \
     "gridr-run -j 2 $pi s, rank 0 of mpirun -n 2 $mi s, ratio $(echo "scale=3; $mi / $pi" | bc)"

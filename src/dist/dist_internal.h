@@ -50,6 +50,7 @@ struct gridr_dist {
     int aborting, nfin, rc_fin, encoded;
     char msg_fin[640];
     uint64_t *sizes, cursor;
+    double place_seconds; /* rank 0's own compressed windows written (in allocate) */
     int *owner;
     long alloc_next;
     gridr_dist_rank *ranks;

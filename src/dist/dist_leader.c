@@ -49,8 +49,10 @@ static int allocate(gridr_dist *d, gridr_pipeline_job *job)
         uint64_t off = d->aborting ? GRIDR_PIPELINE_NO_PLACE : d->cursor;
         d->cursor += d->sizes[k];
         d->ranks[0].allocated++;
-        if (d->owner[k] == 0) {
+        if (d->owner[k] == 0) { /* its own: written here (not the allocation's cost) */
+            double t = gridr__dist_now();
             rc = gridr_pipeline_job_place(job, k, off);
+            d->place_seconds += gridr__dist_now() - t;
         } else {
             int64_t v[3] = {d->seq, k, (int64_t)off};
             rc = gridr__dist_send(d, d->owner[k], GRIDR__TAG_OFFSET, v, 3);
@@ -62,7 +64,7 @@ static int allocate(gridr_dist *d, gridr_pipeline_job *job)
 /* Window k of `bytes` bytes, computed by rank m, wants its place. */
 static int want_room(gridr_dist *d, gridr_pipeline_job *job, int m, long k, uint64_t bytes)
 {
-    double t = gridr__dist_now();
+    double t = gridr__dist_now(), placed = d->place_seconds;
     if (k < 0 || k >= d->windows || d->sizes[k] != GRIDR__DIST_UNKNOWN || bytes == 0)
         return gridr__fail(GRIDR_EINVAL, "rank %d: window %ld asks for room twice", m, k);
     int rc = 0;
@@ -75,7 +77,7 @@ static int want_room(gridr_dist *d, gridr_pipeline_job *job, int m, long k, uint
         d->owner[k] = m;
         rc = allocate(d, job);
     }
-    d->ranks[0].alloc_seconds += gridr__dist_now() - t;
+    d->ranks[0].alloc_seconds += gridr__dist_now() - t - (d->place_seconds - placed);
     return rc;
 }
 
@@ -130,8 +132,18 @@ static void on_fin(gridr_dist *d, int m, const unsigned char *b, int len)
         d->aborting = 1; /* the job cannot complete: hand out nothing more */
 }
 
-/* One message from a member. */
+static int serve_msg(gridr_dist *d, gridr_pipeline_job *job, const MPI_Status *st);
+
+/* One message from a member (its handling timed: rank 0's cost of the others' windows). */
 static int serve_one(gridr_dist *d, gridr_pipeline_job *job, const MPI_Status *st)
+{
+    double t = gridr__dist_now(), placed = d->place_seconds;
+    int rc = serve_msg(d, job, st);
+    d->ranks[0].serve_seconds += gridr__dist_now() - t - (d->place_seconds - placed);
+    return rc;
+}
+
+static int serve_msg(gridr_dist *d, gridr_pipeline_job *job, const MPI_Status *st)
 {
     unsigned char *b;
     int len, m = st->MPI_SOURCE;

@@ -96,9 +96,10 @@ void cli_dist_report(void *dist, struct json_t *o)
                               "bytes_written", (json_int_t)r[i].bytes_written);
         if (e && i == 0) /* rank 0's cost of feeding the others */
             json_object_update_new(
-                e, json_pack("{s:I, s:f, s:I, s:f}", "handed", (json_int_t)r[0].handed,
+                e, json_pack("{s:I, s:f, s:I, s:f, s:f}", "handed", (json_int_t)r[0].handed,
                              "hand_seconds", r[0].hand_seconds, "allocated",
-                             (json_int_t)r[0].allocated, "alloc_seconds", r[0].alloc_seconds));
+                             (json_int_t)r[0].allocated, "alloc_seconds", r[0].alloc_seconds,
+                             "serve_seconds", r[0].serve_seconds));
         json_array_append_new(a, e);
     }
     json_object_set_new(o, "ranks", a);
