@@ -33,7 +33,7 @@ typedef struct gridr_dist_rank {
     long handed;                        /* rank 0: windows handed out (to every rank) */
     long allocated;                     /* rank 0: offsets of compressed windows allocated */
     double hand_seconds, alloc_seconds; /* rank 0: time spent handing out and allocating */
-    double serve_seconds; /* rank 0: time spent on the others' messages (all of it) */
+    double serve_seconds;               /* rank 0: time spent on the others' messages (all of it) */
 } gridr_dist_rank;
 
 /** An MPI job's communicator, this rank's view. Opaque. */

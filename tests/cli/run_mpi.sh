@@ -23,6 +23,8 @@ job() {
     case $1 in
     zoom) echo "zoom -q -r cubic --factor 3 $T" ;;
     zoomz) echo "zoom -q -r linear --factor 3 $T -co COMPRESS=DEFLATE" ;;
+    big) echo "zoom -q -r cubic --factor 6 $T" ;; # 576 windows: a rank joins in time to die
+    bigz) echo "zoom -q -r linear --factor 6 $T -co COMPRESS=DEFLATE" ;;
     grid) echo "grid -q -r cubic --grid $GRID --grid-mask $GMASK $T" ;;
     gridz) echo "grid -q -r bspline3 --grid $GRID $T -co COMPRESS=ZSTD -co PREDICTOR=2" ;;
     esac
@@ -59,6 +61,20 @@ done
 # The ranks took windows on demand: with 144 windows each of 3 ranks did some.
 [ "$(ranks_sum rep_zoom3.json 0 | cut -d' ' -f4)" -gt 0 ] || fail "a rank of 3 did no window"
 
+# A warp (grids generated in every rank's workers) on 3 ranks; a job whose windows cut the output's
+# tiles (written through GDAL) runs on rank 0 alone, the others skip it: same bytes, no "ranks".
+W="warp -q -r cubic -t_srs EPSG:4326 $T"
+# shellcheck disable=SC2086
+expect_exit 0 "$GRIDR_RUN" $W "$SRC" ref_warp.tif
+# shellcheck disable=SC2086
+expect_exit 0 $MPI -n 3 "$GRIDR_RUN" $W "$SRC" warp3.tif
+cmp warp3.tif ref_warp.tif || fail "warp on 3 ranks: not the single process's bytes"
+expect_exit 0 "$GRIDR_RUN" zoom -q -j 1 --factor 3 --tile 100x100 "$SRC" ref_cut.tif
+expect_exit 0 $MPI -n 2 "$GRIDR_RUN" zoom -q -j 1 --factor 3 --tile 100x100 --report cut.json \
+    "$SRC" cut2.tif
+cmp cut2.tif ref_cut.tif || fail "a GDAL-written job on 2 ranks: not the single process's bytes"
+grep -q '"ranks": \[\]' cut.json || fail "a job rank 0 ran alone lists ranks: $(cat cut.json)"
+
 # A batch: every job's windows shared, the outputs as the single process's.
 cat >batch.json <<EOF
 [{"kind": "zoom", "src": "$SRC", "dst": "b1.tif", "factor": 3, "resampling": "cubic",
@@ -89,13 +105,15 @@ cmp b1.tif ref_zoom.tif || fail "a refused job changed its output"
 # A rank SIGKILLed mid-run: the job ends within seconds, non-zero, no output; rank 0 leaves no
 # segment; cleanup sweeps the killed rank's. Then --resume on 3 ranks completes it.
 if fault_part "a rank killed"; then
-    for name in zoom zoomz; do
+    for name in big bigz; do
+        # shellcheck disable=SC2046
+        expect_exit 0 "$GRIDR_RUN" $(job $name) "$SRC" "ref_$name.tif"
         rm -f out.tif
         t0=$(date +%s)
         set +e
         # shellcheck disable=SC2046
         timeout 60 $MPI -n 2 sh -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then
-            export GRIDR_FAULT=group-commit=0,kill:phase=window@20; fi; exec "$@"' sh \
+            export GRIDR_FAULT=group-commit=0,kill:phase=window@3; fi; exec "$@"' sh \
             "$GRIDR_RUN" $(job $name) --resume --report kill.json "$SRC" out.tif \
             >/dev/null 2>"$tmp/err"
         st=$?
