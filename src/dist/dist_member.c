@@ -14,7 +14,7 @@
 
 static int push(gridr_dist *d, long k)
 {
-    if (d->qhead + d->qlen == d->qcap) {
+    if (d->qhead > 0 && d->qhead + d->qlen == d->qcap) { /* room at the front: move down */
         memmove(d->queue, d->queue + d->qhead, (size_t)d->qlen * sizeof *d->queue);
         d->qhead = 0;
     }

@@ -92,6 +92,7 @@ typedef struct gridr_pipeline_job {
     int joined;  /* leader: the members joined the job (they wait for its drain) */
     void **held; /* compressed windows waiting for their offset, by window */
     size_t *held_size;
+    long held_n;
     long shared_done; /* leader: windows written, every process's */
     gridr_sched_progress_fn progress;
     void *progress_arg;

@@ -556,6 +556,7 @@ void gridr__pipeline_close(gridr__pipeline_ctx *c)
 {
     gridr__order_free(c->order);
     gridr__resume_end(c->resume, 0);
+    gridr__shared_close(c);
     if (c->adopt_base)
         gridr_raster_abort_keep(c->dst); /* never remove what an interrupted run left */
     else
@@ -567,7 +568,6 @@ void gridr__pipeline_close(gridr__pipeline_ctx *c)
     gridr_raster_close(c->grid_col_r);
     gridr_raster_close(c->grid_mask_r);
     gridr__warp_close(c);
-    gridr__shared_close(c);
     free(c->bands);
     memset(c, 0, sizeof *c);
 }

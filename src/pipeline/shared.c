@@ -52,6 +52,7 @@ static int open_tmp(gridr__pipeline_ctx *c, const char *tmp)
 static int alloc_held(gridr__pipeline_ctx *c)
 {
     size_t n = (size_t)gridr_plan_count(c->plan);
+    c->held_n = (long)n;
     c->held = calloc(n ? n : 1, sizeof *c->held);
     c->held_size = calloc(n ? n : 1, sizeof *c->held_size);
     if (!c->held || !c->held_size)
@@ -237,8 +238,7 @@ int gridr__shared_progress(double complete, const char *msg, void *arg)
 
 void gridr__shared_close(gridr__pipeline_ctx *c)
 {
-    long n = c->plan ? gridr_plan_count(c->plan) : 0;
-    for (long k = 0; c->held && k < n; k++)
+    for (long k = 0; c->held && k < c->held_n; k++)
         free(c->held[k]);
     free(c->held);
     free(c->held_size);
