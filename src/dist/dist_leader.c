@@ -61,6 +61,25 @@ static int allocate(gridr_dist *d, gridr_pipeline_job *job)
     return rc;
 }
 
+/* The job stops: nothing more is handed out or written. The windows that wait for an offset
+ * behind a window that will never come are told to drop their tiles, so that no rank waits. */
+static int stop_job(gridr_dist *d)
+{
+    int rc = 0;
+    if (d->aborting == 2)
+        return 0;
+    d->aborting = 2;
+    for (long k = d->alloc_next; d->encoded && k < d->windows; k++)
+        if (d->sizes[k] != GRIDR__DIST_UNKNOWN && d->owner[k] > 0) {
+            int64_t v[3] = {d->seq, k, (int64_t)GRIDR_PIPELINE_NO_PLACE};
+            int e = gridr__dist_send(d, d->owner[k], GRIDR__TAG_OFFSET, v, 3);
+            rc = rc ? rc : e;
+        }
+    if (d->encoded)
+        d->alloc_next = d->windows; /* what is placed from now on: dropped (want_room) */
+    return rc;
+}
+
 /* Window k of `bytes` bytes, computed by rank m, wants its place. */
 static int want_room(gridr_dist *d, gridr_pipeline_job *job, int m, long k, uint64_t bytes)
 {
@@ -129,7 +148,7 @@ static void on_fin(gridr_dist *d, int m, const unsigned char *b, int len)
         snprintf(d->msg_fin, sizeof d->msg_fin, "rank %d (%s): %s", m, f.host, f.msg);
     }
     if (f.rc)
-        d->aborting = 1; /* the job cannot complete: hand out nothing more */
+        d->aborting = 1; /* the job cannot complete: serve_msg stops it */
 }
 
 static int serve_msg(gridr_dist *d, gridr_pipeline_job *job, const MPI_Status *st);
@@ -161,6 +180,8 @@ static int serve_msg(gridr_dist *d, gridr_pipeline_job *job, const MPI_Status *s
             rc = on_done(d, job, b, len);
         else if (st->MPI_TAG == GRIDR__TAG_FIN)
             on_fin(d, m, b, len);
+        if (rc == 0 && d->aborting == 1)
+            rc = stop_job(d);
     } /* else a message of an earlier job, answered by now: dropped */
     free(b);
     return rc;
@@ -248,7 +269,7 @@ static int leader_drain(void *user, gridr_pipeline_job *job, int rc)
     gridr_dist *d = user;
     double asked = 0;
     if (rc)
-        d->aborting = 1;
+        stop_job(d);
     while (d->nfin < d->size - 1) {
         MPI_Status st;
         int got = gridr__dist_probe(d, 0, &st);
@@ -256,7 +277,7 @@ static int leader_drain(void *user, gridr_pipeline_job *job, int rc)
         if (!got && gridr__dist_now() - asked > 0.05) { /* a signal: stop waiting, keep what is */
             asked = gridr__dist_now();
             if (!gridr_pipeline_job_progress(job)) {
-                d->aborting = 1;
+                stop_job(d);
                 return rc ? rc : gridr__fail(GRIDR_ECANCELED, "cancelled while the ranks finish");
             }
         }
@@ -266,7 +287,7 @@ static int leader_drain(void *user, gridr_pipeline_job *job, int rc)
         }
         if (e && !rc) {
             rc = e;
-            d->aborting = 1;
+            stop_job(d);
         }
     }
     if (rc == 0 && d->rc_fin)

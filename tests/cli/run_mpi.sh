@@ -102,6 +102,22 @@ expect_exit 1 $MPI -n 2 "$GRIDR_RUN" zoom -q --factor 2 "$SRC" b1.tif
 expect_err "exists"
 cmp b1.tif ref_zoom.tif || fail "a refused job changed its output"
 
+# A window that fails for good, whichever rank runs it: the job fails with its message, no
+# output, no rank waits for an offset behind it (DEFLATE), nothing is left.
+if fault_part "a failing window"; then
+    rm -f fail.tif
+    export GRIDR_FAULT=kill:window=7
+    # shellcheck disable=SC2046
+    expect_exit 1 timeout 60 $MPI -n 3 "$GRIDR_RUN" $(job bigz) --retries 0 --report fail.json \
+        "$SRC" fail.tif
+    unset GRIDR_FAULT
+    expect_err "window 7 \[rows .*\] attempt 1/1: worker pid [0-9]+ killed by SIGKILL"
+    [ ! -e fail.tif ] || fail "a failed job wrote its output"
+    no_shm_left
+    no_journal_left
+    no_temp_left .
+fi
+
 # A rank SIGKILLed mid-run: the job ends within seconds, non-zero, no output; rank 0 leaves no
 # segment; cleanup sweeps the killed rank's. Then --resume on 3 ranks completes it.
 if fault_part "a rank killed"; then
