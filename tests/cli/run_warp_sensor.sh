@@ -2,7 +2,9 @@
 # gridr-run warp on sensor-model sources against gdalwarp -et 0 with the same kernel (bilinear)
 # and the same output grid: an RPC scene (an RPC model made here) with a constant -rpc_height and
 # with -rpc_dem (a DEM made here), to EPSG:4326 (and with the DEM to UTM 31N), and a swath
-# georeferenced by geolocation arrays (GEOLOCATION domain, arrays every 2 pixels) to EPSG:4326.
+# georeferenced by geolocation arrays (GEOLOCATION domain, arrays every 2 pixels) to EPSG:4326
+# (over the whole swath, where every cell meets its edge and is refined to exact pixels, and inside
+# it, where the grid is densified).
 # Interior pixels (valid in both, 3 px from any invalid) within 1 DN; with --boundary edge
 # --trust-padding every pixel gdalwarp makes valid is valid (the default makes the half-kernel
 # frame along the source's edges nodata: docs/usage.md). The default output grids equal gdalwarp's.
@@ -36,6 +38,7 @@ RPC, constant height|rpc.tif|-t_srs EPSG:4326 -te 2.265 45.077 2.335 45.124 -tr 
 RPC, DEM|rpc.tif|-t_srs EPSG:4326 -te 2.265 45.077 2.335 45.124 -tr 0.0002 0.00015|-rpc_dem dem.tif|-to RPC_DEM=dem.tif
 RPC, DEM, to UTM|rpc.tif|-t_srs EPSG:32631 -te 442000 4994000 447600 4999400 -tr 15 15|-rpc_dem dem.tif|-to RPC_DEM=dem.tif
 geolocation arrays|swath.vrt|-t_srs EPSG:4326 -te 2.248 45.098 2.314 45.144 -tr 0.0002 0.00012||
+geolocation arrays, inside the swath|swath.vrt|-t_srs EPSG:4326 -te 2.265 45.106 2.29 45.135 -tr 0.0002 0.00012||
 EOF
 
 # gdalwarp's own output grid for these sources: source|gridr-run's options|gdalwarp's.
