@@ -113,6 +113,53 @@ static int coarse_error(gridr__pipeline_ctx *c, const double *nr, const double *
     return rc;
 }
 
+/* How far the exact positions of coarse cell (i, j)'s pixels (every step-th) lie beyond the
+ * bounding box of its valid corners, near the raster; 0 unless 1 to 3 corners are valid. */
+static int partial_excess(gridr__pipeline_ctx *c, const double *nr, const double *nc,
+                          const uint8_t *ok, long cols, long s, long i, long j, double *x)
+{
+    long a[4] = {i * cols + j, i * cols + j + 1, (i + 1) * cols + j, (i + 1) * cols + j + 1};
+    double bb[4] = {HUGE_VAL, -HUGE_VAL, HUGE_VAL, -HUGE_VAL};
+    int nok = 0;
+    *x = 0;
+    for (int k = 0; k < 4; k++)
+        if (ok[a[k]] && ++nok)
+            bb[0] = fmin(bb[0], nr[a[k]]), bb[1] = fmax(bb[1], nr[a[k]]),
+            bb[2] = fmin(bb[2], nc[a[k]]), bb[3] = fmax(bb[3], nc[a[k]]);
+    if (nok == 0 || nok == 4)
+        return 0;
+    long step = GRIDR__MAX(s / COARSE_SPACING, 1), m = s / step + 1, n = m * m;
+    double *r = malloc((size_t)n * 2 * sizeof *r), *q = r + n;
+    uint8_t *v = malloc((size_t)n);
+    int rc = r && v ? 0 : gridr__fail(GRIDR_ENOMEM, "warp: no memory for the coarse grid's check");
+    for (long k = 0; rc == 0 && k < n; k++)
+        r[k] = (double)(i * s + k / m * step), q[k] = (double)(j * s + k % m * step);
+    if (rc == 0)
+        rc = gridr_transform_points(c->xf, n, r, q, v);
+    for (long k = 0; rc == 0 && k < n; k++)
+        if (v[k] && near_raster(c, r[k], q[k]))
+            *x = fmax(*x, fmax(fmax(bb[0] - r[k], r[k] - bb[1]), fmax(bb[2] - q[k], q[k] - bb[3])));
+    free(r);
+    free(v);
+    return rc;
+}
+
+/* The largest partial_excess of the coarse cells: where the transform fails on part of a cell,
+ * its valid pixels may map beyond its valid nodes (a swath's or an RPC's edge). */
+static int partial_margin(gridr__pipeline_ctx *c, const double *nr, const double *nc,
+                          const uint8_t *ok, long rows, long cols, long s, double *extra)
+{
+    int rc = 0;
+    *extra = 0;
+    for (long i = 0; rc == 0 && i + 1 < rows; i++)
+        for (long j = 0; rc == 0 && j + 1 < cols; j++) {
+            double x;
+            rc = partial_excess(c, nr, nc, ok, cols, s, i, j, &x);
+            *extra = fmax(*extra, x);
+        }
+    return rc;
+}
+
 /* Transform the coarse grid's nodes (spacing s) into c->warp_nodes: rows band, cols band, mask. */
 static int coarse_nodes(gridr__pipeline_ctx *c, long rows, long cols, long s, int *any_bad)
 {
@@ -153,11 +200,14 @@ static int coarse_grid(gridr__pipeline_ctx *c, long out_rows, long out_cols)
     int rc = coarse_nodes(c, rows, cols, s, &bad);
     double *nr = c->warp_nodes, *nc = nr + rows * cols, err = 0;
     uint8_t *ok = (uint8_t *)(nc + rows * cols);
+    double extra = 0;
     if (rc == 0)
         rc = coarse_error(c, nr, nc, ok, rows, cols, s, &err);
+    if (rc == 0 && bad)
+        rc = partial_margin(c, nr, nc, ok, rows, cols, s, &extra);
     if (rc)
         return rc;
-    c->warp_margin = 2 * err + 1 + c->params.warp_et;
+    c->warp_margin = fmax(2 * err, extra) + 1 + c->params.warp_et;
     gridr_grid *g = &c->grid;
     memset(g, 0, sizeof *g);
     rc =

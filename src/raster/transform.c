@@ -225,11 +225,66 @@ static int grid_ts(gridr_transform *t, const gridr_transform_target *g, const do
     return rc;
 }
 
-/* -te alone: the suggested resolution, adjusted to fit the extent in whole pixels. */
+/* The local output resolution at output point k of 3 (the point, one eps along x, one along y):
+ * eps over the mean distance its steps make in the source, or 0 if not a usable point. */
+static double local_res(const double *x, const double *y, const int *ok, double eps, int nx, int ny)
+{
+    if (!ok[0] || !ok[1] || !ok[2] || !(x[0] >= 0 && x[0] <= nx && y[0] >= 0 && y[0] <= ny))
+        return 0;
+    double r1 = fabs(eps) / hypot(x[1] - x[0], y[1] - y[0]);
+    double r2 = fabs(eps) / hypot(x[2] - x[0], y[2] - y[0]);
+    return isfinite(r1) && isfinite(r2) ? (r1 + r2) / 2 : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double u = *(const double *)a, v = *(const double *)b;
+    return (u > v) - (u < v);
+}
+
+/* gdalwarp's resolution for -te alone (GDAL >= 3.2): the source's local resolution at 10 x 10
+ * points over the extent, each with its neighbours eps = min(width, height) / 1000 away; the
+ * smallest above a tenth of their median (outliers off). INFINITY when no point maps inside. */
+static double te_resolution(const gridr_transform *t, const double e[4])
+{
+    enum { NX = 10, NY = 10, N = 3 * NX * NY };
+    double x[N], y[N], z[N] = {0}, res[NX * NY];
+    int ok[N], n = 0;
+    double eps = fmin(e[2] - e[0], fabs(e[3] - e[1])) / 1000;
+    for (int iy = 0, k = 0; iy < NY; iy++)
+        for (int ix = 0; ix < NX; ix++, k += 3) {
+            double px = e[0] + (double)ix * (e[2] - e[0]) / (NX - 1);
+            double py = e[1] + (double)iy * (e[3] - e[1]) / (NY - 1);
+            x[k] = px, y[k] = py;
+            x[k + 1] = ix == NX - 1 ? px - eps : px + eps, y[k + 1] = py;
+            x[k + 2] = px, y[k + 2] = iy == NY - 1 ? py - eps : py + eps;
+        }
+    gridr__gdal_capture cap;
+    gridr__gdal_begin(&cap);
+    GDALGenImgProjTransform(t->xf, TRUE, N, x, y, z, ok);
+    gridr__gdal_end(&cap);
+    int sx = GDALGetRasterXSize(t->ds), sy = GDALGetRasterYSize(t->ds);
+    for (int k = 0; k < N; k += 3) {
+        double r = local_res(x + k, y + k, ok + k, eps, sx, sy);
+        if (r > 0)
+            res[n++] = r;
+    }
+    qsort(res, (size_t)n, sizeof *res, cmp_double);
+    for (int k = 0; k < n; k++)
+        if (res[k] > res[n / 2] / 10)
+            return res[k];
+    return INFINITY;
+}
+
+/* -te alone: gdalwarp's resolution for the extent (else the suggested one), adjusted to fit the
+ * extent in whole pixels. */
 static int grid_te(gridr_transform *t, const double e[4])
 {
-    double rx = t->gt[1], ry = fabs(t->gt[5]);
-    double cols = floor((e[2] - e[0] + rx / 2) / rx), rows = floor((e[3] - e[1] + ry / 2) / ry);
+    double rx = t->gt[1], ry = fabs(t->gt[5]), r = te_resolution(t, e);
+    if (isfinite(r))
+        rx = ry = r;
+    double cols = floor((e[2] - e[0] + rx / 2) / rx);
+    double rows = floor((fabs(e[3] - e[1]) + ry / 2) / ry);
     int rc = check_size(cols, rows);
     double gt[6] = {e[0], (e[2] - e[0]) / cols, 0, e[3], 0, -(e[3] - e[1]) / rows};
     memcpy(t->gt, gt, sizeof gt);

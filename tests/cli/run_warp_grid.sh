@@ -1,6 +1,8 @@
 #!/bin/sh
 # gridr-run warp's output grid and generated grid: size, geotransform and CRS equal gdalwarp's
-# for its defaults, -tr, -te (with -tr or -ts; -te alone: docs/usage.md), -te_srs, -ts and -tap (and a job file with the same keys); the -et
+# for its defaults, -tr, -te (with -tr or -ts, and alone: gdalwarp's resolution sampled over the
+# extent, on an extent inside the scene, one not a multiple of it, one wider than the scene), -te_srs,
+# -ts and -tap (and a job file with the same keys); the -et
 # bound holds at every pixel of a dense check against the exact transform (and --report's
 # measured error stays under it); pixels where the transform fails are nodata; bad options are
 # refused. Also: a grid job's output georeferencing (grid metadata, --dst-geotransform/--dst-srs). Data made here with GDAL; needs gdalwarp and numpy.
@@ -16,7 +18,9 @@ i=0
 for o in "" "-tr 0.0003 0.0002" "-tr 0.0003 0.0002 -tap" "-ts 400 300" "-ts 250 0" \
     "-te 2.2 45.05 2.33 45.15 -tr 0.0004 0.0004" \
     "-te 441000 4992000 447000 4998000 -te_srs EPSG:32631 -tr 0.0003 0.0003" \
-    "-te 2.2 45.05 2.33 45.15 -ts 100 120"; do
+    "-te 2.2 45.05 2.33 45.15 -ts 100 120" \
+    "-te 2.2 45.05 2.33 45.15" "-te 2.2 45.05 2.3312345 45.1517" "-te 2.0 44.9 2.6 45.3" \
+    "-te 441000 4992000 447000 4998000 -te_srs EPSG:32631"; do
     i=$((i + 1))
     # shellcheck disable=SC2086 # the options are words
     expect_exit 0 gr warp -q -j 1 -r nearest -t_srs EPSG:4326 $o utm.tif "o$i.tif"
