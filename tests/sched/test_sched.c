@@ -66,6 +66,63 @@ static void test_windows_once_any_workers(void)
         free(ref[i]);
 }
 
+/* A window source that gives the even windows from the last down, saying "wait" every other
+ * call, then "end"; and a poll hook that counts its calls. */
+typedef struct src_state {
+    long next;
+    int calls, polls, waits;
+} src_state;
+
+static src_state src_st;
+
+static int source_even_down(void *user, long *k)
+{
+    (void)user;
+    if (++src_st.calls % 2 == 0) {
+        src_st.waits++;
+        return GRIDR_SCHED_WAIT;
+    }
+    if (src_st.next < 0)
+        return GRIDR_SCHED_END;
+    *k = src_st.next;
+    src_st.next -= 2;
+    return 0;
+}
+
+static int poll_count(void *user)
+{
+    (void)user;
+    src_st.polls++;
+    return 0;
+}
+
+static void test_window_source(void)
+{
+    gridr_sched *s = gridr_test_new_sched(2, 0, 0, NULL);
+    job j;
+    gridr_sched_run_desc d;
+    gridr_sched_stats st;
+    gridr_test_job_init(&j, 64, 48, 16, 16); /* 12 windows */
+    gridr_test_job_desc(&j, &d);
+    d.source = source_even_down;
+    d.poll = poll_count;
+    d.poll_ms = 1;
+    src_st = (src_state){10, 0, 0, 0};
+    ASSERT_OK(gridr_test_run_sched(s, &d));
+    for (long k = 0; k < j.windows; k++) /* the even ones once, the odd ones never */
+        CU_ASSERT_EQUAL(j.finished[k], k % 2 == 0);
+    gridr_sched_get_stats(s, &st);
+    CU_ASSERT_EQUAL(st.done, 6);
+    CU_ASSERT(src_st.waits >= 6 && src_st.polls >= src_st.waits);
+    /* a source that gives a window outside the run stops it with GRIDR_EINVAL */
+    src_st = (src_state){12, 0, 0, 0};
+    CU_ASSERT_EQUAL(gridr_test_run_sched(s, &d), GRIDR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(gridr_last_error(), "window 12 of 12"));
+    gridr_test_job_free(&j);
+    gridr_sched_free(s);
+    gridr_test_assert_clean();
+}
+
 static int count_progress;
 static double last_progress;
 static int progress_ok;
@@ -513,6 +570,7 @@ static CU_TestInfo tests[] = {
     {"every window once, 1-3 workers, several shapes", test_windows_once_any_workers},
     {"progress reaches 1, no-work windows skip workers", test_progress_and_no_work},
     {"progress returning 0 cancels cleanly", test_progress_cancel},
+    {"a window source and a poll hook: only its windows", test_window_source},
 #ifdef GRIDR_FAULT_INJECTION /* workers that die on cue */
     {"worker killed once, retried, same output", test_kill_once_retried},
     {"a replacement sees the creation-time context", test_replacement_sees_creation_image},
