@@ -59,14 +59,14 @@ static int cell_point(const gridr__rs_wide *w, double sr, double sc)
 
 /* Antialiased array grid: per cell scales; the window's filter is on when one of its cells
  * reduces (or the kernel is a footprint one), with the largest scales of its cells (scratch and
- * halo). Without a window (or nodes) the point kernels' halo. */
+ * halo). Without a window (or nodes) the unscaled kernels' halo. */
 static int wide_init_cells(const gridr_grid *g, const gridr_rect *ow, gridr__rs_wide *w)
 {
     long a0, b0, a1, b1;
     int any = 0;
     w->cells = 1;
-    if (!ow || !g->nodes.data)
-        return 0;
+    if (!ow || !g->nodes.data) /* footprint kernels: scale 1, as without antialiasing */
+        return w->point_ok ? 0 : wide_taps(w);
     gridr_grid_cell_of(g, ow->row0, ow->col0, &a0, &b0);
     gridr_grid_cell_of(g, ow->row0 + ow->rows - 1, ow->col0 + ow->cols - 1, &a1, &b1);
     for (long ci = a0; ci <= a1; ci++) {
