@@ -53,6 +53,7 @@ extern CU_SuiteInfo gridr_test_resample_suite;
 extern CU_SuiteInfo gridr_test_resample_kernels_suite; /* tests/kernel/test_resample_kernels.c */
 extern CU_SuiteInfo gridr_test_resample_sep_suite;
 extern CU_SuiteInfo gridr_test_resample_renorm_suite; /* tests/kernel/test_resample_renorm.c */
+extern CU_SuiteInfo gridr_test_grid_aa_suite;         /* tests/kernel/test_grid_aa.c */
 extern CU_SuiteInfo gridr_test_raster_worker_suite;
 extern CU_SuiteInfo gridr_test_plan_suite;
 extern CU_SuiteInfo gridr_test_plan_budget_suite; /* tests/pipeline/test_plan_budget.c */

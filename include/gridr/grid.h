@@ -66,6 +66,24 @@ GRIDR_API int gridr_grid_check(const gridr_grid *g);
  *  grid describing it as a slice (caller points its nodes/mask at that window's data). */
 GRIDR_API int gridr_grid_node_window(const gridr_grid *g, gridr_rect out, gridr_rect *nodes);
 
+/** Cells (issue 14, antialiased grids): output pixel (i, j) of an array grid belongs to cell
+ *  (I, J) = (min(i / res_row, full_node_rows - 2), min(j / res_col, full_node_cols - 2)) (0 on
+ *  an axis of one node), the output pixels between nodes I..I+1 x J..J+1. The node window of the
+ *  whole cells of output window `out`: gridr_grid_node_window's plus the corners of every cell
+ *  it touches (so that a cell's Jacobian does not depend on the window cut). Affine grids: as
+ *  gridr_grid_node_window. */
+GRIDR_API int gridr_grid_cell_window(const gridr_grid *g, gridr_rect out, gridr_rect *nodes);
+
+/** The cell (I, J) of output pixel (i, j) of an array grid (see gridr_grid_cell_window). */
+GRIDR_API void gridr_grid_cell_of(const gridr_grid *g, long i, long j, long *ci, long *cj);
+
+/** Jacobian of cell (I, J) (full-grid indices; its corners must be in the slice) from its four
+ *  corner nodes, constant over the cell: jac = {d src_row / d out_row, d src_row / d out_col,
+ *  d src_col / d out_row, d src_col / d out_col}, each the mean of the cell's two edge
+ *  differences over res (0 along an axis of one node). Returns 1, or 0 when a corner is invalid
+ *  (jac zeroed). */
+GRIDR_API int gridr_grid_cell_jacobian(const gridr_grid *g, long ci, long cj, double jac[4]);
+
 /** Evaluate output row `row`, columns [col0, col0+n): source row/col (densified with GridR's
  *  integer bilinear weights, shift applied, rounded to 1e-12) into src_row/src_col, and 1/0 into
  *  valid (a node with non-zero weight invalid -> 0). The nodes needed must be in `g->nodes`.

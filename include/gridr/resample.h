@@ -64,7 +64,9 @@ typedef struct gridr_resample_opts {
     /* Antialiasing (issue 14): linear, cubic and lanczos stretched by the grid's reduction
      * (gridr_interp_scaled_weights): on an affine grid the scale of a source axis is the length
      * of the grid's step along it, hypot(a[1], a[2]) for rows, hypot(a[4], a[5]) for columns;
-     * array grids keep point sampling. Average and mode always use that footprint. Default 0. */
+     * on an array grid the same lengths from each cell's Jacobian (gridr_grid_cell_jacobian;
+     * slices must then hold gridr_grid_cell_window's nodes), and linear / cubic keep the point
+     * kernels on cells without reduction. Average and mode always use that footprint. Default 0. */
     int antialias;
     /* GDAL's edges for the scaled filters: taps outside the raster are dropped and the others
      * renormalised, per axis (what gdal_translate -outsize does at the edges, zooming in or

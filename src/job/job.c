@@ -730,11 +730,6 @@ int gridr__job_check_structure(const gridr_job *j)
     if (!rc && j->trust_padding && j->boundary == GRIDR_BC_NONE)
         rc = gridr__fail(GRIDR_EINVAL, "%s: key 'trust-padding' needs a 'boundary' other than none",
                          gridr__job_origin(j));
-    if (!rc && j->antialias == 1 && j->kind == GRIDR_JOB_GRID) /* issue 14: not done yet */
-        rc = gridr__fail(GRIDR_EINVAL,
-                         "%s: key 'antialias' is not available for grid jobs yet (array grids are "
-                         "point-sampled; zoom jobs antialias by default)",
-                         gridr__job_origin(j));
     return rc;
 }
 

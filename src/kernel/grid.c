@@ -177,6 +177,55 @@ static inline int node_ok(const gridr_grid *g, long i, long j)
     return 1;
 }
 
+/* ---- cells (antialiased grids) ------------------------------------------------------------ */
+
+static long cell_axis(long i, long res, long full)
+{
+    long c = i / res;
+    return full < 2 ? 0 : GRIDR__MIN(c, full - 2);
+}
+
+void gridr_grid_cell_of(const gridr_grid *g, long i, long j, long *ci, long *cj)
+{
+    *ci = cell_axis(i, g->res_row, g->full_node_rows);
+    *cj = cell_axis(j, g->res_col, g->full_node_cols);
+}
+
+int gridr_grid_cell_window(const gridr_grid *g, gridr_rect out, gridr_rect *nodes)
+{
+    int rc = gridr_grid_node_window(g, out, nodes);
+    if (rc || g->kind != GRIDR_GRID_ARRAY)
+        return rc;
+    long r0, c0, r1, c1;
+    gridr_grid_cell_of(g, out.row0, out.col0, &r0, &c0);
+    gridr_grid_cell_of(g, out.row0 + out.rows - 1, out.col0 + out.cols - 1, &r1, &c1);
+    r1 = GRIDR__MIN(r1 + 1, g->full_node_rows - 1);
+    c1 = GRIDR__MIN(c1 + 1, g->full_node_cols - 1);
+    r1 = GRIDR__MAX(r1, nodes->row0 + nodes->rows - 1);
+    c1 = GRIDR__MAX(c1, nodes->col0 + nodes->cols - 1);
+    nodes->row0 = GRIDR__MIN(r0, nodes->row0);
+    nodes->col0 = GRIDR__MIN(c0, nodes->col0);
+    nodes->rows = r1 - nodes->row0 + 1;
+    nodes->cols = c1 - nodes->col0 + 1;
+    return 0;
+}
+
+int gridr_grid_cell_jacobian(const gridr_grid *g, long ci, long cj, double jac[4])
+{
+    long i0 = ci - g->node_row0, j0 = cj - g->node_col0;
+    long i1 = g->full_node_rows > 1 ? i0 + 1 : i0, j1 = g->full_node_cols > 1 ? j0 + 1 : j0;
+    memset(jac, 0, 4 * sizeof *jac);
+    if (!node_ok(g, i0, j0) || !node_ok(g, i1, j0) || !node_ok(g, i0, j1) || !node_ok(g, i1, j1))
+        return 0;
+    for (int b = 0; b < 2; b++) {
+        double a = node_at(g, b, i0, j0), r = node_at(g, b, i1, j0);
+        double c = node_at(g, b, i0, j1), d = node_at(g, b, i1, j1);
+        jac[2 * b] = ((r - a) + (d - c)) / (2.0 * g->res_row);
+        jac[2 * b + 1] = ((c - a) + (d - r)) / (2.0 * g->res_col);
+    }
+    return 1;
+}
+
 /* dst[k] = round12(src[k] + shift), two lanes at a time (src may be dst). */
 static void round12_copy_sse2(double *dst, const double *src, long n, double shift)
 {

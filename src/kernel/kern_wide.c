@@ -20,7 +20,69 @@ static double round12(double s)
     return floor(s * 1e12 + 0.5) / 1e12;
 }
 
-int gridr__rs_wide_init(const gridr_resample_opts *o, const gridr_grid *g, gridr__rs_wide *w)
+/* Taps at the window's scales, or GRIDR_EINVAL naming the reduction when there are too many. */
+static int wide_taps(gridr__rs_wide *w)
+{
+    w->nr = gridr_interp_scaled_taps(w->kind, w->sr);
+    w->nc = gridr_interp_scaled_taps(w->kind, w->sc);
+    if (w->nr < 1 || w->nc < 1 || w->nr > GRIDR_INTERP_MAX_SCALED ||
+        w->nc > GRIDR_INTERP_MAX_SCALED)
+        return gridr__fail(GRIDR_EINVAL,
+                           "resample: %s over a reduction of %g x %g source pixels needs more "
+                           "than %d taps per axis",
+                           gridr_interp_name(w->kind), w->sr, w->sc, GRIDR_INTERP_MAX_SCALED);
+    w->on = 1;
+    return 0;
+}
+
+/* A cell's scale on one source axis: the length of its Jacobian row (the affine rule), rounded;
+ * 1 for a degenerate cell or one with an invalid corner (a zero Jacobian). */
+static double cell_scale(double a, double b)
+{
+    double s = round12(hypot(a, b));
+    return s > 0 ? s : 1;
+}
+
+static void cell_scales(const gridr_grid *g, long ci, long cj, double *sr, double *sc)
+{
+    double jac[4];
+    gridr_grid_cell_jacobian(g, ci, cj, jac);
+    *sr = cell_scale(jac[0], jac[1]);
+    *sc = cell_scale(jac[2], jac[3]);
+}
+
+/* Cell (sr, sc) keeps the point kernels (no reduction on either axis). */
+static int cell_point(const gridr__rs_wide *w, double sr, double sc)
+{
+    return w->point_ok && !(sr > 1) && !(sc > 1);
+}
+
+/* Antialiased array grid: per cell scales; the window's filter is on when one of its cells
+ * reduces (or the kernel is a footprint one), with the largest scales of its cells (scratch and
+ * halo). Without a window (or nodes) the unscaled kernels' halo. */
+static int wide_init_cells(const gridr_grid *g, const gridr_rect *ow, gridr__rs_wide *w)
+{
+    long a0, b0, a1, b1;
+    int any = 0;
+    w->cells = 1;
+    if (!ow || !g->nodes.data) /* footprint kernels: scale 1, as without antialiasing */
+        return w->point_ok ? 0 : wide_taps(w);
+    gridr_grid_cell_of(g, ow->row0, ow->col0, &a0, &b0);
+    gridr_grid_cell_of(g, ow->row0 + ow->rows - 1, ow->col0 + ow->cols - 1, &a1, &b1);
+    for (long ci = a0; ci <= a1; ci++) {
+        for (long cj = b0; cj <= b1; cj++) {
+            double sr, sc;
+            cell_scales(g, ci, cj, &sr, &sc);
+            any |= !cell_point(w, sr, sc);
+            w->sr = fmax(w->sr, sr);
+            w->sc = fmax(w->sc, sc);
+        }
+    }
+    return any ? wide_taps(w) : 0;
+}
+
+int gridr__rs_wide_init(const gridr_resample_opts *o, const gridr_grid *g, const gridr_rect *ow,
+                        gridr__rs_wide *w)
 {
     memset(w, 0, sizeof *w);
     const gridr_interp_kind k = o->interp;
@@ -29,30 +91,23 @@ int gridr__rs_wide_init(const gridr_resample_opts *o, const gridr_grid *g, gridr
         return 0;
     w->kind = k;
     w->sr = w->sc = 1;
+    w->point_ok = point && (!o->gdal_edges || o->nodata_policy == GRIDR_NODATA_RENORMALIZE);
+    if (g->kind == GRIDR_GRID_ARRAY && o->antialias) /* issue 14: the grid's local reduction */
+        return wide_init_cells(g, ow, w);
     if (g->kind == GRIDR_GRID_AFFINE && (o->antialias || !point)) {
         w->sr = round12(hypot(g->affine[1], g->affine[2]));
         w->sc = round12(hypot(g->affine[4], g->affine[5]));
     }
-    if (point && !(w->sr > 1) && !(w->sc > 1) &&
-        (!o->gdal_edges || o->nodata_policy == GRIDR_NODATA_RENORMALIZE))
+    if (cell_point(w, w->sr, w->sc))
         return 0; /* no reduction: the point kernels (GDAL's edges by renorm.c's policy) */
-    w->nr = gridr_interp_scaled_taps(k, w->sr);
-    w->nc = gridr_interp_scaled_taps(k, w->sc);
-    if (w->nr < 1 || w->nc < 1 || w->nr > GRIDR_INTERP_MAX_SCALED ||
-        w->nc > GRIDR_INTERP_MAX_SCALED)
-        return gridr__fail(GRIDR_EINVAL,
-                           "resample: %s over a reduction of %g x %g source pixels needs more "
-                           "than %d taps per axis",
-                           gridr_interp_name(k), w->sr, w->sc, GRIDR_INTERP_MAX_SCALED);
-    w->on = 1;
-    return 0;
+    return wide_taps(w);
 }
 
-long gridr__rs_halo_grid(const gridr_resample_opts *o, const gridr_grid *g)
+long gridr__rs_halo_grid(const gridr_resample_opts *o, const gridr_grid *g, const gridr_rect *ow)
 {
     long h = gridr__rs_halo(o);
     gridr__rs_wide w;
-    if (gridr__rs_wide_init(o, g, &w) != 0 || !w.on)
+    if (gridr__rs_wide_init(o, g, ow, &w) != 0 || !w.on)
         return h;
     h = GRIDR__MAX(h, gridr_interp_scaled_halo(w.kind, w.sr));
     return GRIDR__MAX(h, gridr_interp_scaled_halo(w.kind, w.sc));
@@ -63,7 +118,7 @@ long gridr_resample_halo(const gridr_resample_opts *o, const gridr_grid *g)
     if (!o || !g)
         return gridr__fail(GRIDR_EINVAL, "resample halo: missing options or grid");
     long h = gridr_interp_halo(o->interp, o->bspline_eps);
-    return h < 0 ? h : gridr__rs_halo_grid(o, g);
+    return h < 0 ? h : gridr__rs_halo_grid(o, g, NULL);
 }
 
 /* ---- per-pixel kernels ---------------------------------------------------------------------- */
@@ -245,11 +300,10 @@ static int any_weight(const double *w, int n)
 }
 
 /* Pixel j of the chunk: weights, then the unchecked or checked sums (or the mode). */
-static void wide_pixel(const gridr__rs_run *r, const wide_fns *f, wide_scr *w, long j, double *acc,
-                       uint8_t *m)
+static void wide_pixel(const gridr__rs_run *r, const gridr__rs_wide *k, const wide_fns *f,
+                       wide_scr *w, long j, double *acc, uint8_t *m)
 {
     const gridr__rs_src *s = r->s;
-    const gridr__rs_wide *k = &r->wide;
     const double tr = w->tr[j], tc = w->tc[j];
     if (!w->gv[j] || !(tr >= s->tlo_r && tr <= s->thi_r && tc >= s->tlo_c && tc <= s->thi_c)) {
         set_invalid(acc, s->bands, r->nodata, m);
@@ -280,7 +334,9 @@ static void wide_pixel(const gridr__rs_run *r, const wide_fns *f, wide_scr *w, l
         f->dot(s, br, bc, w->wr, k->nr, w->wc, k->nc, 1, acc); /* a NaN under a zero weight */
 }
 
-void gridr__rs_wide_cols(const gridr__rs_run *r, long i, long j0, long j1, char *scr)
+/* Columns [j0, j1) of output row i with the filter k. */
+static void wide_run(const gridr__rs_run *r, const gridr__rs_wide *k, long i, long j0, long j1,
+                     char *scr)
 {
     wide_scr w = scr_at(r, scr);
     const wide_fns f = fns_for(r->s->dtype);
@@ -290,9 +346,49 @@ void gridr__rs_wide_cols(const gridr__rs_run *r, long i, long j0, long j1, char 
         double *a = r->direct ? gridr_array_at(r->out, 0, i, c0) : w.acc;
         uint8_t *mm = r->om && r->om->data ? gridr_array_at(r->om, 0, i, c0) : w.m;
         for (long j = 0; j < len; j++)
-            wide_pixel(r, &f, &w, j, a + j, mm + j);
+            wide_pixel(r, k, &f, &w, j, a + j, mm + j);
         for (int b = 0; !r->direct && b < r->out->bands; b++)
             r->k.store(gridr_array_at(r->out, b, i, c0), r->out->dtype, w.acc + (size_t)b * CH,
                        len);
     }
+}
+
+/* Columns [j0, j1) of output row i through the point kernels (scratch after the filter's). */
+static void point_run(const gridr__rs_run *r, long i, long j0, long j1, char *scr)
+{
+    gridr__rs_run p = *r;
+    p.wide.on = 0;
+    p.k = r->pk;
+    p.kb = r->pkb;
+    gridr__rs_run_cols(&p, i, j0, j1, scr + up64(gridr__rs_wide_scratch(r)));
+}
+
+/* Antialiased array grid: cell by cell, the cell's scales (point kernels without reduction). */
+static void cells_cols(const gridr__rs_run *r, long i, long j0, long j1, char *scr)
+{
+    const gridr_grid *g = r->g;
+    for (long a = j0; a < j1;) {
+        long ci, cj;
+        gridr_grid_cell_of(g, r->ow.row0 + i, r->ow.col0 + a, &ci, &cj);
+        long b =
+            cj + 2 >= g->full_node_cols ? j1 : GRIDR__MIN(j1, (cj + 1) * g->res_col - r->ow.col0);
+        gridr__rs_wide k = r->wide;
+        cell_scales(g, ci, cj, &k.sr, &k.sc);
+        if (cell_point(&k, k.sr, k.sc)) {
+            point_run(r, i, a, b, scr);
+        } else {
+            k.nr = gridr_interp_scaled_taps(k.kind, k.sr);
+            k.nc = gridr_interp_scaled_taps(k.kind, k.sc);
+            wide_run(r, &k, i, a, b, scr);
+        }
+        a = b;
+    }
+}
+
+void gridr__rs_wide_cols(const gridr__rs_run *r, long i, long j0, long j1, char *scr)
+{
+    if (r->wide.cells)
+        cells_cols(r, i, j0, j1, scr);
+    else
+        wide_run(r, &r->wide, i, j0, j1, scr);
 }

@@ -121,13 +121,14 @@ static int check_outputs(const gridr_source *src, gridr_rect ow, const gridr_arr
     return 0;
 }
 
-/* The grid can evaluate every pixel of the output window. */
-static int check_grid(const gridr_grid *g, gridr_rect ow)
+/* The grid can evaluate every pixel of the output window (antialiased: and every cell's
+ * Jacobian). */
+static int check_grid(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect ow)
 {
     gridr_rect nw;
     int rc = gridr_grid_check(g);
     if (rc == 0)
-        rc = gridr_grid_node_window(g, ow, &nw);
+        rc = o->antialias ? gridr_grid_cell_window(g, ow, &nw) : gridr_grid_node_window(g, ow, &nw);
     if (rc)
         return GRIDR_EINVAL;
     if (g->kind == GRIDR_GRID_ARRAY && (nw.row0 < g->node_row0 || nw.col0 < g->node_col0 ||
@@ -184,7 +185,9 @@ static int run_rows(gridr__rs_run *r, int threads)
     r->per_thread = sizeof(gridr__rs_work) +
                     (2 + (size_t)r->s->bands) * GRIDR__RS_CHUNK * sizeof(double) +
                     2 * GRIDR__RS_CHUNK;
-    if (r->wide.on)
+    if (r->wide.on && r->wide.cells) /* the point kernels' scratch after the filter's */
+        r->per_thread += (gridr__rs_wide_scratch(r) + 63) & ~(size_t)63;
+    else if (r->wide.on)
         r->per_thread = GRIDR__MAX(r->per_thread, gridr__rs_wide_scratch(r));
     r->per_thread = (r->per_thread + 63) & ~(size_t)63;
     int rc = gridr__rs_run_separable(r, nt);
@@ -214,6 +217,18 @@ static void set_renorm(gridr__rs_run *r, const gridr_resample_opts *o, const gri
     r->raster_cols = src->raster_cols;
 }
 
+/* The run's kernel (the linear one's stores for the scaled filters) and, for an antialiased
+ * array grid, the point kernel of its cells without reduction. */
+static int set_kernels(gridr__rs_run *r, gridr_interp_kind k, gridr_dtype dt)
+{
+    r->pkb = gridr_interp_taps(k) > 1 ? gridr_interp_taps(k) - 1 : 0;
+    if (gridr__rs_get_kernel(r->wide.on ? GRIDR_INTERP_LINEAR : k, dt, &r->k) != 0 ||
+        (r->wide.on && r->wide.point_ok && gridr__rs_get_kernel(k, dt, &r->pk) != 0))
+        return gridr__fail(GRIDR_EINVAL, "resample: kernel %d cannot read %s samples", (int)k,
+                           gridr_dtype_name(dt));
+    return 0;
+}
+
 int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect out_win,
                           gridr_source *src, gridr_array *out, gridr_array *out_mask)
 {
@@ -221,7 +236,7 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
         return gridr__fail(GRIDR_EINVAL, "resample: missing options, grid or source");
     int rc = check_opts(o);
     if (rc == 0)
-        rc = check_grid(g, out_win);
+        rc = check_grid(o, g, out_win);
     if (rc == 0)
         rc = check_source(src);
     if (rc == 0)
@@ -230,10 +245,10 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
         return rc;
     gridr__rs_setup st;
     gridr__rs_wide wide;
-    rc = gridr__rs_wide_init(o, g, &wide);
+    rc = gridr__rs_wide_init(o, g, &out_win, &wide);
     if (rc)
         return rc;
-    rc = gridr__rs_setup_init(&st, o, src, o->threads, g);
+    rc = gridr__rs_setup_init(&st, o, src, o->threads, g, &out_win);
     if (rc == 0) {
         gridr__rs_run run = {g,
                              out_win,
@@ -250,7 +265,9 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
                              GRIDR_INTERP_NEAREST,
                              0,
                              0,
-                             wide};
+                             wide,
+                             {NULL, NULL, NULL},
+                             0};
         set_renorm(&run, o, src);
         if (wide.on && o->gdal_edges) {
             run.wide.clip_r = src->raster_rows;
@@ -258,11 +275,8 @@ int gridr_resample_window(const gridr_resample_opts *o, const gridr_grid *g, gri
         }
         if (wide.on) /* the scaled filters use the linear kernel's stores only */
             run.kb = GRIDR__MAX(wide.nr, wide.nc) + (GRIDR__MAX(wide.nr, wide.nc) & 1);
-        if (gridr__rs_get_kernel(wide.on ? GRIDR_INTERP_LINEAR : o->interp, st.s.dtype, &run.k) !=
-            0)
-            rc = gridr__fail(GRIDR_EINVAL, "resample: kernel %d cannot read %s samples",
-                             (int)o->interp, gridr_dtype_name(st.s.dtype));
-        else
+        rc = set_kernels(&run, o->interp, st.s.dtype);
+        if (rc == 0)
             rc = run_rows(&run, o->threads);
     }
     gridr__rs_setup_free(&st);
@@ -311,7 +325,7 @@ int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid 
     *empty = 1;
     if (!o || !g)
         return gridr__fail(GRIDR_EINVAL, "source window: missing options or grid");
-    if ((rc = check_opts(o)) || (rc = check_grid(g, out_win)))
+    if ((rc = check_opts(o)) || (rc = check_grid(o, g, out_win)))
         return rc;
     if (raster_rows < 1 || raster_cols < 1)
         return gridr__fail(GRIDR_EINVAL, "source window: raster size %ldx%ld is empty", raster_rows,
@@ -327,7 +341,7 @@ int gridr_resample_source_window(const gridr_resample_opts *o, const gridr_grid 
         cmin -= 16 * DBL_EPSILON * fabs(cmin) + 1e-12;
         cmax += 16 * DBL_EPSILON * fabs(cmax) + 1e-12;
     }
-    long h = gridr__rs_halo_grid(o, g), r0, r1, c0, c1;
+    long h = gridr__rs_halo_grid(o, g, &out_win), r0, r1, c0, c1;
     if (!axis_window(rmin, rmax, h, raster_rows, &r0, &r1) ||
         !axis_window(cmin, cmax, h, raster_cols, &c0, &c1))
         return 0;

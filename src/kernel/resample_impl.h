@@ -90,10 +90,10 @@ typedef struct gridr__rs_setup {
 } gridr__rs_setup;
 
 /* Prepare `src` for the kernels (may write the padding band of src->data). threads: for the
- * B-spline prefilter; g: the grid (scaled filters' halo). Returns 0, GRIDR_EINVAL or
- * GRIDR_ENOMEM; free with _setup_free. */
+ * B-spline prefilter; g, ow: the grid and output window (scaled filters' halo). Returns 0,
+ * GRIDR_EINVAL or GRIDR_ENOMEM; free with _setup_free. */
 int gridr__rs_setup_init(gridr__rs_setup *st, const gridr_resample_opts *o, gridr_source *src,
-                         int threads, const gridr_grid *g);
+                         int threads, const gridr_grid *g, const gridr_rect *ow);
 void gridr__rs_setup_free(gridr__rs_setup *st);
 
 /* Halo of the availability rule and of source windows (B-splines: also the mask dilation). */
@@ -147,9 +147,11 @@ int gridr__rs_get_sep_base_avx2(gridr_dtype dt, int kb, gridr__rs_sep_kernel *k)
 /* ---- scaled filters: antialiased linear / cubic, lanczos, average, mode (kern_wide.c) -------- */
 
 /* A window's scaled filter: the kind, the scale and taps per source axis (constant over an
- * affine grid; an array grid gives scale 1). */
+ * affine grid; an array grid gives scale 1, or with antialiasing its cells' scales). */
 typedef struct gridr__rs_wide {
-    int on; /* the window takes the scaled-filter kernels */
+    int on;       /* the window takes the scaled-filter kernels */
+    int cells;    /* antialiased array grid: per cell scales (sr, sc: the window's largest) */
+    int point_ok; /* no reduction on either axis keeps the point kernels */
     gridr_interp_kind kind;
     double sr, sc;
     int nr, nc;
@@ -158,10 +160,12 @@ typedef struct gridr__rs_wide {
 
 /* The scaled filter of options o on grid g (on = 0 when the kernel is a point kernel). Returns
  * 0, or GRIDR_EINVAL when a reduction needs more than GRIDR_INTERP_MAX_SCALED taps. */
-int gridr__rs_wide_init(const gridr_resample_opts *o, const gridr_grid *g, gridr__rs_wide *w);
+int gridr__rs_wide_init(const gridr_resample_opts *o, const gridr_grid *g, const gridr_rect *ow,
+                        gridr__rs_wide *w);
 
-/* Halo of options o on grid g: gridr__rs_halo, or the scaled filter's when larger. */
-long gridr__rs_halo_grid(const gridr_resample_opts *o, const gridr_grid *g);
+/* Halo of options o on grid g for output window ow (NULL: none; an antialiased array grid then
+ * gives the point kernels' halo): gridr__rs_halo, or the scaled filter's when larger. */
+long gridr__rs_halo_grid(const gridr_resample_opts *o, const gridr_grid *g, const gridr_rect *ow);
 
 /* One window's resampling run (src/resample.c). */
 typedef struct gridr__rs_run {
@@ -179,6 +183,8 @@ typedef struct gridr__rs_run {
     gridr_interp_kind interp;      /* the kernel's kind */
     long raster_rows, raster_cols; /* the raster's extent */
     gridr__rs_wide wide;           /* scaled filters (kb = max(nr, nc) rounded up to even) */
+    gridr__rs_kernel pk;           /* wide.cells: the point kernel and its box, for cells */
+    int pkb;                       /* without reduction */
 } gridr__rs_run;
 
 /* Defines NAME, per source type T: band b of the nr x nc box at (br, bc) weighted by wr x wc into

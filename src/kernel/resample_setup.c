@@ -573,14 +573,14 @@ static int setup_bspline(gridr__rs_setup *st, int threads)
 /* ---- entry points ------------------------------------------------------------------------- */
 
 int gridr__rs_setup_init(gridr__rs_setup *st, const gridr_resample_opts *o, gridr_source *src,
-                         int threads, const gridr_grid *g)
+                         int threads, const gridr_grid *g, const gridr_rect *ow)
 {
     const gridr_array *a = &src->data;
     memset(st, 0, sizeof *st);
     st->o = o;
     st->src = src;
     st->threads = threads;
-    st->halo = gridr__rs_halo_grid(o, g);
+    st->halo = gridr__rs_halo_grid(o, g, ow);
     st->ax_r = malloc((size_t)a->rows + 1);
     st->ax_c = malloc((size_t)a->cols + 1);
     if (!st->ax_r || !st->ax_c)

@@ -236,12 +236,19 @@ static int grow(void **buf, size_t *cap, size_t need)
     return 0;
 }
 
+/* The nodes output window `out` needs: antialiased, those of its whole cells (issue 14). */
+static int node_window(const ctx *c, const gridr_grid *g, gridr_rect out, gridr_rect *nw)
+{
+    return c->ropts.antialias ? gridr_grid_cell_window(g, out, nw)
+                              : gridr_grid_node_window(g, out, nw);
+}
+
 /* Load the nodes of output rows [row0, row0 + rows) (every column) into the slice. */
 static int load_rows(const ctx *c, long row0, long rows)
 {
     stream *s = c->stream;
     gridr_rect nw, out = {row0, 0, rows, c->out_cols};
-    int rc = gridr_grid_node_window(c->grid, out, &nw);
+    int rc = node_window(c, c->grid, out, &nw);
     gridr_dtype dt = c->grid->nodes.dtype;
     size_t n = (size_t)nw.rows * (size_t)nw.cols;
     if (rc || (rc = grow(&s->buf, &s->cap, 2 * n * gridr_dtype_size(dt))) ||
@@ -377,7 +384,7 @@ static int eval_window(const ctx *c, gridr_rect out, gridr_plan_window *w)
     memset(w, 0, sizeof *w);
     const gridr_grid *g = c->stream ? &c->stream->slice : c->grid;
     w->out = out;
-    if (g->kind == GRIDR_GRID_ARRAY && (rc = gridr_grid_node_window(g, out, &w->nodes)))
+    if (g->kind == GRIDR_GRID_ARRAY && (rc = node_window(c, g, out, &w->nodes)))
         return rc;
     if (c->margin > 0)
         rc = margin_window(c, g, out, &w->src, &empty);

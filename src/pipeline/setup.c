@@ -87,6 +87,8 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     o->trust_padding = j->trust_padding;
     o->threads = j->threads;
     o->antialias = j->antialias < 0 ? j->kind == GRIDR_JOB_ZOOM : j->antialias;
+    if (j->kind == GRIDR_JOB_WARP) /* their source windows come from a margin box (plan.c), */
+        o->antialias = 0;          /* not from the grid cells' halo: point sampling, as before */
     o->gdal_edges = j->kind == GRIDR_JOB_ZOOM && j->boundary == GRIDR_BC_NONE; /* issue 14 */
     o->has_src_nodata = j->has_src_nodata || has;
     o->src_nodata = j->has_src_nodata ? j->src_nodata : v;

@@ -67,6 +67,23 @@ if command -v gdal_translate >/dev/null 2>&1; then
     expect_exit 0 gr grid -q -r cubic -j 2 --tile 100x37 --grid "$tmp/grow.tif" \
         --grid-col "$tmp/gcol.tif" --grid-res 10 --grid-mask "$GMASK" "$SRC" "$tmp/split.tif"
     "$whole" cubic "$SRC" "$GRID" "$GMASK" "$tmp/split.tif" >/dev/null || fail "--grid-col differs"
+    # An antialiased grid job (issue 14) over a grid that reduces by about 2 (the sample grid's
+    # positions doubled): its cells' scales are the grid's, so windows still give the whole's
+    # bytes, and the result is not the point-sampled one.
+    gdal_translate -q -scale 0 511 0 1022 "$GRID" "$tmp/g2.tif"
+    for k in linear cubic lanczos; do
+        for t in 64x64 100x37; do
+            expect_exit 0 gr grid -q -r $k --antialias -j 2 --tile $t --grid "$tmp/g2.tif" \
+                --grid-mask "$GMASK" "$SRC" "$tmp/aa_$k-$t.tif"
+        done
+        "$whole" aa:$k "$SRC" "$tmp/g2.tif" "$GMASK" "$tmp/aa_$k-64x64.tif" \
+            "$tmp/aa_$k-100x37.tif" >/dev/null || fail "grid --antialias $k differs"
+    done
+    expect_exit 0 gr grid -q -r cubic -j 2 --tile 64x64 --grid "$tmp/g2.tif" --grid-mask "$GMASK" \
+        "$SRC" "$tmp/point.tif"
+    if "$whole" aa:cubic "$SRC" "$tmp/g2.tif" "$GMASK" "$tmp/point.tif" >/dev/null 2>&1; then
+        fail "grid --antialias gives the point-sampled bytes"
+    fi
 fi
 
 # The sample job file (grid, mask, cubic), sent elsewhere with --dst, is the same resampling.

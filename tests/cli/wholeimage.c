@@ -1,6 +1,7 @@
 /* gridr test tool: resample a whole image in one call, in memory, and compare with a raster.
  *
  * Usage: wholeimage KERNEL SRC GRID GRID_MASK OUT [OUT...]
+ *   KERNEL: a kernel name, or aa:NAME for a grid job run with --antialias.
  *   GRID: a 2-band (row, col) grid raster, oversampling from its GRIDR_RES_* metadata, or
  *         "zoom:F" for a zoom by F in both directions; GRID_MASK: a u8 raster or "-".
  *   The reference: the whole output resampled in one gridr_resample_window() call from a source
@@ -150,8 +151,9 @@ int main(int argc, char **argv)
 {
     gridr_resample_opts o;
     gridr_resample_opts_init(&o);
-    if (argc < 6 || gridr_interp_parse(argv[1], &o.interp) != 0) {
-        fprintf(stderr, "usage: wholeimage KERNEL SRC GRID|zoom:F GRID_MASK|- OUT [OUT...]\n");
+    const int aa = argc > 1 && strncmp(argv[1], "aa:", 3) == 0;
+    if (argc < 6 || gridr_interp_parse(argv[1] + (aa ? 3 : 0), &o.interp) != 0) {
+        fprintf(stderr, "usage: wholeimage [aa:]KERNEL SRC GRID|zoom:F GRID_MASK|- OUT [OUT...]\n");
         return 2;
     }
     image src, grid, mask;
@@ -166,6 +168,7 @@ int main(int argc, char **argv)
     o.threads = 1;
     o.antialias = strncmp(argv[3], "zoom:", 5) == 0; /* gridr-run's defaults per job kind */
     o.gdal_edges = o.antialias;
+    o.antialias |= aa;
 
     gridr_grid g;
     long rows = 0, cols = 0;

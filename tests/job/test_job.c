@@ -363,14 +363,18 @@ static void test_file_errors(void)
                       "zoom job", NULL);
     expect_load_error("{" GOOD ", \"trust-padding\": true}", GRIDR_EINVAL, "'boundary'", NULL,
                       NULL);
-    expect_load_error("{" GOOD ", \"antialias\": true}", GRIDR_EINVAL, "'antialias'", "grid jobs",
-                      NULL);
     expect_load_error("[{" GOOD "}, {" GOOD "}]", GRIDR_EINVAL, "jobs 1 and 2", NULL, NULL);
     expect_load_error("[{" GOOD "}, 3]", GRIDR_EFORMAT, "job 2", "expected an object", NULL);
     expect_load_error("[]", GRIDR_EFORMAT, "empty", NULL, NULL);
     expect_load_error("42", GRIDR_EFORMAT, "invalid JSON", NULL, NULL);
     gridr_job *jobs = NULL;
     size_t n = 0;
+    write_file("aa.json", "{" GOOD ", \"antialias\": true}"); /* grid jobs antialias: issue 14 */
+    ASSERT_OK(gridr_job_load(gridr_test_path("aa.json"), &jobs, &n));
+    CU_ASSERT(n == 1 && jobs && jobs[0].antialias == 1);
+    gridr_job_free_list(jobs, n);
+    jobs = NULL;
+    n = 0;
     ASSERT_STATUS(gridr_job_load(gridr_test_path("nope.json"), &jobs, &n), GRIDR_ENOENT);
     CU_ASSERT(has("nope.json"));
 }

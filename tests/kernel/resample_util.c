@@ -15,12 +15,13 @@ double gridr_test_rs_urand(void)
 }
 
 /* The grid `t->g` restricted to the nodes output window `ow` needs (a slice, as the planner
- * hands it to workers). */
-static gridr_grid grid_slice(const gridr_grid *g, gridr_rect ow)
+ * hands it to workers; antialiased: the nodes of its whole cells). */
+static gridr_grid grid_slice(const gridr_grid *g, gridr_rect ow, int cells)
 {
     gridr_grid s = *g;
     gridr_rect nw;
-    if (g->kind != GRIDR_GRID_ARRAY || gridr_grid_node_window(g, ow, &nw) != 0)
+    if (g->kind != GRIDR_GRID_ARRAY ||
+        (cells ? gridr_grid_cell_window(g, ow, &nw) : gridr_grid_node_window(g, ow, &nw)) != 0)
         return s;
     CU_ASSERT_EQUAL_FATAL(gridr_array_sub(&g->nodes, nw, &s.nodes), 0);
     if (g->mask.data)
@@ -37,7 +38,7 @@ int gridr_test_run_window(const tcase *t, gridr_rect ow, void *out, uint8_t *om)
 {
     gridr_rect sw;
     int empty, rc;
-    gridr_grid gs = grid_slice(&t->g, ow);
+    gridr_grid gs = grid_slice(&t->g, ow, t->o.antialias);
     rc = gridr_resample_source_window(&t->o, &gs, ow, t->R, t->C, &sw, &empty);
     if (rc)
         return rc;
