@@ -89,6 +89,8 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 a job failed, 2 usage error, 129/130/143 interrupted by\n"
     "SIGHUP/SIGINT/SIGTERM before the output was renamed: not written (a signal after the\n"
     "rename is too late: 0; a signal ignored at start, e.g. under nohup, stays ignored).\n"
+    "Many machines: started by mpirun or srun (a build with Open MPI: see --version), the ranks\n"
+    "share each job; rank 0 writes the output (docs/cluster.md).\n"
     "See gridr-run(1) and docs/jobs.md.\n";
 
 double cli_now(void)
