@@ -52,8 +52,7 @@ static int on_give(gridr_dist *d, const int64_t *v, int n)
     return rc;
 }
 
-/* ---- written windows reported ------------------------------------------------------------------
- */
+/* ---- written windows reported ---------------------------------------------------------------- */
 
 static int put_bytes(gridr_dist *d, const void *p, size_t n)
 {
