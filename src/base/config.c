@@ -108,6 +108,18 @@ void gridr__config_state_env(const char **xdg, const char **tmp)
     *tmp = getenv("TMPDIR");
 }
 
+int gridr__config_mpi_launched(void)
+{
+    /* Not a switch either: whether an MPI launcher started this process (Open MPI's mpirun and
+     * its PMIx, MPICH-style PMI, Slurm's srun with PMI or PMIx), for gridr-run's MPI layer. */
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE",
+                                       NULL};
+    for (int i = 0; vars[i]; i++)
+        if (getenv(vars[i]))
+            return 1;
+    return 0;
+}
+
 const gridr_config *gridr__config(void)
 {
     pthread_once(&once, read_env);

@@ -55,6 +55,8 @@ int gridr__temp_remove(const char *path);
 /** $XDG_RUNTIME_DIR and $TMPDIR as they are now (NULL when unset): where the run journals live.
  *  base/config.c, the one place the environment is read. */
 void gridr__config_state_env(const char **xdg, const char **tmp);
+/* 1 when an MPI launcher (mpirun, srun) started this process: its environment says so. */
+int gridr__config_mpi_launched(void);
 
 /** The switches in force (base/config.c: read once from the environment). Ownership: static. */
 const struct gridr_config *gridr__config(void);

@@ -18,13 +18,7 @@ double gridr__dist_now(void)
 
 int gridr_dist_launched(void)
 {
-    /* Open MPI's mpirun (and its PMIx), MPICH-style PMI, Slurm's srun with PMI/PMIx */
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE",
-                                       NULL};
-    for (int i = 0; vars[i]; i++)
-        if (getenv(vars[i]))
-            return 1;
-    return 0;
+    return gridr__config_mpi_launched();
 }
 
 int gridr__dist_fail(int err, const char *what)
@@ -89,17 +83,26 @@ static void reap(gridr_dist *d)
     }
 }
 
+int gridr__dist_grow(void **v, long *cap, long n, size_t elem, const char *what)
+{
+    if (n < *cap)
+        return 0;
+    long c = *cap ? 2 * *cap : 64;
+    void *p = realloc(*v, (size_t)c * elem);
+    if (!p)
+        return gridr__fail(GRIDR_ENOMEM, "no memory for %s", what);
+    *v = p;
+    *cap = c;
+    return 0;
+}
+
 int gridr__dist_post(gridr_dist *d, int to, int tag, const void *buf, size_t len)
 {
     reap(d);
-    if (d->nsend == d->capsend) {
-        int cap = d->capsend ? 2 * d->capsend : 16;
-        gridr__dist_sending *v = realloc(d->sends, (size_t)cap * sizeof *v);
-        if (!v)
-            return gridr__fail(GRIDR_ENOMEM, "no memory for the messages in flight");
-        d->sends = v;
-        d->capsend = cap;
-    }
+    int rc = gridr__dist_grow((void **)&d->sends, &d->capsend, d->nsend, sizeof *d->sends,
+                              "the messages in flight");
+    if (rc)
+        return rc;
     void *copy = malloc(len ? len : 1);
     if (!copy)
         return gridr__fail(GRIDR_ENOMEM, "no memory for a message of %zu bytes", len);

@@ -69,10 +69,13 @@ struct gridr_dist {
     long own_windows;
     uint64_t fin_read, fin_written;
     gridr__dist_sending *sends; /* in flight */
-    int nsend, capsend;
+    int nsend;
+    long capsend;
 };
 
 double gridr__dist_now(void);
+/* Room for n + 1 elements of `elem` bytes in *v (capacity *cap, doubled when full). */
+int gridr__dist_grow(void **v, long *cap, long n, size_t elem, const char *what);
 /* Send len bytes of buf (copied) to `to`, without blocking. */
 int gridr__dist_post(gridr_dist *d, int to, int tag, const void *buf, size_t len);
 /* Send `n` int64 values to `to` (as gridr__dist_post). */

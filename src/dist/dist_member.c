@@ -18,14 +18,10 @@ static int push(gridr_dist *d, long k)
         memmove(d->queue, d->queue + d->qhead, (size_t)d->qlen * sizeof *d->queue);
         d->qhead = 0;
     }
-    if (d->qlen == d->qcap) {
-        long cap = d->qcap ? 2 * d->qcap : 64;
-        long *q = realloc(d->queue, (size_t)cap * sizeof *q);
-        if (!q)
-            return gridr__fail(GRIDR_ENOMEM, "no memory for the window queue");
-        d->queue = q;
-        d->qcap = cap;
-    }
+    int rc = gridr__dist_grow((void **)&d->queue, &d->qcap, d->qlen, sizeof *d->queue,
+                              "the window queue");
+    if (rc)
+        return rc;
     d->queue[d->qhead + d->qlen++] = k;
     return 0;
 }

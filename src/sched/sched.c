@@ -512,3 +512,41 @@ int gridr_sched_pids(const gridr_sched *s, pid_t *pids, int max)
             pids[n++] = s->w[i].pid;
     return n;
 }
+
+/* ---- a run's description and counters (sched_run.c's start) ---------------------------- */
+
+int gridr__sched_check_desc(const gridr_sched *s, const gridr_sched_run_desc *d)
+{
+    if (getpid() != s->owner)
+        return gridr__fail(GRIDR_EINVAL, "scheduler: run from a process other than its creator");
+    if (s->running)
+        return gridr__fail(GRIDR_EINVAL, "scheduler: a run is already going on (not reentrant)");
+    if (!d || d->windows < 0 || d->narrays < 0 || d->narrays > GRIDR_SCHED_MAX_ARRAYS)
+        return gridr__fail(GRIDR_EINVAL,
+                           "scheduler: run description: windows (%ld) must be >= "
+                           "0 and arrays (%d) 0 .. %d",
+                           d ? d->windows : -1L, d ? d->narrays : -1, GRIDR_SCHED_MAX_ARRAYS);
+    if (d->run_params_size > GRIDR_SCHED_RUN_PARAMS_MAX || (d->run_params_size && !d->run_params))
+        return gridr__fail(GRIDR_EINVAL, "scheduler: run parameters of %zu bytes (at most %d)",
+                           d->run_params_size, GRIDR_SCHED_RUN_PARAMS_MAX);
+    for (int i = 0; i < d->narrays; i++) {
+        const gridr_sched_array_desc *a = &d->arrays[i];
+        int empty = a->bands == 0 || a->rows == 0 || a->cols == 0; /* allowed: one page */
+        if (!gridr_dtype_size(a->dtype) || a->bands < 0 || a->rows < 0 || a->cols < 0 ||
+            (!empty && !gridr_sma_bytes_for(a->dtype, a->bands, a->rows, a->cols)))
+            return gridr__fail(GRIDR_EINVAL, "scheduler: array %d: bad shape %s %d x %ld x %ld", i,
+                               gridr_dtype_name(a->dtype), a->bands, a->rows, a->cols);
+    }
+    return 0;
+}
+
+void gridr__sched_reset_results(gridr_sched *s, const gridr_sched_run_desc *d)
+{
+    long spawned = s->st.spawned;
+    memset(&s->st, 0, sizeof s->st);
+    s->st.spawned = spawned;
+    s->st.windows = d->windows;
+    s->last_signal = 0;
+    s->nfailures = 0;
+    s->run_id[0] = '\0';
+}

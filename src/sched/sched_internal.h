@@ -178,4 +178,9 @@ int gridr__fill_pool(gridr_sched *s);
 /** Text for a wait status: "killed by SIGKILL", "exited with status 3". */
 void gridr__wait_text(int status, char *buf, size_t len);
 
+/* The checks of a run description before a run (creator process, not reentrant, shapes). */
+int gridr__sched_check_desc(const gridr_sched *s, const gridr_sched_run_desc *d);
+/* Zero the counters of the run about to start (spawned kept). */
+void gridr__sched_reset_results(gridr_sched *s, const gridr_sched_run_desc *d);
+
 #endif

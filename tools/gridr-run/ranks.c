@@ -110,7 +110,7 @@ void cli_dist_finish(void *dist, int member, int code, int signal)
     gridr_dist *d = dist;
     if (!d)
         return;
-    if (signal || (code && member && !signal && code != GRIDR_CLI_FAILED))
+    if (signal)
         gridr_dist_abort(d, code); /* every rank ends now (mpirun reports it) */
     if (!member && gridr_dist_end(d) != 0)
         gridr_dist_abort(d, GRIDR_CLI_FAILED);
