@@ -87,6 +87,22 @@ GRIDR_API int gridr_pipeline_run(gridr_sched *s, gridr_registry *reg, const grid
                                  gridr_sched_progress_fn progress, void *progress_arg,
                                  gridr_pipeline_report *rep);
 
+/** gridr_pipeline_run, calling `poll(poll_arg)` at every turn of the windows' run (at least
+ *  every few milliseconds): a caller that serves other processes while it runs a job of its own
+ *  (src/dist/). A non-zero return stops the run with that code. Ownership as gridr_pipeline_run. */
+GRIDR_API int gridr_pipeline_run_polled(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                                        gridr_sched_progress_fn progress, void *progress_arg,
+                                        gridr_pipeline_report *rep, int (*poll)(void *arg),
+                                        void *poll_arg);
+
+/** Whether job `j` reads one of the n files `paths` (a later job of a batch reading an earlier
+ *  one's output): 1 with *which its index, 0 when it reads none. Opens the job's inputs and
+ *  compares every file GDAL lists for them by identity, and the inputs' names with the paths
+ *  (an output that does not exist yet). Errors: the inputs' open errors (the caller treats the
+ *  job as reading them all). Ownership: everything borrowed for the call. */
+GRIDR_API int gridr_pipeline_reads(const gridr_job *j, const char *const *paths, size_t n,
+                                   size_t *which);
+
 /* ---- a job whose windows are shared with other processes (src/dist/: MPI ranks) ------------- */
 
 /** A job being run (the pipeline's context), handed to the hooks below. Opaque. */

@@ -174,10 +174,11 @@ int gridr__dist_recv(gridr_dist *d, const MPI_Status *st, unsigned char **buf, i
 
 /* ---- job headers ------------------------------------------------------------------------- */
 
-static int bcast_index(gridr_dist *d, int64_t *index)
+/* A job header: {index, spread_end}; index -1 ends the batch. */
+static int bcast_header(gridr_dist *d, int64_t v[2])
 {
     (void)d;
-    int err = MPI_Bcast(index, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+    int err = MPI_Bcast(v, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);
     return err == MPI_SUCCESS ? 0 : gridr__dist_fail(err, "broadcast of the next job");
 }
 
@@ -189,24 +190,30 @@ int gridr__dist_bcast_info(gridr_pipeline_shared *info)
 
 int gridr_dist_end(gridr_dist *d)
 {
-    int64_t end = -1;
-    return d->size > 1 ? bcast_index(d, &end) : 0;
+    int64_t v[2] = {-1, 0};
+    return d->size > 1 ? bcast_header(d, v) : 0;
 }
 
-int gridr_dist_next(gridr_dist *d, long *index)
+int gridr_dist_next(gridr_dist *d, long *index, long *spread_end)
 {
-    int64_t v = -1;
-    int rc = bcast_index(d, &v);
-    *index = rc ? -1 : (long)v;
-    d->seq = v;
+    int64_t v[2] = {-1, 0};
+    int rc = bcast_header(d, v);
+    *index = rc ? -1 : (long)v[0];
+    *spread_end = rc ? 0 : (long)v[1];
+    d->seq = v[0];
     return rc;
+}
+
+int gridr__dist_header2(gridr_dist *d, long index, long spread_end)
+{
+    int64_t v[2] = {index, spread_end};
+    d->seq = index;
+    return d->size > 1 ? bcast_header(d, v) : 0;
 }
 
 int gridr__dist_header(gridr_dist *d, long index)
 {
-    int64_t v = index;
-    d->seq = v;
-    return d->size > 1 ? bcast_index(d, &v) : 0;
+    return gridr__dist_header2(d, index, 0);
 }
 
 const gridr_dist_rank *gridr_dist_ranks(const gridr_dist *d, int *n)
@@ -227,6 +234,7 @@ void gridr_dist_finalize(gridr_dist *d)
     free(d->sizes);
     free(d->owner);
     free(d->sends);
+    free(d->results);
     free(d);
 }
 

@@ -15,7 +15,9 @@ enum {
     GRIDR__TAG_SIZE = 13,   /* member -> 0: {seq, k, bytes}: a compressed window wants room */
     GRIDR__TAG_OFFSET = 14, /* 0 -> member: {seq, k, offset} (GRIDR_PIPELINE_NO_PLACE: drop) */
     GRIDR__TAG_DONE = 15,   /* member -> 0: {seq, n, (k, len, note)...}: windows written */
-    GRIDR__TAG_FIN = 16     /* member -> 0: gridr__dist_fin: its part is over */
+    GRIDR__TAG_FIN = 16,    /* member -> 0: gridr__dist_fin: its part is over */
+    GRIDR__TAG_JWANT = 17,  /* member -> 0: {seq, gridr_dist_job | -1}: a job done, the next? */
+    GRIDR__TAG_JGIVE = 18   /* 0 -> member: {seq, index}: a whole job to run; -1: no more */
 };
 
 /* A member's last word on a job. */
@@ -65,6 +67,11 @@ struct gridr_dist {
     size_t dlen, dcap;
     long dcount;
     double last_flush;
+    /* a batch's jobs spread whole (dist_spread.c) */
+    long spread_next, spread_end; /* rank 0: the next job to hand out, the phase's end */
+    int spread_told;              /* rank 0: members told that no job is left */
+    gridr_dist_job *results;      /* rank 0: the members' finished jobs, not taken yet */
+    long nresults, capresults;
     /* both */
     long own_windows;
     uint64_t fin_read, fin_written;
@@ -90,6 +97,8 @@ int gridr__dist_fail(int err, const char *what);
 
 /* Rank 0: broadcast job `index`'s header (the members' gridr_dist_next). */
 int gridr__dist_header(gridr_dist *d, long index);
+/* Rank 0: broadcast a header {index, spread_end} (0: job index shared by windows). */
+int gridr__dist_header2(gridr_dist *d, long index, long spread_end);
 /* Broadcast (rank 0) or receive (the others) the job's plan. */
 int gridr__dist_bcast_info(gridr_pipeline_shared *info);
 

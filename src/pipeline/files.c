@@ -213,21 +213,66 @@ static int add_input(gridr__fileset *s, gridr_raster **open, int *n, const char 
     return rc;
 }
 
-/* Open the job's inputs and check `path` (with its side files: `sides`) against their files. */
-static int check_against_inputs(const gridr_job *j, const char *path, const char *what, int sides)
+/* The paths of the job's inputs (NULL where a kind is not used). */
+static void input_paths(const gridr_job *j, const char *inputs[6])
 {
-    const char *inputs[6] = {j->src, j->src_mask, j->grid, j->grid_col, j->grid_mask, j->rpc_dem};
+    const char *v[6] = {j->src, j->src_mask, j->grid, j->grid_col, j->grid_mask, j->rpc_dem};
+    memcpy(inputs, v, sizeof v);
+}
+
+/* Open the job's inputs and list their files into *s (closed again: identities only). */
+static int input_files(const gridr_job *j, gridr__fileset *s)
+{
+    const char *inputs[6];
     gridr_raster *open[6] = {NULL};
-    gridr__fileset s = {NULL, 0, 0};
     int n = 0, rc = 0;
+    input_paths(j, inputs);
+    memset(s, 0, sizeof *s);
     for (int i = 0; rc == 0 && i < 6; i++)
-        rc = add_input(&s, open, &n, inputs[i]);
-    if (rc == 0)
-        rc = sides ? check_with_sides(&s, path, what) : gridr__fileset_check(&s, path, what);
+        rc = add_input(s, open, &n, inputs[i]);
     for (int i = 0; i < n; i++)
         gridr_raster_close(open[i]);
+    return rc;
+}
+
+/* Check `path` (with its side files: `sides`) against the files of the job's inputs. */
+static int check_against_inputs(const gridr_job *j, const char *path, const char *what, int sides)
+{
+    gridr__fileset s;
+    int rc = input_files(j, &s);
+    if (rc == 0)
+        rc = sides ? check_with_sides(&s, path, what) : gridr__fileset_check(&s, path, what);
     gridr__fileset_free(&s);
     return rc;
+}
+
+/* Whether `path` is one of the files in s or names one of the job's inputs. */
+static int reads_path(const gridr__fileset *s, const char *const inputs[6], const char *path)
+{
+    const char *input = NULL;
+    if (!path)
+        return 0;
+    if (gridr__fileset_find(s, path, &input))
+        return 1;
+    for (int i = 0; i < 6; i++)
+        if (inputs[i] && gridr_pipeline_same_file(inputs[i], path))
+            return 1;
+    return 0;
+}
+
+int gridr_pipeline_reads(const gridr_job *j, const char *const *paths, size_t n, size_t *which)
+{
+    const char *inputs[6];
+    gridr__fileset s;
+    int rc = input_files(j, &s), found = 0;
+    input_paths(j, inputs);
+    for (size_t i = 0; rc == 0 && !found && i < n; i++)
+        if (reads_path(&s, inputs, paths[i])) {
+            found = 1;
+            *which = i;
+        }
+    gridr__fileset_free(&s);
+    return rc ? gridr__pipeline_fail(j, rc) : found;
 }
 
 int gridr_pipeline_check_dst(const gridr_job *j)

@@ -96,6 +96,9 @@ typedef struct gridr_pipeline_job {
     long shared_done; /* leader: windows written, every process's */
     gridr_sched_progress_fn progress;
     void *progress_arg;
+    /* a job not shared but polled at every turn of its run (gridr_pipeline_run_polled) */
+    int (*poll)(void *arg);
+    void *poll_arg;
 } gridr__pipeline_ctx;
 
 /* gridr__pipeline_open's `dry`: a member of a shared job (no output checks; workers may read) */

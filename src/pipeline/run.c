@@ -299,6 +299,13 @@ static void job_describe(void *user, long k, char *buf, size_t len)
              w->out.col0, w->out.col0 + w->out.cols - 1);
 }
 
+/* The caller's poll of a job run alone (gridr_pipeline_run_polled). */
+static int plain_poll(void *user)
+{
+    gridr__pipeline_ctx *c = user;
+    return c->poll(c->poll_arg);
+}
+
 static void run_desc_fill(gridr__pipeline_ctx *c, gridr_sched_run_desc *d,
                           gridr_sched_progress_fn progress, void *progress_arg)
 {
@@ -323,6 +330,8 @@ static void run_desc_fill(gridr__pipeline_ctx *c, gridr_sched_run_desc *d,
     d->user = c;
     d->progress = progress;
     d->progress_arg = progress_arg;
+    if (c->poll && !c->peers)
+        d->poll = plain_poll;
     if (c->peers) { /* the windows the others do not take; every process's progress */
         d->source = gridr__shared_source;
         d->poll = gridr__shared_poll;
@@ -526,9 +535,15 @@ static int member_run(gridr_sched *s, const gridr_job *j, gridr_pipeline_report 
     return rc ? gridr__pipeline_fail(j, rc) : 0;
 }
 
+/* The caller's hook for a job run alone: called at every turn of its windows' run. */
+typedef struct run_poll {
+    int (*fn)(void *arg);
+    void *arg;
+} run_poll;
+
 static int run_job(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
                    gridr_sched_progress_fn progress, void *progress_arg, gridr_pipeline_report *rep,
-                   const gridr_pipeline_peers *peers)
+                   const gridr_pipeline_peers *peers, run_poll poll)
 {
     gridr__pipeline_ctx c;
     job_progress p = {progress, progress_arg, NULL, NULL};
@@ -544,6 +559,8 @@ static int run_job(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
         rc = 0;
     } else if (rc == 0) {
         double t1 = now_s();
+        c.poll = poll.fn;
+        c.poll_arg = poll.arg;
         rc = run_windows(&c, s, progress, progress_arg, rep);
         if (rc == 0 && j->kind == GRIDR_JOB_WARP && j->keep_grid) /* before the output's commit */
             rc = gridr__warp_keep_grid(&c, j, reg);
@@ -583,5 +600,16 @@ int gridr_pipeline_run_shared(gridr_sched *s, gridr_registry *reg, const gridr_j
     memset(rep, 0, sizeof *rep);
     if (peers && peers->member)
         return member_run(s, j, rep, peers);
-    return run_job(s, reg, j, progress, progress_arg, rep, peers);
+    return run_job(s, reg, j, progress, progress_arg, rep, peers, (run_poll){NULL, NULL});
+}
+
+int gridr_pipeline_run_polled(gridr_sched *s, gridr_registry *reg, const gridr_job *j,
+                              gridr_sched_progress_fn progress, void *progress_arg,
+                              gridr_pipeline_report *rep, int (*poll)(void *arg), void *poll_arg)
+{
+    gridr_pipeline_report local;
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof *rep);
+    return run_job(s, reg, j, progress, progress_arg, rep, NULL, (run_poll){poll, poll_arg});
 }

@@ -75,27 +75,90 @@ expect_exit 0 $MPI -n 2 "$GRIDR_RUN" zoom -q -j 1 --factor 3 --tile 100x100 --re
 cmp cut2.tif ref_cut.tif || fail "a GDAL-written job on 2 ranks: not the single process's bytes"
 grep -q '"ranks": \[\]' cut.json || fail "a job rank 0 ran alone lists ranks: $(cat cut.json)"
 
-# A batch: every job's windows shared, the outputs as the single process's.
-cat >batch.json <<EOF
-[{"kind": "zoom", "src": "$SRC", "dst": "b1.tif", "factor": 3, "resampling": "cubic",
-  "workers": 1, "tile": "128x128", "co": {"BLOCKXSIZE": 128, "BLOCKYSIZE": 128}},
- {"kind": "grid", "src": "$SRC", "grid": "$GRID", "grid-mask": "$GMASK", "dst": "b2.tif",
-  "resampling": "cubic", "workers": 1, "tile": "128x128",
-  "co": {"BLOCKXSIZE": 128, "BLOCKYSIZE": 128}},
- {"kind": "zoom", "src": "$SRC", "dst": "b3.tif", "factor": 3, "resampling": "linear",
+# A batch of fewer jobs than ranks: every job's windows shared, the outputs as the single
+# process's.
+J1='{"kind": "zoom", "src": "'"$SRC"'", "dst": "b1.tif", "factor": 3, "resampling": "cubic",
+  "workers": 1, "tile": "128x128", "co": {"BLOCKXSIZE": 128, "BLOCKYSIZE": 128}}'
+J2='{"kind": "grid", "src": "'"$SRC"'", "grid": "'"$GRID"'", "grid-mask": "'"$GMASK"'",
+  "dst": "b2.tif", "resampling": "cubic", "workers": 1, "tile": "128x128",
+  "co": {"BLOCKXSIZE": 128, "BLOCKYSIZE": 128}}'
+J3='{"kind": "zoom", "src": "'"$SRC"'", "dst": "b3.tif", "factor": 3, "resampling": "linear",
   "workers": 1, "tile": "128x128",
-  "co": {"BLOCKXSIZE": 128, "BLOCKYSIZE": 128, "COMPRESS": "DEFLATE"}}]
-EOF
+  "co": {"BLOCKXSIZE": 128, "BLOCKYSIZE": 128, "COMPRESS": "DEFLATE"}}'
+echo "[$J1, $J2]" >batch.json
 expect_exit 0 $MPI -n 3 "$GRIDR_RUN" -q --report batch_rep.json batch.json
 cmp b1.tif ref_zoom.tif || fail "batch job 1 on 3 ranks: not the single process's bytes"
 cmp b2.tif ref_grid.tif || fail "batch job 2 on 3 ranks: not the single process's bytes"
-cmp b3.tif ref_zoomz.tif || fail "batch job 3 on 3 ranks: not the single process's bytes"
-for i in 0 1 2; do
+for i in 0 1; do
     set -- $(ranks_sum batch_rep.json $i)
     [ "$1" = 3 ] && [ "$2" = "$3" ] || fail "batch job $((i + 1)): ranks $*"
 done
 no_shm_left
 no_journal_left
+
+# A batch of at least as many jobs as ranks: whole jobs handed out to the ranks as they ask, the
+# report in the batch's order. Job 2 reads what job 1 replaces: it waits for it (job 1 is a step
+# of its own, its windows shared). Outputs as the single process's, on 2 and 3 ranks.
+chain() { # chain DIR: the 6-job batch writing into DIR
+    J4=$(echo "$J1" | sed "s|b1.tif|$1/b4.tif|; s|\"cubic\"|\"lanczos\"|")
+    J5='{"kind": "zoom", "src": "'"$1"'/b1.tif", "dst": "'"$1"'/b5.tif", "factor": 0.5,
+      "resampling": "average", "workers": 1, "tile": "128x128"}'
+    J6=$(echo "$J3" | sed "s|b3.tif|$1/b6.tif|; s|\"linear\"|\"cubic\"|")
+    echo "[$(echo "$J1" | sed "s|b1.tif|$1/b1.tif|; 1s|^{|{\"overwrite\": true, |"), $J5,
+      $(echo "$J2" | sed "s|b2.tif|$1/b2.tif|"), $(echo "$J3" | sed "s|b3.tif|$1/b3.tif|"), $J4,
+      $J6]"
+}
+for n in 1 2 3; do
+    mkdir s$n
+    cp ref_grid.tif s$n/b1.tif # job 1 replaces it; job 2 must read the new one
+    chain s$n >s$n.json
+done
+expect_exit 0 "$GRIDR_RUN" -q s1.json
+cmp s1/b1.tif ref_zoom.tif || fail "the chained batch's job 1 on one process"
+for n in 2 3; do
+    expect_exit 0 $MPI -n $n "$GRIDR_RUN" --report spread$n.json s$n.json
+    for f in b1 b2 b3 b4 b5 b6; do
+        cmp s$n/$f.tif s1/$f.tif || fail "spread batch on $n ranks: $f not the single process's"
+    done
+    python3 - spread$n.json $n <<'PY' || fail "spread batch on $n ranks: report $(cat spread$n.json)"
+import json, sys
+jobs = json.load(open(sys.argv[1]))["jobs"]
+n = int(sys.argv[2])
+names = [j["dst"].split("/")[-1] for j in jobs]
+assert names == ["b1.tif", "b5.tif", "b2.tif", "b3.tif", "b4.tif", "b6.tif"], names
+assert len(jobs[0]["ranks"]) == n, jobs[0]  # a step of its own: windows shared
+assert all(len(j["ranks"]) == 1 and j["ranks"][0]["windows"] == j["windows"] for j in jobs[1:])
+ran = {j["ranks"][0]["rank"] for j in jobs[1:]}
+assert len(ran) >= 2 and ran <= set(range(n)), ran
+PY
+    grep -q "s$n/b4.tif" "$tmp/stdout" || fail "spread batch on $n ranks: job 5 not said"
+    no_shm_left
+    no_journal_left
+    no_temp_left s$n
+done
+
+# A job of a spread step that fails (a creation option GTiff refuses, found when its output is
+# created): said by rank 0 with its message, the other jobs written, the report in order.
+mkdir bad
+chain bad | python3 -c '
+import json, sys
+jobs = json.load(sys.stdin)[2:5]
+jobs[1]["co"]["NOT_AN_OPTION"] = "1"
+json.dump(jobs, sys.stdout)' >bad.json
+expect_exit 1 $MPI -n 2 "$GRIDR_RUN" -q --report bad_rep.json bad.json
+expect_err "bad.json: job 2: .*NOT_AN_OPTION"
+cmp bad/b2.tif s1/b2.tif || fail "a spread step with a failing job: b2 not written right"
+cmp bad/b4.tif s1/b4.tif || fail "a spread step with a failing job: b4 not written right"
+[ ! -e bad/b3.tif ] || fail "the failing job of a spread step wrote its output"
+python3 -c '
+import json, sys
+j = json.load(open("bad_rep.json"))["jobs"]
+assert [e["status"] == "ok" for e in j] == [True, False, True], j
+assert "NOT_AN_OPTION" in j[1]["message"] and len(j[1]["ranks"]) == 1, j[1]
+' || fail "a spread step with a failing job: report $(cat bad_rep.json)"
+no_shm_left
+no_journal_left
+no_temp_left bad
 
 # A refused job (its output exists, no --overwrite) is refused on rank 0; the others follow.
 expect_exit 1 $MPI -n 2 "$GRIDR_RUN" zoom -q --factor 2 "$SRC" b1.tif

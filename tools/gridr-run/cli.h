@@ -54,9 +54,32 @@ int cli_dist_start(void **dist);
 int cli_dist_member(void *dist);
 int cli_dist_members(void *dist, gridr_sched *s, gridr_registry *reg, gridr_job *jobs, size_t n,
                      int *signal);
+/* Rank 0: run job i, its windows shared by the ranks, or (`spread`) here alone while the others
+ * are answered. */
 int cli_dist_run(void *dist, gridr_sched *s, gridr_registry *reg, const gridr_job *j, long i,
-                 cli_progress *prog, gridr_pipeline_report *rep);
-void cli_dist_report(void *dist, struct json_t *o);
+                 int spread, cli_progress *prog, gridr_pipeline_report *rep);
+/* The report's "ranks" of the job rank 0 just ran (`spread`: rank 0 alone, `rep` its figures). */
+void cli_dist_report(void *dist, struct json_t *o, gridr_registry *reg,
+                     const gridr_pipeline_report *rep, int spread);
 void cli_dist_finish(void *dist, int member, int code, int signal);
+
+/* Rank 0: the batch cut into steps (docs/cluster.md): steps[i] > i + 1 when the jobs [i, steps[i])
+ * are spread whole over the ranks, else job i has its windows shared. NULL: every job shared
+ * (one rank, fewer jobs than ranks). Ownership: the caller frees the array. */
+size_t *cli_dist_steps(void *dist, const gridr_job *jobs, size_t n, char *const *skipped);
+/* A job another rank ran in a spread step: its outcome and the report's "ranks" (owned). */
+typedef struct cli_dist_job {
+    long index;
+    int rc;
+    gridr_pipeline_report rep;
+    char msg[1024];
+    struct json_t *ranks;
+} cli_dist_job;
+int cli_dist_spread_begin(void *dist, size_t first, size_t end); /* said on stderr when not 0 */
+long cli_dist_spread_take(void *dist);                           /* rank 0's next job, or -1 */
+int cli_dist_spread_result(void *dist, cli_dist_job *out);       /* 1: one in *out */
+/* Answer the others for a while: 1 when the step is over, 0 not yet (an MPI failure ends every
+ * rank). */
+int cli_dist_spread_wait(void *dist);
 
 #endif

@@ -468,7 +468,8 @@ static void interrupted(run_state *st, const gridr_job *j, int sig)
 /* What a job that ended with rc means for the run: a signal before its output was renamed means
  * nothing written (the run stops); a signal after it is too late to stop this job (the run stops
  * after it). */
-static void job_outcome(run_state *st, const gridr_job *j, const gridr_pipeline_report *rep, int rc)
+static void job_outcome(run_state *st, const gridr_job *j, const gridr_pipeline_report *rep, int rc,
+                        const char *msg)
 {
     int sig = rep->signal ? rep->signal : cli_pending_signal();
     if (rc == GRIDR_ECANCELED && sig) {
@@ -477,7 +478,7 @@ static void job_outcome(run_state *st, const gridr_job *j, const gridr_pipeline_
     }
     if (rc) {
         st->failed++;
-        fprintf(stderr, "gridr-run: %s\n", gridr_last_error()); /* names the job */
+        fprintf(stderr, "gridr-run: %s\n", msg); /* names the job */
         return;
     }
     if (rep->warning[0])
@@ -504,7 +505,9 @@ static void job_outcome(run_state *st, const gridr_job *j, const gridr_pipeline_
                 job_label(j), sig_name(sig), j->dst);
 }
 
-static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
+/* Run job i of n (`spread`: rank 0's own job of a step whose jobs are spread whole over the
+ * ranks); its entry of the report, or NULL without a report. */
+static json_t *run_one(run_state *st, const gridr_job *j, size_t i, size_t n, int spread)
 {
     cli_progress prog = {!j->quiet && isatty(STDERR_FILENO), -1, cli_now(), ""};
     gridr_pipeline_report rep;
@@ -517,17 +520,59 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
     if (rc == 0)
         rc = gridr_sched_set_timeout(st->sched, j->timeout);
     if (rc == 0 && st->dist)
-        rc = cli_dist_run(st->dist, st->sched, st->reg, j, (long)i, &prog, &rep);
+        rc = cli_dist_run(st->dist, st->sched, st->reg, j, (long)i, spread, &prog, &rep);
     else if (rc == 0)
         rc = gridr_pipeline_run(st->sched, st->reg, j, cli_show_progress, &prog, &rep);
     if (prog.enabled && rc)
         fputc('\n', stderr);
-    job_outcome(st, j, &rep, rc);
+    job_outcome(st, j, &rep, rc, gridr_last_error());
     json_t *o = st->report ? report_job(j, &rep, rc, gridr_last_error()) : NULL;
     if (o && st->dist)
-        cli_dist_report(st->dist, o);
-    if (o)
-        json_array_append_new(st->report, o);
+        cli_dist_report(st->dist, o, st->reg, &rep, spread);
+    return o;
+}
+
+/* The jobs other ranks finished in a spread step: said, and kept for the report (out[k - first]).
+ */
+static void spread_results(run_state *st, const gridr_job *jobs, size_t first, json_t **out)
+{
+    cli_dist_job r;
+    while (cli_dist_spread_result(st->dist, &r)) {
+        const gridr_job *j = &jobs[r.index];
+        job_outcome(st, j, &r.rep, r.rc, r.msg);
+        json_t *o = st->report ? report_job(j, &r.rep, r.rc, r.msg) : NULL;
+        if (o)
+            json_object_set_new(o, "ranks", r.ranks);
+        else
+            json_decref(r.ranks);
+        out[r.index - (long)first] = o;
+    }
+}
+
+/* Jobs [first, end) run whole, each by one rank (rank 0 too), handed out as ranks ask; the
+ * report keeps the jobs' order. */
+static void run_spread(run_state *st, const gridr_job *jobs, size_t first, size_t end, size_t n)
+{
+    json_t **out = calloc(end - first, sizeof *out);
+    if (!out || cli_dist_spread_begin(st->dist, first, end) != 0) {
+        st->failed++;
+        free(out);
+        return;
+    }
+    for (long k; !st->signal && (k = cli_dist_spread_take(st->dist)) >= 0;) {
+        out[k - (long)first] = run_one(st, &jobs[k], (size_t)k, n, 1);
+        spread_results(st, jobs, first, out);
+    }
+    for (int over = 0; !over && !st->signal;) {
+        over = cli_dist_spread_wait(st->dist);
+        spread_results(st, jobs, first, out);
+        if (!over && cli_pending_signal())
+            st->signal = cli_pending_signal();
+    }
+    for (size_t k = 0; st->report && k < end - first; k++)
+        if (out[k])
+            json_array_append_new(st->report, out[k]);
+    free(out);
 }
 
 /* Run the jobs in order until a signal: the job it stops (or the next one, when it came between
@@ -535,10 +580,16 @@ static void run_one(run_state *st, const gridr_job *j, size_t i, size_t n)
 static void run_all(run_state *st, const gridr_job *jobs, size_t n)
 {
     size_t i = 0;
+    size_t *steps = st->dist ? cli_dist_steps(st->dist, jobs, n, skipped) : NULL;
     for (; i < n && !st->signal; i++) {
         if (cli_pending_signal()) {
             interrupted(st, &jobs[i++], cli_pending_signal());
             break;
+        }
+        if (steps && steps[i] > i + 1) { /* many jobs: each rank runs whole ones */
+            run_spread(st, jobs, i, steps[i], n);
+            i = steps[i] - 1;
+            continue;
         }
         if (skipped && skipped[i]) { /* refused at validation, left out (--keep-going) */
             gridr_pipeline_report rep;
@@ -549,8 +600,11 @@ static void run_all(run_state *st, const gridr_job *jobs, size_t n)
                                       report_job(&jobs[i], &rep, skipped_rc[i], skipped[i]));
             continue;
         }
-        run_one(st, &jobs[i], i, n);
+        json_t *o = run_one(st, &jobs[i], i, n, 0);
+        if (o)
+            json_array_append_new(st->report, o);
     }
+    free(steps);
     if (st->signal && i < n)
         fprintf(stderr, "gridr-run: %zu later job%s not run\n", n - i, n - i == 1 ? "" : "s");
 }
