@@ -104,22 +104,24 @@ typedef struct gridr_plan_window {
     gridr_rect read;  /* src inside [0, raster_rows) x [0, raster_cols): what to read; may be
                          zero-sized (targets only in the padding band); zero-sized when empty */
     gridr_rect nodes; /* node window for the grid slice (array grids; zero-sized for affine) */
+    int halo;         /* the kernel's reach in source pixels for this window's targets (wider
+                         where an antialiased grid shrinks the image) */
     size_t bytes[GRIDR_PLAN_NARRAYS]; /* per array kind; 0 = not needed (inputs of an empty
                                          window are 0; outputs are always sized) */
 } gridr_plan_window;
 
 /** Plan-wide figures. */
 typedef struct gridr_plan_summary {
-    long out_rows, out_cols;              /* output size */
-    int bands;                            /* bands of source and output */
-    gridr_dtype src_dtype, out_dtype;     /* as given */
-    gridr_dtype grid_dtype;               /* of the grid slices; UNKNOWN for affine grids */
-    long raster_rows, raster_cols;        /* source raster size */
-    long win_rows, win_cols;              /* window size (edge windows may be smaller) */
-    int user_window;                      /* 1: win size given by the user, 0: from the budget */
-    long block;                           /* alignment used */
-    long count, empty_count;              /* windows, and those with no valid target */
-    int halo;                             /* kernel halo in source pixels */
+    long out_rows, out_cols;          /* output size */
+    int bands;                        /* bands of source and output */
+    gridr_dtype src_dtype, out_dtype; /* as given */
+    gridr_dtype grid_dtype;           /* of the grid slices; UNKNOWN for affine grids */
+    long raster_rows, raster_cols;    /* source raster size */
+    long win_rows, win_cols;          /* window size (edge windows may be smaller) */
+    int user_window;                  /* 1: win size given by the user, 0: from the budget */
+    long block;                       /* alignment used */
+    long count, empty_count;          /* windows, and those with no valid target */
+    int halo; /* kernel halo in source pixels: the largest of any window (gridr_plan_window.halo) */
     int in_flight;                        /* workers + prefetch */
     size_t max_bytes[GRIDR_PLAN_NARRAYS]; /* largest array of each kind over all windows */
     long max_src_rows, max_src_cols;      /* largest source window (incl. padding) */

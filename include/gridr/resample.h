@@ -120,6 +120,12 @@ GRIDR_API int gridr_resample_source_window(const gridr_resample_opts *o, const g
  *  grid, ceil(L) + 1 (see gridr_interp_scaled_halo). GRIDR_EINVAL for bad options. */
 GRIDR_API long gridr_resample_halo(const gridr_resample_opts *o, const gridr_grid *g);
 
+/** gridr_resample_halo for the targets of output window `out` only: for antialiased array grids
+ *  the reach of the window's largest cell (gridr_resample_halo gives the point kernel's there).
+ *  Errors as gridr_resample_halo. */
+GRIDR_API long gridr_resample_halo_window(const gridr_resample_opts *o, const gridr_grid *g,
+                                          gridr_rect out);
+
 #ifdef __cplusplus
 }
 #endif

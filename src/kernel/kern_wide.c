@@ -121,6 +121,14 @@ long gridr_resample_halo(const gridr_resample_opts *o, const gridr_grid *g)
     return h < 0 ? h : gridr__rs_halo_grid(o, g, NULL);
 }
 
+long gridr_resample_halo_window(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect out)
+{
+    if (!o || !g)
+        return gridr__fail(GRIDR_EINVAL, "resample halo: missing options or grid");
+    long h = gridr_interp_halo(o->interp, o->bspline_eps);
+    return h < 0 ? h : gridr__rs_halo_grid(o, g, &out);
+}
+
 /* ---- per-pixel kernels ---------------------------------------------------------------------- */
 
 /* The nr x nc box at window (br, bc) lies in the available rectangle and holds no invalid

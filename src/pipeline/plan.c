@@ -55,6 +55,7 @@ typedef struct cand {
     long count, empty;
     size_t max[GRIDR_PLAN_NARRAYS];
     long max_src_rows, max_src_cols, max_node_rows, max_node_cols;
+    int max_halo;
 } cand;
 
 static const char *const array_names[GRIDR_PLAN_NARRAYS] = {"src", "src_mask", "grid", "grid_mask",
@@ -394,6 +395,13 @@ static int eval_window(const ctx *c, gridr_rect out, gridr_plan_window *w)
     if (rc)
         return rc;
     w->empty = empty != 0;
+    w->halo = c->halo;
+    if (!w->empty && g->kind == GRIDR_GRID_ARRAY && c->ropts.antialias) {
+        long h = gridr_resample_halo_window(&c->ropts, g, out); /* its cells' reduction */
+        if (h < 0)
+            return (int)h;
+        w->halo = (int)GRIDR__MAX(h, c->halo);
+    }
     if (w->empty)
         memset(&w->src, 0, sizeof w->src);
     else
@@ -408,6 +416,7 @@ static void cand_add(cand *k, const gridr_plan_window *w)
     for (int a = 0; a < GRIDR_PLAN_NARRAYS; a++)
         k->max[a] = GRIDR__MAX(k->max[a], w->bytes[a]);
     k->empty += w->empty;
+    k->max_halo = GRIDR__MAX(k->max_halo, w->halo);
     k->max_src_rows = GRIDR__MAX(k->max_src_rows, w->src.rows);
     k->max_src_cols = GRIDR__MAX(k->max_src_cols, w->src.cols);
     if (!w->empty) {
@@ -631,7 +640,7 @@ static void fill_summary(const ctx *c, const cand *k, int user, gridr_plan_summa
     s->block = c->block;
     s->count = k->count;
     s->empty_count = k->empty;
-    s->halo = c->halo;
+    s->halo = GRIDR__MAX(c->halo, k->max_halo);
     s->in_flight = c->in_flight;
     memcpy(s->max_bytes, k->max, sizeof s->max_bytes);
     s->max_src_rows = k->max_src_rows;

@@ -20,6 +20,15 @@ expect_exit 0 gr grid --dry-run -r cubic --grid "$GRID" --grid-mask "$GMASK" --t
 grep -q "^plan: output 511 x 511, 16 windows of 128 x 128" "$o" || fail "grid plan: $(cat "$o")"
 grep -q "^plan: halo 2," "$o" || fail "no halo 2 for cubic"
 grep -q "^window 0 out=0,0+128x128 src=.* nodes=0,0+" "$o" || fail "grid windows carry no node window"
+# An antialiased grid that shrinks the image by about 2 (the sample grid's positions doubled):
+# cubic's reach doubles with it, and the plan says so (it used to give the point kernel's 2).
+if command -v gdal_translate >/dev/null 2>&1; then
+    gdal_translate -q -scale 0 511 0 1022 "$GRID" "$tmp/g2.tif"
+    expect_exit 0 gr grid --dry-run -r cubic --antialias --grid "$tmp/g2.tif" --tile 128x128 \
+        "$SRC" out/g2.tif
+    grep -q "^plan: halo 5," "$o" || fail "antialiased grid: $(grep '^plan: halo' "$o")"
+    rm -f "$tmp/g2.tif"
+fi
 
 # A tiled GTiff output: the plan holds the array the workers encode the tiles into, so the dry
 # run's memory figure is the real run's (it used to leave that array out).
