@@ -4,6 +4,8 @@
 #   `mpirun -n 2 gridr-run -j 1` (two ranks of one worker each, over loopback TCP), run
 #   alternately RUNS times; prints each time, the medians and their ratio, and rank 0's cost per
 #   window handed out and per offset allocated (from the report's "ranks").
+#   Then the launcher's fixed cost: a job of a few pixels, plain against mpirun -n 2 (mpirun,
+#   MPI_Init and MPI_Finalize: what no work inside gridr-run can take back).
 #   Optional: CODEC=DEFLATE (offsets allocated by rank 0 for every window).
 #   sh bench/mpi.sh [GRIDR_RUN] [DATA]     (DATA: /work/shared/bench/make_data.py's directory)
 set -eu
@@ -67,3 +69,25 @@ echo "W2 cubic $CODEC, medians of $RUNS: gridr-run -j 2 $p s, mpirun -n 2 gridr-
     "$sv us of its time for each window another rank computed (every message of it)"
 echo "inside the processes (the reports' seconds_total: no launcher, MPI_Init or MPI_Finalize):" \
     "gridr-run -j 2 $pi s, rank 0 of mpirun -n 2 $mi s, ratio $(echo "scale=3; $mi / $pi" | bc)"
+
+# The fixed cost: a job of a few pixels (the sample's 1/16), plain and under mpirun, alternated.
+: >"$out/tiny_plain"
+: >"$out/tiny_mpi"
+S=$(dirname "$0")/../data/sample.tif
+tiny() { # tiny LAUNCHER: seconds of one run
+    t0=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    $1 "$G" zoom -q -j 1 --factor 0.0625 --overwrite "$S" "$out/t.tif"
+    t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc
+}
+for i in $(seq "$RUNS"); do
+    tiny "" >>"$out/tiny_plain"
+    tiny "$MPI -n 2" >>"$out/tiny_mpi"
+done
+tp=$(median <"$out/tiny_plain")
+tm=$(median <"$out/tiny_mpi")
+fx=$(echo "$tm - $tp" | bc)
+echo "fixed: a job of 32 x 32 pixels takes $tp s plain and $tm s under mpirun -n 2: $fx s of" \
+    "launcher, MPI_Init and MPI_Finalize; W2 without it: ratio" \
+    "$(echo "scale=3; ($m - $fx) / $p" | bc)"

@@ -75,9 +75,9 @@ typedef struct cli_dist_job {
     char msg[1024];
     struct json_t *ranks;
 } cli_dist_job;
-int cli_dist_spread_begin(void *dist, size_t first, size_t end); /* said on stderr when not 0 */
-long cli_dist_spread_take(void *dist);                           /* rank 0's next job, or -1 */
-int cli_dist_spread_result(void *dist, cli_dist_job *out);       /* 1: one in *out */
+void cli_dist_spread_begin(void *dist, size_t first, size_t end); /* a failure ends every rank */
+long cli_dist_spread_take(void *dist);                            /* rank 0's next job, or -1 */
+int cli_dist_spread_result(void *dist, cli_dist_job *out);        /* 1: one in *out */
 /* Answer the others for a while: 1 when the step is over, 0 not yet (an MPI failure ends every
  * rank). */
 int cli_dist_spread_wait(void *dist);

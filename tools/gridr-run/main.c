@@ -554,11 +554,13 @@ static void spread_results(run_state *st, const gridr_job *jobs, size_t first, j
 static void run_spread(run_state *st, const gridr_job *jobs, size_t first, size_t end, size_t n)
 {
     json_t **out = calloc(end - first, sizeof *out);
-    if (!out || cli_dist_spread_begin(st->dist, first, end) != 0) {
+    if (!out) {
+        fprintf(stderr, "gridr-run: out of memory for the report of jobs %zu to %zu\n", first + 1,
+                end);
         st->failed++;
-        free(out);
         return;
     }
+    cli_dist_spread_begin(st->dist, first, end);
     for (long k; !st->signal && (k = cli_dist_spread_take(st->dist)) >= 0;) {
         out[k - (long)first] = run_one(st, &jobs[k], (size_t)k, n, 1);
         spread_results(st, jobs, first, out);
