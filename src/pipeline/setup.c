@@ -86,9 +86,8 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     o->boundary_value = j->boundary_value;
     o->trust_padding = j->trust_padding;
     o->threads = j->threads;
-    o->antialias = j->antialias < 0 ? j->kind == GRIDR_JOB_ZOOM : j->antialias;
-    if (j->kind == GRIDR_JOB_WARP) /* their source windows come from a margin box (plan.c), */
-        o->antialias = 0;          /* not from the grid cells' halo: point sampling, as before */
+    /* zoom and warp jobs antialias by default (as gdal_translate and gdalwarp), grid jobs not */
+    o->antialias = j->antialias < 0 ? j->kind != GRIDR_JOB_GRID : j->antialias;
     o->gdal_edges = j->kind == GRIDR_JOB_ZOOM && j->boundary == GRIDR_BC_NONE; /* issue 14 */
     o->has_src_nodata = j->has_src_nodata || has;
     o->src_nodata = j->has_src_nodata ? j->src_nodata : v;
@@ -458,6 +457,10 @@ int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers
     po.workers = workers > 0 ? workers : 1;
     po.min_windows = WINDOWS_PER_WORKER * po.workers;
     po.src_margin = c->warp_margin;
+    if (c->warp_scales) { /* antialiased warp: each window's reduction widens its margin */
+        po.src_margin_at = gridr__warp_aa_margin;
+        po.src_margin_user = c;
+    }
     if (c->grid.kind == GRIDR_GRID_ARRAY && !c->params.warp) {
         po.load_nodes = gridr__pipeline_load_nodes;
         po.load_user = c;
