@@ -592,6 +592,11 @@ int gridr_pipeline_dry_run(const gridr_job *j, int workers, FILE *f)
     if (rc == 0) {
         fprintf(f, "job %s: %s -> %s (%s)\n", job_name(j), j->src, j->dst,
                 gridr_interp_name(j->interp));
+        if (c.params.warp) /* antialiased: each window's margin grows with its reduction */
+            fprintf(
+                f,
+                "warp: margin up to %.2f source pixels around a window's targets (antialias %s)\n",
+                gridr__warp_aa_max_margin(&c), c.params.ropts.antialias ? "on" : "off");
         rc = gridr_plan_dump(c.plan, f, 1);
     }
     gridr__pipeline_close(&c);

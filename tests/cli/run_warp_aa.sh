@@ -3,9 +3,9 @@
 # a textured UTM 31N scene made here, warped to EPSG:4326 about 3 x coarser, agrees with gdalwarp
 # -et 0 (bilinear, cubic) on the interior pixels (p99 <= 2 DN, max <= 4), while point sampling
 # (--no-antialias) is much farther from it; the job key "antialias" is the option's; the plan's
-# margin grows with the reduction (--report's plan_margin), so tiled outputs equal the one-window
-# output byte for byte (cubic, lanczos, average; several warp cells); an enlarging warp keeps its
-# point-sampled bytes. Needs gdalwarp, numpy, scipy.
+# margin grows with the reduction (--report's plan_margin, --dry-run's warp line), so tiled
+# outputs equal the one-window output byte for byte (cubic, lanczos, average; several warp
+# cells); an enlarging warp keeps its point-sampled bytes. Needs gdalwarp, numpy, scipy.
 . "${GRIDR_SRCDIR:-$(dirname "$0")/../..}/tests/cli/common.sh"
 command -v gdalwarp >/dev/null 2>&1 || skip "gdalwarp not found (gdal-bin)"
 need_gdal_python
@@ -98,6 +98,10 @@ a, p = margin("m_aa.json"), margin("m_pt.json")
 print("plan_margin: antialiased %g, point-sampled %g source pixels" % (a, p))
 sys.exit(0 if a >= p + 4 else 1)  # cubic at ~3: a reach of ~6 pixels instead of 2
 PYEOF
+# shellcheck disable=SC2086
+expect_exit 0 gr warp -j 1 -t_srs EPSG:4326 -tr $tr -r cubic --dry-run aa.tif dry.tif
+grep -q "^warp: margin up to 7.02 source pixels .*(antialias on)" "$tmp/stdout" ||
+    fail "dry run: no widened warp margin: $(grep warp: "$tmp/stdout")"
 
 # Tiled outputs equal the one-window output, byte for byte (2 x 2 warp cells of 256 pixels).
 for k in cubic lanczos average; do
