@@ -88,6 +88,10 @@ typedef struct gridr_plan_opts {
        many source pixels: every window's source window is grown by it (and a window is empty
        only if no target comes within it of the raster's padding band). Default 0. */
     double src_margin;
+    /* warp: the margin of output window `out` instead (NULL: src_margin everywhere); a pure
+       function of `out` (the planner calls it for every window of every size it tries) */
+    double (*src_margin_at)(void *user, gridr_rect out);
+    void *src_margin_user; /* passed to src_margin_at */
 } gridr_plan_opts;
 
 /** Defaults listed above (grid NULL, dtypes unknown, raster size 0). */

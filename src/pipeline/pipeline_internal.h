@@ -50,6 +50,8 @@ typedef struct gridr__pipeline_params {
     int warp;
     double warp_et;       /* largest position error of the generated grid, source pixels */
     size_t warp_desc_len; /* bytes of the transform's description */
+    double warp_aa_band;  /* antialiased: source pixels the widest scaled kernel reaches beyond
+                             the unscaled one (cells that far from the raster still count) */
 } gridr__pipeline_params;
 
 /* Parameters of one window (fits GRIDR_SCHED_WIN_PARAMS_MAX). */
@@ -73,6 +75,13 @@ typedef struct gridr_pipeline_job {
     double warp_max_err;     /* warp jobs: largest error the workers measured */
     long warp_nodes_count, warp_cells, warp_points;
     long warp_min_res; /* warp jobs: the smallest node spacing of a cell that matters (0: none) */
+    /* warp jobs, antialiased (warp_aa.c): the coarse cells' scales (source pixels per output
+       pixel, 0: invalid or out of reach), their grid, and what the margin adds to cover them */
+    double *warp_scales;
+    long warp_crows, warp_ccols, warp_cs; /* coarse nodes, spacing */
+    double warp_coarse_err;               /* the coarse grid's error E (warp.c) */
+    double warp_slack;                    /* a fine cell's scale beyond its coarse cells' */
+    long warp_h1;                         /* the plan's halo (scaled filters at scale 1) */
     size_t bytes_read, bytes_written;
     struct gridr__resume *resume; /* a resumable run's record (j->resume), or NULL */
     struct gridr__order *order;   /* encoded tiles written in window order, or NULL */
@@ -172,6 +181,16 @@ void gridr__warp_finish(gridr__pipeline_ctx *c, gridr_array *arrays);
 int gridr__warp_georef(gridr__pipeline_ctx *c);
 /* Release the warp part of the context. */
 void gridr__warp_close(gridr__pipeline_ctx *c);
+/* Antialiased warps (src/pipeline/warp_aa.c), parent: the coarse cells' scales (after the
+ * coarse grid and the margin are set); the plan's per-window margin (gridr_plan_opts's
+ * src_margin_at, user = the context); the largest margin a window can get. */
+int gridr__warp_aa_setup(gridr__pipeline_ctx *c);
+double gridr__warp_aa_margin(void *ctx, gridr_rect out);
+double gridr__warp_aa_max_margin(const gridr__pipeline_ctx *c);
+/* Worker: whether a cell of grid g (its nodes, every cell of the slice) antialiases: its
+ * largest scale has at most GRIDR_INTERP_MAX_SCALED taps (else point sampling, as without
+ * antialiasing: a horizon's cells). */
+int gridr__warp_aa_cell_ok(const gridr__pipeline_params *p, const gridr_grid *g);
 /* Worker: resample window `w` of a warp job cell by cell through the generated grids. */
 int gridr__warp_resample(const gridr__pipeline_params *p, const gridr__pipeline_win *w,
                          gridr_source *src, gridr_array *arrays, gridr_array *omask);

@@ -6,6 +6,7 @@
 #include "gridr/resample.h"
 #include "gridr/plan.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ typedef struct ctx {
     long block;
     long min_windows;
     double margin; /* opts.src_margin */
+    double (*margin_at)(void *, gridr_rect);
+    void *margin_user;
     int halo;
     long enc_rows, enc_cols; /* encoded output tiles (0: none) */
     size_t enc_tile, enc_head;
@@ -293,6 +296,8 @@ static int resolve(const gridr_plan_opts *o, ctx *c)
     c->block = o->block;
     c->min_windows = o->min_windows;
     c->margin = o->src_margin > 0 ? o->src_margin : 0;
+    c->margin_at = o->src_margin_at;
+    c->margin_user = o->src_margin_user;
     c->halo = (int)gridr_resample_halo(&c->ropts, o->grid); /* scaled filters: issue 14 */
     return c->halo < 0 ? c->halo : resolve_enc(o, c);
 }
@@ -358,12 +363,12 @@ static int window_bytes(const ctx *c, gridr_plan_window *w)
 }
 
 /* The source window of `out` with the margin: the kernel's rule (halo, padding band, mirrors)
- * applied to the bounding box of its targets grown by the margin, through a 2 x 2 affine grid
- * spanning that box. */
+ * applied to the bounding box of its targets grown by the margin, through an affine grid of
+ * unit steps spanning that box (the scaled filters' halo at scale 1). */
 static int margin_window(const ctx *c, const gridr_grid *g, gridr_rect out, gridr_rect *src,
                          int *empty)
 {
-    double rmin, rmax, cmin, cmax, m = c->margin;
+    double rmin, rmax, cmin, cmax, m = c->margin_at ? c->margin_at(c->margin_user, out) : c->margin;
     int any = 0;
     gridr_grid box;
     *empty = 1;
@@ -371,11 +376,12 @@ static int margin_window(const ctx *c, const gridr_grid *g, gridr_rect out, grid
     int rc = gridr_grid_metrics(g, out, &rmin, &rmax, &cmin, &cmax, &any);
     if (rc || !any)
         return rc;
-    double a[6] = {rmin - m, rmax - rmin + 2 * m, 0, cmin - m, 0, cmax - cmin + 2 * m};
-    rc = gridr_grid_init_affine(&box, a, 2, 2);
+    double a[6] = {rmin - m, 1, 0, cmin - m, 0, 1};
+    gridr_rect r = {0, 0, (long)ceil(rmax - rmin + 2 * m) + 1, (long)ceil(cmax - cmin + 2 * m) + 1};
+    rc = gridr_grid_init_affine(&box, a, r.rows, r.cols);
     return rc ? rc
-              : gridr_resample_source_window(&c->ropts, &box, (gridr_rect){0, 0, 2, 2},
-                                             c->raster_rows, c->raster_cols, src, empty);
+              : gridr_resample_source_window(&c->ropts, &box, r, c->raster_rows, c->raster_cols,
+                                             src, empty);
 }
 
 /* Fill window w for output rectangle out. */
@@ -387,7 +393,7 @@ static int eval_window(const ctx *c, gridr_rect out, gridr_plan_window *w)
     w->out = out;
     if (g->kind == GRIDR_GRID_ARRAY && (rc = node_window(c, g, out, &w->nodes)))
         return rc;
-    if (c->margin > 0)
+    if (c->margin > 0 || c->margin_at)
         rc = margin_window(c, g, out, &w->src, &empty);
     else
         rc = gridr_resample_source_window(&c->ropts, g, out, c->raster_rows, c->raster_cols,

@@ -508,7 +508,7 @@ static void report_fill(const gridr__pipeline_ctx *c, gridr_pipeline_report *rep
     rep->warp_nodes = c->warp_nodes_count;
     rep->warp_cells = c->warp_cells;
     rep->warp_points = c->warp_points;
-    rep->warp_margin = c->warp_margin;
+    rep->warp_margin = gridr__warp_aa_max_margin(c); /* antialiased: the widest window's */
     rep->seconds_total = now_s() - t0;
 }
 

@@ -86,9 +86,8 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     o->boundary_value = j->boundary_value;
     o->trust_padding = j->trust_padding;
     o->threads = j->threads;
-    o->antialias = j->antialias < 0 ? j->kind == GRIDR_JOB_ZOOM : j->antialias;
-    if (j->kind == GRIDR_JOB_WARP) /* their source windows come from a margin box (plan.c), */
-        o->antialias = 0;          /* not from the grid cells' halo: point sampling, as before */
+    /* zoom and warp jobs antialias by default (as gdal_translate and gdalwarp), grid jobs not */
+    o->antialias = j->antialias < 0 ? j->kind != GRIDR_JOB_GRID : j->antialias;
     o->gdal_edges = j->kind == GRIDR_JOB_ZOOM && j->boundary == GRIDR_BC_NONE; /* issue 14 */
     o->has_src_nodata = j->has_src_nodata || has;
     o->src_nodata = j->has_src_nodata ? j->src_nodata : v;
@@ -458,6 +457,10 @@ int gridr__pipeline_plan(gridr__pipeline_ctx *c, const gridr_job *j, int workers
     po.workers = workers > 0 ? workers : 1;
     po.min_windows = WINDOWS_PER_WORKER * po.workers;
     po.src_margin = c->warp_margin;
+    if (c->warp_scales) { /* antialiased warp: each window's reduction widens its margin */
+        po.src_margin_at = gridr__warp_aa_margin;
+        po.src_margin_user = c;
+    }
     if (c->grid.kind == GRIDR_GRID_ARRAY && !c->params.warp) {
         po.load_nodes = gridr__pipeline_load_nodes;
         po.load_user = c;
@@ -589,6 +592,11 @@ int gridr_pipeline_dry_run(const gridr_job *j, int workers, FILE *f)
     if (rc == 0) {
         fprintf(f, "job %s: %s -> %s (%s)\n", job_name(j), j->src, j->dst,
                 gridr_interp_name(j->interp));
+        if (c.params.warp) /* antialiased: each window's margin grows with its reduction */
+            fprintf(
+                f,
+                "warp: margin up to %.2f source pixels around a window's targets (antialias %s)\n",
+                gridr__warp_aa_max_margin(&c), c.params.ropts.antialias ? "on" : "off");
         rc = gridr_plan_dump(c.plan, f, 1);
     }
     gridr__pipeline_close(&c);

@@ -208,13 +208,14 @@ static int coarse_grid(gridr__pipeline_ctx *c, long out_rows, long out_cols)
     if (rc)
         return rc;
     c->warp_margin = fmax(2 * err, extra) + 1 + c->params.warp_et;
+    c->warp_coarse_err = err;
     gridr_grid *g = &c->grid;
     memset(g, 0, sizeof *g);
     rc =
         gridr_grid_init_array(g, gridr_array_make(nr, GRIDR_DT_F64, 2, rows, cols), (int)s, (int)s);
     if (rc == 0 && bad)
         g->mask = gridr_array_make(ok, GRIDR_DT_U8, 1, rows, cols);
-    return rc;
+    return rc ? rc : gridr__warp_aa_setup(c); /* the margin at each window's reduction */
 }
 
 int gridr__warp_setup(gridr__pipeline_ctx *c, const gridr_job *j)
@@ -276,6 +277,8 @@ void gridr__warp_close(gridr__pipeline_ctx *c)
 {
     gridr_transform_free(c->xf);
     free(c->warp_nodes);
+    free(c->warp_scales);
     c->xf = NULL;
     c->warp_nodes = NULL;
+    c->warp_scales = NULL;
 }

@@ -252,22 +252,28 @@ static void fill_nodata(const warp_ctx *x, gridr_array *out, gridr_array *omask)
         memset(gridr_array_at(omask, 0, i, 0), 0, (size_t)omask->cols);
 }
 
-/* Resample the part `part` of the current cell (window w) into the window's arrays. */
+/* Resample the part `part` of the current cell (window w) into the window's arrays.
+ * Antialiased: a cell that cannot reach the raster is nodata (its spacing was not refined), and
+ * one whose reduction needs more taps than the kernel takes is point-sampled (whole cells
+ * decide: outputs do not depend on the windows). */
 static int resample_part(warp_ctx *x, const gridr__pipeline_win *w, gridr_rect part,
                          gridr_source *src, gridr_array *out, gridr_array *omask)
 {
     gridr_grid g;
-    gridr_rect sw;
+    gridr_rect sw = {0, 0, 0, 0};
     gridr_array ov, mv, *mvp = NULL;
+    gridr_resample_opts o = x->p->ropts;
     int empty = 1;
     cell_grid(&x->c, &g);
+    if (o.antialias && x->c.matters)
+        o.antialias = gridr__warp_aa_cell_ok(x->p, &g);
     gridr_rect rel = shifted(part, w->out.row0, w->out.col0);
     int rc = gridr_array_sub(out, rel, &ov);
     if (rc == 0 && omask && (rc = gridr_array_sub(omask, rel, &mv)) == 0)
         mvp = &mv;
-    if (rc == 0)
-        rc = gridr_resample_source_window(&x->p->ropts, &g, part, x->p->raster_rows,
-                                          x->p->raster_cols, &sw, &empty);
+    if (rc == 0 && (!o.antialias || x->c.matters))
+        rc = gridr_resample_source_window(&o, &g, part, x->p->raster_rows, x->p->raster_cols, &sw,
+                                          &empty);
     gridr_rect have = {src->row0, src->col0, src->data.rows, src->data.cols};
     sw = intersect(sw, have);
     if (rc || empty || sw.rows == 0 || sw.cols == 0) {
@@ -282,7 +288,7 @@ static int resample_part(warp_ctx *x, const gridr__pipeline_win *w, gridr_rect p
         rc = gridr_array_sub(&src->mask, in, &s.mask);
     s.row0 = sw.row0;
     s.col0 = sw.col0;
-    return rc ? rc : gridr_resample_window(&x->p->ropts, &g, part, &s, &ov, mvp);
+    return rc ? rc : gridr_resample_window(&o, &g, part, &s, &ov, mvp);
 }
 
 /* Generate cell (ci, cj) of the output and resample its part in window w. */
@@ -315,7 +321,8 @@ int gridr__warp_resample(const gridr__pipeline_params *p, const gridr__pipeline_
     warp_ctx x;
     memset(&x, 0, sizeof x);
     x.p = p;
-    x.band = gridr_interp_halo(p->ropts.interp, p->ropts.bspline_eps) + 2 + p->warp_et;
+    x.band =
+        gridr_interp_halo(p->ropts.interp, p->ropts.bspline_eps) + 2 + p->warp_et + p->warp_aa_band;
     int rc = transform_for(wa + sizeof(gridr__warp_stats), p->warp_desc_len, &x.t);
     long i1 = (w->out.row0 + w->out.rows - 1) / s, j1 = (w->out.col0 + w->out.cols - 1) / s;
     for (long i = w->out.row0 / s; rc == 0 && i <= i1; i++)

@@ -49,7 +49,7 @@ static const char usage_text[] =
     "  -r, --resampling K   nearest, linear, cubic, bspline3, bspline5, bspline7, bspline9,\n"
     "                       bspline11, lanczos, average, mode (default linear)\n"
     "  --antialias, --no-antialias  stretch linear/cubic/lanczos by the reduction, as GDAL\n"
-    "                       (default on for zoom jobs; not yet for grid jobs)\n"
+    "                       (default on for zoom and warp jobs, off for grid jobs)\n"
     "  -j, --workers N      worker processes, 1..512 (default: usable cores, at most 512;\n"
     "                       the parent keeps one socket per worker: 512 is half the usual\n"
     "                       limit of 1024 open files, the rest is for GDAL's files)\n"
