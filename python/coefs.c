@@ -140,33 +140,14 @@ static void support_bounds(int n, long len, double b[2])
 }
 
 /* Bounds of one clip pass: rows then columns, exact and shrunk by a margin far above the
- * rounding of a position to 1e-12 (and of the shift's addition). */
+ * rounding of a position to 1e-12 (and of the shift's addition), for the fast test. */
 typedef struct clip_bounds {
     double exact[4], safe[4];
 } clip_bounds;
 
-/* Whether every position of output row i, columns [j0, j0 + n), is surely inside the safe
- * bounds before rounding (an f64 array grid at full resolution: the nodes plus the shift),
- * hence inside the exact ones after: the row needs no evaluation. NaN nodes fail the test. */
-static int row_surely_inside(const gridr_grid *g, long i, long j0, long n, const double *b)
-{
-    if (g->kind != GRIDR_GRID_ARRAY || g->res_row != 1 || g->res_col != 1 ||
-        g->nodes.dtype != GRIDR_DT_F64)
-        return 0;
-    const double *r = gridr_array_at(&g->nodes, 0, i - g->node_row0, j0 - g->node_col0);
-    const double *c = gridr_array_at(&g->nodes, 1, i - g->node_row0, j0 - g->node_col0);
-    const double sr = g->shift_row, sc = g->shift_col;
-    int ok = 1;
-    for (long j = 0; j < n; j++) {
-        double tr = r[j] + sr, tc = c[j] + sc;
-        ok &= (tr >= b[0]) & (tr <= b[1]) & (tc >= b[2]) & (tc <= b[3]);
-    }
-    return ok;
-}
-
-/* Make nodata (and invalid in the mask) the valid pixels of output row i whose support leaves
- * the raster; tr, tc, valid: the row's positions and validity. */
-static void clip_row(const pass *p, long i, long n, const double *tr, const double *tc,
+/* Make nodata (and invalid in the mask) the valid pixels (i, j0 + j), j in [0, n), of the
+ * output whose support leaves the raster; tr, tc, valid: their positions and validity. */
+static void clip_row(const pass *p, long i, long j0, long n, const double *tr, const double *tc,
                      const uint8_t *valid, const double *b)
 {
     for (long j = 0; j < n; j++) {
@@ -174,9 +155,41 @@ static void clip_row(const pass *p, long i, long n, const double *tr, const doub
         if (!valid[j] || in)
             continue;
         for (int k = 0; k < p->out->bands; k++)
-            gridr_dtype_set(gridr_array_at(p->out, k, i, j), p->out->dtype, 0, p->o->out_nodata);
+            gridr_dtype_set(gridr_array_at(p->out, k, i, j0 + j), p->out->dtype, 0,
+                            p->o->out_nodata);
         if (p->om)
-            set_mask(p->om, i, j, 0);
+            set_mask(p->om, i, j0 + j, 0);
+    }
+}
+
+/* Pixels a chunk of the fast row test covers. */
+#define CLIP_CHUNK 64
+
+/* Output row i (grid row gi, columns from gj0) of an f64 array grid at full resolution: a
+ * position (node plus shift) surely inside the safe bounds before rounding is inside the exact
+ * ones after, so only the others (NaN included) are evaluated and tested; chunks of CLIP_CHUNK
+ * pixels all surely inside are skipped in one branch-free test. */
+static void clip_fast_row(const pass *p, const gridr_grid *g, long i, long gi, long gj0, long n,
+                          const clip_bounds *cb)
+{
+    const double *r = gridr_array_at(&g->nodes, 0, gi - g->node_row0, gj0 - g->node_col0);
+    const double *c = gridr_array_at(&g->nodes, 1, gi - g->node_row0, gj0 - g->node_col0);
+    const double sr = g->shift_row, sc = g->shift_col, *b = cb->safe;
+    for (long k0 = 0; k0 < n; k0 += CLIP_CHUNK) {
+        long k1 = n - k0 < CLIP_CHUNK ? n : k0 + CLIP_CHUNK;
+        int ok = 1;
+        for (long j = k0; j < k1; j++) {
+            double tr = r[j] + sr, tc = c[j] + sc;
+            ok &= (tr >= b[0]) & (tr <= b[1]) & (tc >= b[2]) & (tc <= b[3]);
+        }
+        for (long j = k0; !ok && j < k1; j++) {
+            double tr = r[j] + sr, tc = c[j] + sc, er, ec;
+            uint8_t v;
+            if ((tr >= b[0]) & (tr <= b[1]) & (tc >= b[2]) & (tc <= b[3]))
+                continue;
+            gridr_grid_eval_row(g, gi, gj0 + j, 1, &er, &ec, &v);
+            clip_row(p, i, j, 1, &er, &ec, &v, cb->exact);
+        }
     }
 }
 
@@ -206,11 +219,15 @@ int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, grid
         free(valid);
         return gridr_set_error(GRIDR_ENOMEM, "out of memory (%ld columns)", win.cols);
     }
+    int fast = g->kind == GRIDR_GRID_ARRAY && g->res_row == 1 && g->res_col == 1 &&
+               g->nodes.dtype == GRIDR_DT_F64;
     for (long i = 0; i < win.rows; i++) {
-        if (row_surely_inside(g, win.row0 + i, win.col0, win.cols, cb.safe))
+        if (fast) {
+            clip_fast_row(&p, g, i, win.row0 + i, win.col0, win.cols, &cb);
             continue;
+        }
         gridr_grid_eval_row(g, win.row0 + i, win.col0, win.cols, pos, pos + win.cols, valid);
-        clip_row(&p, i, win.cols, pos, pos + win.cols, valid, cb.exact);
+        clip_row(&p, i, 0, win.cols, pos, pos + win.cols, valid, cb.exact);
     }
     free(pos);
     free(valid);
