@@ -4,11 +4,12 @@
 Workload (GridR's benchmark, bench/bench_kernels.c): n x n float64 image arange(n^2), a
 full-resolution grid = identity + N(0, 0.1) noise on rows and columns (seed 0), no mask,
 B-spline epsilon 1e-6, one thread. For each kernel, alternating within each round:
-  C     the bare C call the package makes (pygridr._core.resample: gridr_resample_window on the
-        image as it is, no padding band, into a preallocated output): the C function's time
-  Cpad  B-splines: the C calls array_grid_resampling makes for GridR's edge rules: the image
-        inside a padding band (made once, outside the timing), resampled with the band trusted,
-        then the targets whose taps leave the image made nodata
+  C     the bare C call the package makes (pygridr._core.resample on the image as it is, no
+        padding band, into a preallocated output; B-splines: gridr_resample_window strip by
+        strip): the C function's time
+  Cpad  B-splines: the C call array_grid_resampling makes for GridR's edge rules: the image
+        resampled in strips, each strip's source given its share of a padding band (in C) that
+        is trusted, then the targets whose taps leave the image made nodata
   py    pygridr.array_grid_resampling(interp, img, grid[0], grid[1], (1, 1), out, threads=1),
         into the same preallocated output (grid_row and grid_col: the two bands of one array)
   alloc the same with array_out=None: the output allocated by the call, as GridR's code does
@@ -71,12 +72,10 @@ def bench_kernel(name, img, grid, runs):
     }
     if kind in (3, 5, 7, 9, 11):
         h = _core.halo(kind, 1e-6)
-        padded = np.zeros((1, n + 2 * h, n + 2 * h))
-        padded[0, h:h + n, h:h + n] = img
-        calls["Cpad"] = lambda: _core.resample(kind, padded, None, (-h, -h), (n, n), grid[0],
-                                               grid[1], (1, 1), None, 1, None, (0.0, 0.0),
-                                               (0, 0, n, n), out, None, 1e-6, 1.0, 0.0, 1, 1,
-                                               1, 0, 1)
+        calls["Cpad"] = lambda: _core.resample(kind, img[np.newaxis], None, (0, 0), (n, n),
+                                               grid[0], grid[1], (1, 1), None, 1, None,
+                                               (0.0, 0.0), (0, 0, n, n), out, None, 1e-6, 1.0,
+                                               0.0, 1, 1, 1, 0, 1, h)
     if ndimage is not None and name in SCIPY_ORDER:
         order = SCIPY_ORDER[name]
         calls["scipy"] = lambda: ndimage.map_coordinates(img, [grid[0], grid[1]], order=order)

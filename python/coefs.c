@@ -68,9 +68,8 @@ static double dot(const gridr_array *d, int band, int K, long r0, const double *
 /* A pass over an output window: what its pixels read and write. */
 typedef struct pass {
     const gridr_resample_opts *o;
-    const gridr_source *src;       /* eval_pixel */
-    long raster_rows, raster_cols; /* clip_pixel */
-    gridr_array *out, *om;         /* om may be NULL */
+    const gridr_source *src; /* eval_pixel */
+    gridr_array *out, *om;   /* om may be NULL */
 } pass;
 
 /* Pixel (i, j) of a window at source position (tr, tc), absolute raster coordinates. */
@@ -130,25 +129,78 @@ int pygridr_eval_coefs(const gridr_resample_opts *o, const gridr_grid *g, gridr_
     return each_pixel(g, win, eval_pixel, &p);
 }
 
-/* Whether the taps with non-zero weight of B-spline n at target t (absolute raster coordinate)
- * stay inside [0, len): b_n(t - k) != 0 iff |t - k| < (n + 1) / 2, so the taps are
+/* The taps with non-zero weight of B-spline n at target t (absolute raster coordinate) stay
+ * inside [0, len) iff lo <= t <= hi: b_n(t - k) != 0 iff |t - k| < (n + 1) / 2, so the taps are
  * floor(t - (n + 1) / 2) + 1 .. ceil(t + (n + 1) / 2) - 1. Exact on gridr's positions (rounded
  * to 1e-12: never within an ulp of a support's end without being on it). */
-static int support_inside(int n, double t, long len)
+static void support_bounds(int n, long len, double b[2])
 {
-    return t >= 0.5 * (n - 1) && t <= (double)len - 0.5 * (n + 1);
+    b[0] = 0.5 * (n - 1);
+    b[1] = (double)len - 0.5 * (n + 1);
 }
 
-/* A valid pixel whose support leaves the raster becomes nodata (and invalid in the mask). */
-static void clip_pixel(const pass *p, long i, long j, double tr, double tc, int valid)
+/* Bounds of one clip pass: rows then columns, exact and shrunk by a margin far above the
+ * rounding of a position to 1e-12 (and of the shift's addition), for the fast test. */
+typedef struct clip_bounds {
+    double exact[4], safe[4];
+} clip_bounds;
+
+/* Make nodata (and invalid in the mask) the valid pixels (i, j0 + j), j in [0, n), of the
+ * output whose support leaves the raster; tr, tc, valid: their positions and validity. */
+static void clip_row(const pass *p, long i, long j0, long n, const double *tr, const double *tc,
+                     const uint8_t *valid, const double *b)
 {
-    int n = (int)p->o->interp;
-    if (!valid || (support_inside(n, tr, p->raster_rows) && support_inside(n, tc, p->raster_cols)))
-        return;
-    for (int b = 0; b < p->out->bands; b++)
-        gridr_dtype_set(gridr_array_at(p->out, b, i, j), p->out->dtype, 0, p->o->out_nodata);
-    if (p->om)
-        set_mask(p->om, i, j, 0);
+    for (long j = 0; j < n; j++) {
+        int in = (tr[j] >= b[0]) & (tr[j] <= b[1]) & (tc[j] >= b[2]) & (tc[j] <= b[3]);
+        if (!valid[j] || in)
+            continue;
+        for (int k = 0; k < p->out->bands; k++)
+            gridr_dtype_set(gridr_array_at(p->out, k, i, j0 + j), p->out->dtype, 0,
+                            p->o->out_nodata);
+        if (p->om)
+            set_mask(p->om, i, j0 + j, 0);
+    }
+}
+
+/* Pixels a chunk of the fast row test covers. */
+#define CLIP_CHUNK 64
+
+/* Output row i (grid row gi, columns from gj0) of an f64 array grid at full resolution: a
+ * position (node plus shift) surely inside the safe bounds before rounding is inside the exact
+ * ones after, so only the others (NaN included) are evaluated and tested; chunks of CLIP_CHUNK
+ * pixels all surely inside are skipped in one branch-free test. */
+static void clip_fast_row(const pass *p, const gridr_grid *g, long i, long gi, long gj0, long n,
+                          const clip_bounds *cb)
+{
+    const double *r = gridr_array_at(&g->nodes, 0, gi - g->node_row0, gj0 - g->node_col0);
+    const double *c = gridr_array_at(&g->nodes, 1, gi - g->node_row0, gj0 - g->node_col0);
+    const double sr = g->shift_row, sc = g->shift_col, *b = cb->safe;
+    for (long k0 = 0; k0 < n; k0 += CLIP_CHUNK) {
+        long k1 = n - k0 < CLIP_CHUNK ? n : k0 + CLIP_CHUNK;
+        int ok = 1;
+        for (long j = k0; j < k1; j++) {
+            double tr = r[j] + sr, tc = c[j] + sc;
+            ok &= (tr >= b[0]) & (tr <= b[1]) & (tc >= b[2]) & (tc <= b[3]);
+        }
+        for (long j = k0; !ok && j < k1; j++) {
+            double tr = r[j] + sr, tc = c[j] + sc, er, ec;
+            uint8_t v;
+            if ((tr >= b[0]) & (tr <= b[1]) & (tc >= b[2]) & (tc <= b[3]))
+                continue;
+            gridr_grid_eval_row(g, gi, gj0 + j, 1, &er, &ec, &v);
+            clip_row(p, i, j, 1, &er, &ec, &v, cb->exact);
+        }
+    }
+}
+
+static void clip_bounds_init(int n, long rows, long cols, clip_bounds *cb)
+{
+    support_bounds(n, rows, cb->exact);
+    support_bounds(n, cols, cb->exact + 2);
+    for (int k = 0; k < 4; k++) {
+        double m = 1e-6 * (1.0 + fabs(cb->exact[k]));
+        cb->safe[k] = cb->exact[k] + (k & 1 ? -m : m);
+    }
 }
 
 int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
@@ -157,7 +209,27 @@ int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, grid
 {
     if (!gridr_interp_is_bspline(o->interp))
         return gridr_set_error(GRIDR_EINVAL, "clip_support: only for B-splines");
-    pass p = {
-        .o = o, .raster_rows = raster_rows, .raster_cols = raster_cols, .out = out, .om = out_mask};
-    return each_pixel(g, win, clip_pixel, &p);
+    pass p = {.o = o, .out = out, .om = out_mask};
+    clip_bounds cb;
+    clip_bounds_init((int)o->interp, raster_rows, raster_cols, &cb);
+    double *pos = malloc(2 * (size_t)win.cols * sizeof *pos);
+    uint8_t *valid = malloc((size_t)win.cols);
+    if (!pos || !valid) {
+        free(pos);
+        free(valid);
+        return gridr_set_error(GRIDR_ENOMEM, "out of memory (%ld columns)", win.cols);
+    }
+    int fast = g->kind == GRIDR_GRID_ARRAY && g->res_row == 1 && g->res_col == 1 &&
+               g->nodes.dtype == GRIDR_DT_F64;
+    for (long i = 0; i < win.rows; i++) {
+        if (fast) {
+            clip_fast_row(&p, g, i, win.row0 + i, win.col0, win.cols, &cb);
+            continue;
+        }
+        gridr_grid_eval_row(g, win.row0 + i, win.col0, win.cols, pos, pos + win.cols, valid);
+        clip_row(&p, i, 0, win.cols, pos, pos + win.cols, valid, cb.exact);
+    }
+    free(pos);
+    free(valid);
+    return 0;
 }

@@ -166,30 +166,43 @@ static int make_grid(const pygridr_call *c, gridr_grid *g, void **copy)
 
 /* Keyword names (PyArg_ParseTupleAndKeywords wants char *; the literals are never written). */
 #define KW(s) ((char *)(s))
-static char *resample_kw[] = {KW("interp"),         KW("src"),
-                              KW("src_mask"),       KW("src_origin"),
-                              KW("raster"),         KW("grid_row"),
-                              KW("grid_col"),       KW("grid_res"),
-                              KW("grid_mask"),      KW("grid_mask_valid"),
-                              KW("grid_nodata"),    KW("origin"),
-                              KW("out_win"),        KW("out"),
-                              KW("out_mask"),       KW("eps"),
-                              KW("mask_influence"), KW("nodata_out"),
-                              KW("boundary"),       KW("trust_padding"),
-                              KW("threads"),        KW("prefiltered"),
-                              KW("clip_support"),   NULL};
+static char *resample_kw[] = {KW("interp"),
+                              KW("src"),
+                              KW("src_mask"),
+                              KW("src_origin"),
+                              KW("raster"),
+                              KW("grid_row"),
+                              KW("grid_col"),
+                              KW("grid_res"),
+                              KW("grid_mask"),
+                              KW("grid_mask_valid"),
+                              KW("grid_nodata"),
+                              KW("origin"),
+                              KW("out_win"),
+                              KW("out"),
+                              KW("out_mask"),
+                              KW("eps"),
+                              KW("mask_influence"),
+                              KW("nodata_out"),
+                              KW("boundary"),
+                              KW("trust_padding"),
+                              KW("threads"),
+                              KW("prefiltered"),
+                              KW("clip_support"),
+                              KW("pad"),
+                              NULL};
 
 static int parse_call(PyObject *args, PyObject *kw, pygridr_call *c)
 {
     memset(c, 0, sizeof *c);
     return PyArg_ParseTupleAndKeywords(
-               args, kw, "iOO(ll)(ll)OO(ii)OiO(dd)(llll)OOdddiiiii", resample_kw, &c->interp,
+               args, kw, "iOO(ll)(ll)OO(ii)OiO(dd)(llll)OOdddiiiii|l", resample_kw, &c->interp,
                &c->src, &c->src_mask, &c->src_row0, &c->src_col0, &c->raster_rows, &c->raster_cols,
                &c->grid_row, &c->grid_col, &c->res_row, &c->res_col, &c->grid_mask,
                &c->grid_mask_valid, &c->grid_nodata, &c->origin_row, &c->origin_col, &c->win.row0,
                &c->win.col0, &c->win.rows, &c->win.cols, &c->out, &c->out_mask, &c->eps,
                &c->mask_influence, &c->nodata_out, &c->boundary, &c->trust_padding, &c->threads,
-               &c->prefiltered, &c->clip_support)
+               &c->prefiltered, &c->clip_support, &c->pad)
                ? 0
                : -1;
 }
@@ -246,6 +259,8 @@ static PyObject *py_resample(PyObject *self, PyObject *args, PyObject *kw)
     gridr_clear_error();
     if (c.prefiltered)
         rc = pygridr_eval_coefs(&o, &g, c.win, &s, &out, omask.data ? &omask : NULL);
+    else if (gridr_interp_is_bspline(o.interp))
+        rc = pygridr_resample_strips(&o, &g, c.win, &s, c.pad, &out, omask.data ? &omask : NULL);
     else
         rc = gridr_resample_window(&o, &g, c.win, &s, &out, omask.data ? &omask : NULL);
     if (rc == 0 && c.clip_support)

@@ -21,6 +21,7 @@ typedef struct pygridr_call {
     PyObject *out, *out_mask;
     double eps, mask_influence, nodata_out;
     int boundary, trust_padding, threads, prefiltered, clip_support;
+    long pad; /* B-splines: src is the raster alone, each strip gets a padding band of pad */
 } pygridr_call;
 
 /* Raise the Python exception of gridr status `rc` (ValueError, MemoryError, RuntimeError) with
@@ -45,5 +46,16 @@ int pygridr_eval_coefs(const gridr_resample_opts *o, const gridr_grid *g, gridr_
 int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
                          long raster_rows, long raster_cols, gridr_array *out,
                          gridr_array *out_mask);
+
+/* gridr_resample_window for a B-spline: the output window in strips of about a million pixels,
+ * each from the part of `src` it needs (gridr_resample_source_window), so that its coefficients
+ * stay in cache and one strip's buffers are reused by the next. pad > 0: `src` is the raster
+ * alone (row0 = col0 = 0) and each strip's source is a copy with its share of a padding band of
+ * `pad` samples (zeros, filled by gridr; its mask 0), as a padded copy of the whole raster would
+ * give. The result is that of one call on the whole window (gridr's rule: it does not depend on
+ * the cut). Called without the GIL. Returns 0 or a GRIDR_E* code (message set). */
+int pygridr_resample_strips(const gridr_resample_opts *o, const gridr_grid *g, gridr_rect win,
+                            const gridr_source *src, long pad, gridr_array *out,
+                            gridr_array *out_mask);
 
 #endif

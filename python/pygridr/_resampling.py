@@ -364,7 +364,10 @@ def array_grid_resampling(interp, array_in, grid_row, grid_col, grid_resolution,
     # depend on trust, so values and validity are those of the untrusted band.
     clip = bool(pad) and bspline and not trusted and mask is None and mis >= 1.0
     run_bc, run_trust = (bc or _BC_CONSTANT, 1) if clip else (bc, int(trusted))
-    data, smask, origin = _source(src, mask, pad)
+    # B-splines: gridr's C layer resamples in strips and pads each strip's source itself (no
+    # padded copy of the whole array); other kernels get the padded copy here.
+    data, smask, origin = (src, mask, (0, 0)) if bspline and standalone else \
+        _source(src, mask, pad)
     target = _writable_view(view)
     mtarget = None if mview is None else _writable_view(mview)
     if logger is not None:
@@ -373,7 +376,7 @@ def array_grid_resampling(interp, array_in, grid_row, grid_col, grid_resolution,
     _core.resample(kind, data, smask, origin, src.shape[1:], gr, gc, res, gmask, gvalid,
                    gnodata, (oy, ox), w, target, mtarget, eps, mis, float(nodata_out), run_bc,
                    run_trust, 0 if threads is None else threads, int(bspline and not standalone),
-                   int(clip))
+                   int(clip), pad if bspline and standalone else 0)
     if target is not view:
         view[...] = target
     if mtarget is not None and mtarget is not mview:

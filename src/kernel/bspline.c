@@ -1,5 +1,6 @@
 /* gridr: B-spline prefilter as a window-independent truncated FIR, and coefficient masks. */
 #include "base/internal.h"
+#include "gridr/config.h"
 #include "gridr/interp.h"
 
 #include <math.h>
@@ -105,51 +106,69 @@ int gridr_bspline_fir(int n, double eps, double *h, int *H)
 #define CBLOCK 512
 #define RBAND 16
 
-/* Two doubles (GCC/clang vector extension: one SSE2 register). Lane-wise IEEE operations, so a
- * lane computes exactly what the scalar tail loop computes. */
-typedef double v2d __attribute__((vector_size(16)));
-
-static inline v2d load2(const double *p)
-{
-    v2d v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 /* d[k] = hh[0] s[k] + sum_{j=1..H} hh[j] (s[k - j step] + s[k + j step]) for k in [k0, k1),
  * always accumulated in that order whatever the lane or block position, so a coefficient does
  * not depend on the buffer it is computed in. step = 1 filters along a row, step = the row
- * stride along columns. 8 outputs per block, accumulated in 4 registers over j (named, not an
- * array: GCC keeps arrays of vectors on the stack at -O2).
+ * stride along columns. 4 vectors of V doubles (GCC/clang vector extension: lane-wise IEEE
+ * operations, no contraction with -std=c11, so a lane computes exactly what the scalar tail
+ * computes) accumulated over j (named, not an array: GCC keeps arrays of vectors on the stack at
+ * -O2). Defined twice: two lanes (SSE2) and four (the AVX2 build, picked at run time).
  * Callers make s[k0 - H step .. k1 + H step) readable; d and s disjoint. */
-static void fir_run(const double *hh, int H, const double *s, long step, long k0, long k1,
-                    double *restrict d)
+#define DEFINE_FIR_RUN(NAME, V, ATTR)                                                              \
+    typedef double NAME##_v __attribute__((vector_size(8 * V)));                                   \
+    ATTR static inline NAME##_v NAME##_ld(const double *p)                                         \
+    {                                                                                              \
+        NAME##_v v;                                                                                \
+        memcpy(&v, p, sizeof v);                                                                   \
+        return v;                                                                                  \
+    }                                                                                              \
+    ATTR static void NAME(const double *hh, int H, const double *s, long step, long k0, long k1,   \
+                          double *restrict d)                                                      \
+    {                                                                                              \
+        long k = k0;                                                                               \
+        for (; k + 4 * V <= k1; k += 4 * V) {                                                      \
+            const double *c = s + k;                                                               \
+            NAME##_v h0 = hh[0] - (NAME##_v){0};                                                   \
+            NAME##_v a0 = h0 * NAME##_ld(c), a1 = h0 * NAME##_ld(c + V);                           \
+            NAME##_v a2 = h0 * NAME##_ld(c + 2 * V), a3 = h0 * NAME##_ld(c + 3 * V);               \
+            for (int j = 1; j <= H; j++) {                                                         \
+                const double *lo = c - j * step, *hi = c + j * step;                               \
+                NAME##_v hj = hh[j] - (NAME##_v){0};                                               \
+                a0 += hj * (NAME##_ld(lo) + NAME##_ld(hi));                                        \
+                a1 += hj * (NAME##_ld(lo + V) + NAME##_ld(hi + V));                                \
+                a2 += hj * (NAME##_ld(lo + 2 * V) + NAME##_ld(hi + 2 * V));                        \
+                a3 += hj * (NAME##_ld(lo + 3 * V) + NAME##_ld(hi + 3 * V));                        \
+            }                                                                                      \
+            memcpy(d + k, &a0, sizeof a0);                                                         \
+            memcpy(d + k + V, &a1, sizeof a1);                                                     \
+            memcpy(d + k + 2 * V, &a2, sizeof a2);                                                 \
+            memcpy(d + k + 3 * V, &a3, sizeof a3);                                                 \
+        }                                                                                          \
+        for (; k < k1; k++) {                                                                      \
+            double a = hh[0] * s[k];                                                               \
+            for (int j = 1; j <= H; j++)                                                           \
+                a += hh[j] * (s[k - j * step] + s[k + j * step]);                                  \
+            d[k] = a;                                                                              \
+        }                                                                                          \
+    }
+
+DEFINE_FIR_RUN(fir_run_sse2, 2, )
+#if defined(__GNUC__) && defined(__x86_64__)
+#define FIR_AVX2 1
+DEFINE_FIR_RUN(fir_run_avx2, 4, __attribute__((target("avx2"))))
+#endif
+
+typedef void (*fir_fn)(const double *hh, int H, const double *s, long step, long k0, long k1,
+                       double *restrict d);
+
+/* The AVX2 build when the CPU has it and GRIDR_NO_AVX2 is unset (the same bits either way). */
+static fir_fn fir_pick(void)
 {
-    long k = k0;
-    for (; k + 8 <= k1; k += 8) {
-        const double *c = s + k;
-        v2d h0 = {hh[0], hh[0]};
-        v2d a0 = h0 * load2(c), a1 = h0 * load2(c + 2);
-        v2d a2 = h0 * load2(c + 4), a3 = h0 * load2(c + 6);
-        for (int j = 1; j <= H; j++) {
-            const double *lo = c - j * step, *hi = c + j * step;
-            v2d hj = {hh[j], hh[j]};
-            a0 += hj * (load2(lo) + load2(hi));
-            a1 += hj * (load2(lo + 2) + load2(hi + 2));
-            a2 += hj * (load2(lo + 4) + load2(hi + 4));
-            a3 += hj * (load2(lo + 6) + load2(hi + 6));
-        }
-        memcpy(d + k, &a0, sizeof a0);
-        memcpy(d + k + 2, &a1, sizeof a1);
-        memcpy(d + k + 4, &a2, sizeof a2);
-        memcpy(d + k + 6, &a3, sizeof a3);
-    }
-    for (; k < k1; k++) {
-        double a = hh[0] * s[k];
-        for (int j = 1; j <= H; j++)
-            a += hh[j] * (s[k - j * step] + s[k + j * step]);
-        d[k] = a;
-    }
+#ifdef FIR_AVX2
+    if (gridr__config()->avx2 && __builtin_cpu_supports("avx2"))
+        return fir_run_avx2;
+#endif
+    return fir_run_sse2;
 }
 
 int gridr_bspline_prefilter_1d(const double *h, int H, const double *src, long len, double *dst)
@@ -158,24 +177,28 @@ int gridr_bspline_prefilter_1d(const double *h, int H, const double *src, long l
         return gridr__fail(GRIDR_EINVAL, "B-spline prefilter: bad arguments (H %d, length %ld)", H,
                            len);
     if (len > 2L * H)
-        fir_run(h + H, H, src, 1, H, len - H, dst);
+        fir_pick()(h + H, H, src, 1, H, len - H, dst);
     return 0;
 }
 
-/* Rows [r0, r1) (at most RBAND): column pass into t (rows of `cols`), then row pass into dst. */
-static void prefilter_band(const double *hh, int H, const double *src, long ss, long cols,
-                           double *dst, long ds, long r0, long r1, double *t)
+/* Rows [r0, r1) (at most RBAND), a block of CBLOCK columns at a time: the column pass of the
+ * block into t (rows of `cols`), then the row pass of the outputs whose taps t now holds (up to
+ * H columns before the block's end), while those rows of t are still in cache. */
+static void prefilter_band(fir_fn fir_run, const double *hh, int H, const double *src, long ss,
+                           long cols, double *dst, long ds, long r0, long r1, double *t)
 {
+    long done = H; /* outputs of the row pass before this column are written */
     for (long b0 = 0; b0 < cols; b0 += CBLOCK) {
-        long b1 = GRIDR__MIN(b0 + CBLOCK, cols);
+        long b1 = GRIDR__MIN(b0 + CBLOCK, cols), e = b1 == cols ? cols - H : b1 - H;
         for (long r = r0; r < r1; r++) {
             const double *row = src + (size_t)r * (size_t)ss;
             fir_run(hh, H, row, ss, b0, b1, t + (size_t)(r - r0) * (size_t)cols);
         }
+        for (long r = r0; e > done && r < r1; r++)
+            fir_run(hh, H, t + (size_t)(r - r0) * (size_t)cols, 1, done, e,
+                    dst + (size_t)r * (size_t)ds);
+        done = GRIDR__MAX(done, e);
     }
-    for (long r = r0; r < r1; r++)
-        fir_run(hh, H, t + (size_t)(r - r0) * (size_t)cols, 1, H, cols - H,
-                dst + (size_t)r * (size_t)ds);
 }
 
 int gridr_bspline_prefilter(const double *h, int H, const double *src, long src_stride, long rows,
@@ -193,8 +216,9 @@ int gridr_bspline_prefilter(const double *h, int H, const double *src, long src_
     if (!t)
         return gridr__fail(GRIDR_ENOMEM, "B-spline prefilter: no memory for %d x %ld samples",
                            RBAND, cols);
+    fir_fn fir = fir_pick();
     for (long b = r0; b < r1; b += RBAND)
-        prefilter_band(h + H, H, src, src_stride, cols, dst, dst_stride, b,
+        prefilter_band(fir, h + H, H, src, src_stride, cols, dst, dst_stride, b,
                        GRIDR__MIN(b + RBAND, r1), t);
     free(t);
     return 0;

@@ -168,3 +168,28 @@ def test_untrusted_bspline_band_fast_path_equals_the_masked_path(rng, bc, interp
     np.testing.assert_array_equal(fmask, rmask)
     np.testing.assert_array_equal(fast, ref)
     assert 0 < fmask.sum() < fmask.size
+
+
+@pytest.mark.parametrize("rotate", [False, True])
+def test_bspline_strips_equal_other_cuts(rng, rotate):
+    """A B-spline window of more than a million pixels runs in strips (python/strips.c), each
+    from the source part it needs and padded in C; a rotated grid, whose strips would read the
+    same source again and again, runs as one. Either way the bytes equal those of windows cut
+    elsewhere (each under a million pixels: one strip), masks and a boundary condition
+    included."""
+    rows, cols = 1300, 900
+    img = rng.random((2, rows, cols)) * 1000.0
+    r, c = np.mgrid[0:rows, 0:cols].astype(float)
+    if rotate:
+        t = 0.6
+        r, c = (r - rows / 2) * np.cos(t) - (c - cols / 2) * np.sin(t) + rows / 2, \
+            (r - rows / 2) * np.sin(t) + (c - cols / 2) * np.cos(t) + cols / 2
+    gr, gc = r + rng.normal(0, 0.3, r.shape), c + rng.normal(0, 0.3, c.shape)
+    mask = (rng.random((rows, cols)) > 0.001).astype(np.uint8)
+    for kw in ({}, {"array_in_mask": mask}, {"boundary_condition": "reflect"}):
+        whole, wm = resample("bspline5", img, gr, gc, **kw)
+        assert wm.any()
+        for r0, r1 in ((0, 500), (500, 1000), (1000, rows)):
+            out, m = resample("bspline5", img, gr, gc, win=((r0, r1 - 1), (0, cols - 1)), **kw)
+            assert out.tobytes() == whole[:, r0:r1].tobytes()
+            assert m.tobytes() == wm[r0:r1].tobytes()
