@@ -220,29 +220,41 @@ static void input_paths(const gridr_job *j, const char *inputs[6])
     memcpy(inputs, v, sizeof v);
 }
 
-/* Open the job's inputs and list their files into *s (closed again: identities only). */
-static int input_files(const gridr_job *j, gridr__fileset *s)
+/* The job's inputs, opened, and their files listed into *s (which borrows their names: close
+ * them with close_inputs after the last use of *s). */
+typedef struct opened {
+    gridr_raster *open[6];
+    int n;
+} opened;
+
+static void close_inputs(opened *in, gridr__fileset *s)
 {
-    const char *inputs[6];
-    gridr_raster *open[6] = {NULL};
-    int n = 0, rc = 0;
-    input_paths(j, inputs);
+    gridr__fileset_free(s);
+    for (int i = 0; i < in->n; i++)
+        gridr_raster_close(in->open[i]);
+}
+
+static int input_files(const gridr_job *j, opened *in, gridr__fileset *s)
+{
+    const char *paths[6];
+    int rc = 0;
+    input_paths(j, paths);
     memset(s, 0, sizeof *s);
+    memset(in, 0, sizeof *in);
     for (int i = 0; rc == 0 && i < 6; i++)
-        rc = add_input(s, open, &n, inputs[i]);
-    for (int i = 0; i < n; i++)
-        gridr_raster_close(open[i]);
+        rc = add_input(s, in->open, &in->n, paths[i]);
     return rc;
 }
 
 /* Check `path` (with its side files: `sides`) against the files of the job's inputs. */
 static int check_against_inputs(const gridr_job *j, const char *path, const char *what, int sides)
 {
+    opened in;
     gridr__fileset s;
-    int rc = input_files(j, &s);
+    int rc = input_files(j, &in, &s);
     if (rc == 0)
         rc = sides ? check_with_sides(&s, path, what) : gridr__fileset_check(&s, path, what);
-    gridr__fileset_free(&s);
+    close_inputs(&in, &s);
     return rc;
 }
 
@@ -262,16 +274,17 @@ static int reads_path(const gridr__fileset *s, const char *const inputs[6], cons
 
 int gridr_pipeline_reads(const gridr_job *j, const char *const *paths, size_t n, size_t *which)
 {
-    const char *inputs[6];
+    const char *names[6];
+    opened in;
     gridr__fileset s;
-    int rc = input_files(j, &s), found = 0;
-    input_paths(j, inputs);
+    int rc = input_files(j, &in, &s), found = 0;
+    input_paths(j, names);
     for (size_t i = 0; rc == 0 && !found && i < n; i++)
-        if (reads_path(&s, inputs, paths[i])) {
+        if (reads_path(&s, names, paths[i])) {
             found = 1;
             *which = i;
         }
-    gridr__fileset_free(&s);
+    close_inputs(&in, &s);
     return rc ? gridr__pipeline_fail(j, rc) : found;
 }
 
