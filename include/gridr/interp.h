@@ -74,6 +74,10 @@ GRIDR_API int gridr_interp_is_filter(gridr_interp_kind k);
  *  a filter or s is not finite and > 0; may exceed GRIDR_INTERP_MAX_SCALED (callers refuse). */
 GRIDR_API int gridr_interp_scaled_taps(gridr_interp_kind k, double s);
 
+/** GDAL's warper's rule for a reduction s (source pixels per output pixel): within 0.05 of a
+ *  whole number it is that number, so below 1.05 there is none (1); else s itself. */
+GRIDR_API double gridr_interp_snap_reduction(double s);
+
 /** Halo of filter k at scale s: ceil(L) + 1 (see gridr_interp_scaled_taps). */
 GRIDR_API long gridr_interp_scaled_halo(gridr_interp_kind k, double s);
 

@@ -72,6 +72,9 @@ typedef struct gridr_resample_opts {
      * renormalised, per axis (what gdal_translate -outsize does at the edges, zooming in or
      * out); linear and cubic then take the scaled filters' path at every scale. Default 0. */
     int gdal_edges;
+    /* Antialiased array grids: each cell's reductions by gridr_interp_snap_reduction, GDAL's
+     * warper's rule (a reduction under 1.05 is none): what warp jobs do. Default 0. */
+    int antialias_snap;
 } gridr_resample_opts;
 
 /** Defaults listed above. */

@@ -142,6 +142,12 @@ int gridr_interp_scaled_taps(gridr_interp_kind k, double s)
     return L > 0 ? (int)ceil(2 * L) : 0;
 }
 
+double gridr_interp_snap_reduction(double s)
+{
+    double n = floor(s + 0.5);
+    return s > 1 && fabs(s - n) < 0.05 ? n : s;
+}
+
 long gridr_interp_scaled_halo(gridr_interp_kind k, double s)
 {
     double L = scaled_reach(k, s);

@@ -43,12 +43,17 @@ static double cell_scale(double a, double b)
     return s > 0 ? s : 1;
 }
 
-static void cell_scales(const gridr_grid *g, long ci, long cj, double *sr, double *sc)
+static void cell_scales(const gridr__rs_wide *w, const gridr_grid *g, long ci, long cj, double *sr,
+                        double *sc)
 {
     double jac[4];
     gridr_grid_cell_jacobian(g, ci, cj, jac);
     *sr = cell_scale(jac[0], jac[1]);
     *sc = cell_scale(jac[2], jac[3]);
+    if (w->snap) {
+        *sr = gridr_interp_snap_reduction(*sr);
+        *sc = gridr_interp_snap_reduction(*sc);
+    }
 }
 
 /* Cell (sr, sc) keeps the point kernels (no reduction on either axis). */
@@ -72,7 +77,7 @@ static int wide_init_cells(const gridr_grid *g, const gridr_rect *ow, gridr__rs_
     for (long ci = a0; ci <= a1; ci++) {
         for (long cj = b0; cj <= b1; cj++) {
             double sr, sc;
-            cell_scales(g, ci, cj, &sr, &sc);
+            cell_scales(w, g, ci, cj, &sr, &sc);
             any |= !cell_point(w, sr, sc);
             w->sr = fmax(w->sr, sr);
             w->sc = fmax(w->sc, sc);
@@ -92,6 +97,7 @@ int gridr__rs_wide_init(const gridr_resample_opts *o, const gridr_grid *g, const
     w->kind = k;
     w->sr = w->sc = 1;
     w->point_ok = point && (!o->gdal_edges || o->nodata_policy == GRIDR_NODATA_RENORMALIZE);
+    w->snap = o->antialias_snap;
     if (g->kind == GRIDR_GRID_ARRAY && o->antialias) /* issue 14: the grid's local reduction */
         return wide_init_cells(g, ow, w);
     if (g->kind == GRIDR_GRID_AFFINE && (o->antialias || !point)) {
@@ -381,7 +387,7 @@ static void cells_cols(const gridr__rs_run *r, long i, long j0, long j1, char *s
         long b =
             cj + 2 >= g->full_node_cols ? j1 : GRIDR__MIN(j1, (cj + 1) * g->res_col - r->ow.col0);
         gridr__rs_wide k = r->wide;
-        cell_scales(g, ci, cj, &k.sr, &k.sc);
+        cell_scales(&k, g, ci, cj, &k.sr, &k.sc);
         if (cell_point(&k, k.sr, k.sc)) {
             point_run(r, i, a, b, scr);
         } else {

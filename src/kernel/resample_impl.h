@@ -152,6 +152,7 @@ typedef struct gridr__rs_wide {
     int on;       /* the window takes the scaled-filter kernels */
     int cells;    /* antialiased array grid: per cell scales (sr, sc: the window's largest) */
     int point_ok; /* no reduction on either axis keeps the point kernels */
+    int snap;     /* cells' scales by gridr_interp_snap_reduction (antialias_snap) */
     gridr_interp_kind kind;
     double sr, sc;
     int nr, nc;

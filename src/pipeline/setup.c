@@ -88,6 +88,7 @@ static int resolve_values(gridr__pipeline_ctx *c, const gridr_job *j)
     o->threads = j->threads;
     /* zoom and warp jobs antialias by default (as gdal_translate and gdalwarp), grid jobs not */
     o->antialias = j->antialias < 0 ? j->kind != GRIDR_JOB_GRID : j->antialias;
+    o->antialias_snap = j->kind == GRIDR_JOB_WARP; /* gdalwarp's whole reductions */
     o->gdal_edges = j->kind == GRIDR_JOB_ZOOM && j->boundary == GRIDR_BC_NONE; /* issue 14 */
     o->has_src_nodata = j->has_src_nodata || has;
     o->src_nodata = j->has_src_nodata ? j->src_nodata : v;

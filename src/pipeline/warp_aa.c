@@ -28,7 +28,8 @@ static double extra_at(const gridr__pipeline_ctx *c, double s)
     gridr_interp_kind k = c->params.ropts.interp;
     if (!(s > 0))
         return 0;
-    s = fmin(s * SCALE_SLACK + c->warp_slack, scale_cap(k));
+    s = s * SCALE_SLACK + c->warp_slack;
+    s = fmin(fmax(s, gridr_interp_snap_reduction(s)), scale_cap(k)); /* the kernel's snap */
     long h = gridr_interp_scaled_halo(k, s) - c->warp_h1;
     return h > 0 ? (double)h + 1 : 0;
 }
@@ -117,7 +118,7 @@ double gridr__warp_aa_max_margin(const gridr__pipeline_ctx *c)
 static double kernel_scale(double a, double b)
 {
     double s = floor(hypot(a, b) * 1e12 + 0.5) / 1e12;
-    return s > 0 ? s : 1;
+    return s > 0 ? gridr_interp_snap_reduction(s) : 1; /* warps snap (antialias_snap) */
 }
 
 int gridr__warp_aa_cell_ok(const gridr__pipeline_params *p, const gridr_grid *g)

@@ -537,6 +537,13 @@ static void test_scaled_filters(void)
     CU_ASSERT_EQUAL(gridr_interp_scaled_taps(GRIDR_INTERP_NEAREST, 2), 0);
     CU_ASSERT_EQUAL(gridr_interp_scaled_taps(GRIDR_INTERP_CUBIC, NAN), 0);
     CU_ASSERT_EQUAL(gridr_interp_scaled_halo(GRIDR_INTERP_CUBIC, 7.5), 16);
+    /* GDAL's warper's rule: within 0.05 of a whole reduction, that reduction */
+    CU_ASSERT_EQUAL(gridr_interp_snap_reduction(1.03), 1.0);
+    CU_ASSERT_EQUAL(gridr_interp_snap_reduction(2.96), 3.0);
+    CU_ASSERT_EQUAL(gridr_interp_snap_reduction(3.04), 3.0);
+    CU_ASSERT_EQUAL(gridr_interp_snap_reduction(1.06), 1.06);
+    CU_ASSERT_EQUAL(gridr_interp_snap_reduction(2.5), 2.5);
+    CU_ASSERT_EQUAL(gridr_interp_snap_reduction(0.97), 0.97); /* an enlargement: untouched */
     double w[64];
     static const gridr_interp_kind ks[] = {GRIDR_INTERP_LINEAR, GRIDR_INTERP_CUBIC,
                                            GRIDR_INTERP_LANCZOS, GRIDR_INTERP_AVERAGE};
