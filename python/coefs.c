@@ -75,16 +75,26 @@ typedef struct pass {
 /* Pixel (i, j) of a window at source position (tr, tc), absolute raster coordinates. */
 typedef void (*pixel_fn)(const pass *p, long i, long j, double tr, double tc, int valid);
 
+/* A row's positions (rows then columns) and validity for `cols` pixels; both freed on failure. */
+static int row_buffers(long cols, double **pos, uint8_t **valid)
+{
+    *pos = malloc(2 * (size_t)cols * sizeof **pos);
+    *valid = malloc((size_t)cols);
+    if (*pos && *valid)
+        return 0;
+    free(*pos);
+    free(*valid);
+    return gridr_set_error(GRIDR_ENOMEM, "out of memory (%ld columns)", cols);
+}
+
 /* Calls `fn` on every pixel of `win` with its position on grid `g` and whether it is valid. */
 static int each_pixel(const gridr_grid *g, gridr_rect win, pixel_fn fn, const pass *p)
 {
-    double *pos = malloc(2 * (size_t)win.cols * sizeof *pos);
-    uint8_t *valid = malloc((size_t)win.cols);
-    if (!pos || !valid) {
-        free(pos);
-        free(valid);
-        return gridr_set_error(GRIDR_ENOMEM, "out of memory (%ld columns)", win.cols);
-    }
+    double *pos;
+    uint8_t *valid;
+    int rc = row_buffers(win.cols, &pos, &valid);
+    if (rc)
+        return rc;
     for (long i = 0; i < win.rows; i++) {
         gridr_grid_eval_row(g, win.row0 + i, win.col0, win.cols, pos, pos + win.cols, valid);
         for (long j = 0; j < win.cols; j++)
@@ -212,13 +222,11 @@ int pygridr_clip_support(const gridr_resample_opts *o, const gridr_grid *g, grid
     pass p = {.o = o, .out = out, .om = out_mask};
     clip_bounds cb;
     clip_bounds_init((int)o->interp, raster_rows, raster_cols, &cb);
-    double *pos = malloc(2 * (size_t)win.cols * sizeof *pos);
-    uint8_t *valid = malloc((size_t)win.cols);
-    if (!pos || !valid) {
-        free(pos);
-        free(valid);
-        return gridr_set_error(GRIDR_ENOMEM, "out of memory (%ld columns)", win.cols);
-    }
+    double *pos;
+    uint8_t *valid;
+    int rc = row_buffers(win.cols, &pos, &valid);
+    if (rc)
+        return rc;
     int fast = g->kind == GRIDR_GRID_ARRAY && g->res_row == 1 && g->res_col == 1 &&
                g->nodes.dtype == GRIDR_DT_F64;
     for (long i = 0; i < win.rows; i++) {

@@ -381,3 +381,11 @@ int cli_show_progress(double complete, const char *msg, void *arg)
     fflush(stderr);
     return 1;
 }
+
+int cli_job_settings(gridr_sched *s, const gridr_job *j)
+{
+    int rc = gridr_sched_set_retries(s, j->retries);
+    if (rc == 0)
+        rc = gridr_sched_set_keep_going(s, j->keep_going);
+    return rc ? rc : gridr_sched_set_timeout(s, j->timeout);
+}

@@ -44,6 +44,8 @@ void cli_job_start(void);
 /* The interruption was reported on stderr (an ending by force says nothing more). */
 void cli_reported(void);
 int cli_show_progress(double complete, const char *msg, void *arg);
+/* The scheduler's settings for job j (each job its own): retries, keep-going, time limit. */
+int cli_job_settings(gridr_sched *s, const gridr_job *j);
 double cli_now(void);
 
 /* The ranks of an MPI job (tools/gridr-run/ranks.c; a run of its own when built without MPI or

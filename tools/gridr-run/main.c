@@ -514,11 +514,7 @@ static json_t *run_one(run_state *st, const gridr_job *j, size_t i, size_t n, in
     memset(&rep, 0, sizeof rep); /* also when set_retries fails */
     snprintf(prog.label, sizeof prog.label, "%zu/%zu", i + 1, n);
     cli_job_start();
-    int rc = gridr_sched_set_retries(st->sched, j->retries); /* each job its own */
-    if (rc == 0)
-        rc = gridr_sched_set_keep_going(st->sched, j->keep_going);
-    if (rc == 0)
-        rc = gridr_sched_set_timeout(st->sched, j->timeout);
+    int rc = cli_job_settings(st->sched, j);
     if (rc == 0 && st->dist)
         rc = cli_dist_run(st->dist, st->sched, st->reg, j, (long)i, spread, &prog, &rep);
     else if (rc == 0)

@@ -42,11 +42,7 @@ static int member_job(gridr_dist *d, gridr_sched *s, gridr_registry *reg, const 
 {
     gridr_pipeline_report rep;
     memset(&rep, 0, sizeof rep);
-    int rc = gridr_sched_set_retries(s, j->retries);
-    if (rc == 0)
-        rc = gridr_sched_set_keep_going(s, j->keep_going);
-    if (rc == 0)
-        rc = gridr_sched_set_timeout(s, j->timeout);
+    int rc = cli_job_settings(s, j);
     if (rc == 0)
         rc = gridr_dist_member_run(d, s, reg, j, &rep);
     if (rc == 0)
@@ -61,11 +57,7 @@ static void run_whole(gridr_dist *d, gridr_sched *s, gridr_registry *reg, const 
                       long k, gridr_dist_job *done)
 {
     gridr_dist_job_init(d, reg, k, done);
-    int rc = gridr_sched_set_retries(s, j->retries);
-    if (rc == 0)
-        rc = gridr_sched_set_keep_going(s, j->keep_going);
-    if (rc == 0)
-        rc = gridr_sched_set_timeout(s, j->timeout);
+    int rc = cli_job_settings(s, j);
     if (rc == 0)
         rc = gridr_pipeline_run(s, reg, j, NULL, NULL, &done->rep);
     done->rc = rc;
