@@ -135,11 +135,27 @@ static int serve_poll(void *arg)
     return gridr_dist_spread_serve(arg);
 }
 
+/* Rank 0's job of a spread step: its progress, and the others answered at its steps too
+ * (opening, planning, committing), where its scheduler does not poll. */
+typedef struct spread_progress {
+    gridr_dist *d;
+    cli_progress *prog;
+} spread_progress;
+
+static int serve_progress(double complete, const char *msg, void *arg)
+{
+    spread_progress *sp = arg;
+    if (gridr_dist_spread_serve(sp->d) != 0)
+        return 0; /* the ranks cannot talk: stop */
+    return cli_show_progress(complete, msg, sp->prog);
+}
+
 int cli_dist_run(void *dist, gridr_sched *s, gridr_registry *reg, const gridr_job *j, long i,
                  int spread, cli_progress *prog, gridr_pipeline_report *rep)
 {
+    spread_progress sp = {dist, prog};
     if (spread)
-        return gridr_pipeline_run_polled(s, reg, j, cli_show_progress, prog, rep, serve_poll, dist);
+        return gridr_pipeline_run_polled(s, reg, j, serve_progress, &sp, rep, serve_poll, dist);
     return gridr_dist_run(dist, s, reg, j, i, cli_show_progress, prog, rep);
 }
 
@@ -231,6 +247,10 @@ void cli_dist_spread_begin(void *dist, size_t first, size_t end)
 
 long cli_dist_spread_take(void *dist)
 {
+    if (gridr_dist_spread_serve(dist) != 0) { /* the others first: they wait, idle */
+        fprintf(stderr, "gridr-run: %s\n", gridr_last_error());
+        gridr_dist_abort(dist, GRIDR_CLI_FAILED);
+    }
     return gridr_dist_spread_take(dist);
 }
 
